@@ -1,0 +1,330 @@
+using System.Collections.Immutable;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace HmmRnn.Core;
+
+/// <summary>The forward filter's result: log P(o_{0..T−1}) and P(z_t | o_{0..t}) for every t.</summary>
+public sealed record FilterResult(double LogLikelihood, ImmutableArray<ProbabilityVector> Filtered);
+
+/// <summary>Filtered and smoothed marginals: P(z_t | o_{0..t}) and P(z_t | o_{0..T−1}).</summary>
+public sealed record Posterior(double LogLikelihood, ImmutableArray<ProbabilityVector> Filtered, ImmutableArray<ProbabilityVector> Smoothed);
+
+/// <summary>The most probable state path and its joint log-probability log P(z, o).</summary>
+public sealed record ViterbiResult(ImmutableArray<int> Path, double LogProbability);
+
+/// <summary>
+/// Exact inference in an HMM (Rabiner 1989): the scaled forward filter, the backward pass,
+/// smoothed marginals, the Viterbi path and the log-likelihood.
+/// </summary>
+/// <remarks>
+/// The scaled recursions normalise the forward vector each step, so they do not underflow for
+/// any T; the log-likelihood is the sum of the logs of the normalisers. A sequence the model
+/// cannot emit has log-likelihood −∞; asking for its posterior is an error.
+/// </remarks>
+public static class Filtering
+{
+    /// <summary>The scaled forward filter.</summary>
+    /// <exception cref="ArgumentException">empty sequence, or one of probability zero (the message names the step).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">a symbol outside [0, V).</exception>
+    [OverloadResolutionPriority(1)] // a collection expression [..] picks the span overload
+    public static FilterResult Forward(Hmm hmm, ReadOnlySpan<int> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        hmm.CheckOutputs(outputs);
+        var (filtered, scales) = ForwardPass(hmm, outputs, throwOnZero: true);
+        return new FilterResult(SumLogs(scales), Wrap(filtered, hmm.States, outputs.Length));
+    }
+
+    /// <summary>The filter on an array (convenient from F#, where spans cannot live in closures).</summary>
+    public static FilterResult Forward(Hmm hmm, ImmutableArray<int> outputs) => Forward(hmm, outputs.AsSpan());
+
+    /// <summary>Filtered and smoothed marginals (forward–backward).</summary>
+    [OverloadResolutionPriority(1)] // a collection expression [..] picks the span overload
+    public static Posterior Smooth(Hmm hmm, ReadOnlySpan<int> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        hmm.CheckOutputs(outputs);
+        int k = hmm.States, T = outputs.Length;
+        var (alpha, scales) = ForwardPass(hmm, outputs, throwOnZero: true);
+        var beta = BackwardPass(hmm, outputs, scales);
+        var smoothed = new double[T * k];
+        for (int t = 0; t < T; t++)
+        {
+            var s = 0.0;
+            for (int i = 0; i < k; i++) s += smoothed[t * k + i] = alpha[t * k + i] * beta[t * k + i];
+            for (int i = 0; i < k; i++) smoothed[t * k + i] /= s;
+        }
+        return new Posterior(SumLogs(scales), Wrap(alpha, k, T), Wrap(smoothed, k, T));
+    }
+
+    /// <summary>Smoothing on an array.</summary>
+    public static Posterior Smooth(Hmm hmm, ImmutableArray<int> outputs) => Smooth(hmm, outputs.AsSpan());
+
+    /// <summary>
+    /// The scaled backward variables β̂_t(i) = P(o_{t+1..T−1} | z_t = i) / Π_{s>t} c_s, row t at [t·K, (t+1)·K).
+    /// With the filtered α̂_t, α̂_t(i)·β̂_t(i) is P(z_t = i | o).
+    /// </summary>
+    [OverloadResolutionPriority(1)] // a collection expression [..] picks the span overload
+    public static ImmutableArray<double> Backward(Hmm hmm, ReadOnlySpan<int> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        hmm.CheckOutputs(outputs);
+        var (_, scales) = ForwardPass(hmm, outputs, throwOnZero: true);
+        return ImmutableArray.Create(BackwardPass(hmm, outputs, scales));
+    }
+
+    /// <summary>log P(o_{0..T−1}); −∞ for a sequence the model cannot emit. Allocation-free for K ≤ 64.</summary>
+    [OverloadResolutionPriority(1)] // a collection expression [..] picks the span overload
+    public static double LogLikelihood(Hmm hmm, ReadOnlySpan<int> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        hmm.CheckOutputs(outputs);
+        return new ForwardKernel(hmm).LogLikelihood(outputs);
+    }
+
+    /// <summary>log P(o) on an array.</summary>
+    public static double LogLikelihood(Hmm hmm, ImmutableArray<int> outputs) => LogLikelihood(hmm, outputs.AsSpan());
+
+    /// <summary>
+    /// log P(o) of every sequence, in parallel over sequences when <paramref name="parallel"/> is set.
+    /// The result does not depend on the number of threads.
+    /// </summary>
+    public static ImmutableArray<double> LogLikelihoods(Hmm hmm, IReadOnlyList<ImmutableArray<int>> sequences, bool parallel = true)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        ArgumentNullException.ThrowIfNull(sequences);
+        for (int n = 0; n < sequences.Count; n++) hmm.CheckOutputs(sequences[n].AsSpan(), $"sequences[{n}]");
+        var kernel = new ForwardKernel(hmm);
+        var result = new double[sequences.Count];
+        if (parallel && sequences.Count > 1)
+            Parallel.For(0, sequences.Count, () => kernel.Clone(), (n, _, k) =>
+            {
+                result[n] = k.LogLikelihood(sequences[n].AsSpan());
+                return k;
+            }, _ => { });
+        else
+            for (int n = 0; n < sequences.Count; n++) result[n] = kernel.LogLikelihood(sequences[n].AsSpan());
+        return ImmutableArray.Create(result);
+    }
+
+    /// <summary>The most probable state path (ties go to the lower state index) and log P(path, o).</summary>
+    [OverloadResolutionPriority(1)] // a collection expression [..] picks the span overload
+    public static ViterbiResult Viterbi(Hmm hmm, ReadOnlySpan<int> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        hmm.CheckOutputs(outputs);
+        int k = hmm.States, T = outputs.Length;
+        var logA = Logs(hmm.Transition.AsSpan());
+        var logB = Logs(hmm.Emission.AsSpan());
+        var delta = new double[k];
+        var next = new double[k];
+        var back = new int[T * k];
+        for (int i = 0; i < k; i++) delta[i] = Math.Log(hmm.Initial[i]) + logB[i * hmm.Symbols + outputs[0]];
+        for (int t = 1; t < T; t++)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                double best = double.NegativeInfinity;
+                int arg = 0;
+                for (int i = 0; i < k; i++)
+                {
+                    var v = delta[i] + logA[i * k + j];
+                    if (v > best) { best = v; arg = i; }
+                }
+                next[j] = best + logB[j * hmm.Symbols + outputs[t]];
+                back[t * k + j] = arg;
+            }
+            (delta, next) = (next, delta);
+        }
+        int last = 0;
+        for (int i = 1; i < k; i++) if (delta[i] > delta[last]) last = i;
+        var path = new int[T];
+        path[T - 1] = last;
+        for (int t = T - 1; t > 0; t--) path[t - 1] = back[t * k + path[t]];
+        return new ViterbiResult(ImmutableArray.Create(path), delta[last]);
+    }
+
+    /// <summary>Viterbi on an array.</summary>
+    public static ViterbiResult Viterbi(Hmm hmm, ImmutableArray<int> outputs) => Viterbi(hmm, outputs.AsSpan());
+
+    // ---- the recursions -----------------------------------------------------------------
+
+    /// <summary>α̂ (T × K, row-major, each row normalised) and the normalisers c_t.</summary>
+    private static (double[] Alpha, double[] Scales) ForwardPass(Hmm hmm, ReadOnlySpan<int> outputs, bool throwOnZero)
+    {
+        int k = hmm.States, v = hmm.Symbols, T = outputs.Length;
+        var a = hmm.Transition.AsSpan();
+        var b = hmm.Emission.AsSpan();
+        var alpha = new double[T * k];
+        var scales = new double[T];
+        for (int t = 0; t < T; t++)
+        {
+            var row = alpha.AsSpan(t * k, k);
+            var o = outputs[t];
+            if (t == 0)
+                for (int j = 0; j < k; j++) row[j] = hmm.Initial[j] * b[j * v + o];
+            else
+            {
+                var prev = alpha.AsSpan((t - 1) * k, k);
+                for (int i = 0; i < k; i++)
+                {
+                    var p = prev[i];
+                    if (p == 0) continue;
+                    var ai = a.Slice(i * k, k);
+                    for (int j = 0; j < k; j++) row[j] += p * ai[j];
+                }
+                for (int j = 0; j < k; j++) row[j] *= b[j * v + o];
+            }
+            var c = 0.0;
+            foreach (var x in row) c += x;
+            scales[t] = c;
+            if (c == 0)
+            {
+                if (throwOnZero)
+                    throw new ArgumentException($"outputs: the model cannot emit this sequence (probability 0 at t = {t}, symbol {o})", "outputs");
+                return (alpha, scales);
+            }
+            var inv = 1.0 / c;
+            foreach (ref var x in row) x *= inv;
+        }
+        return (alpha, scales);
+    }
+
+    private static double[] BackwardPass(Hmm hmm, ReadOnlySpan<int> outputs, double[] scales)
+    {
+        int k = hmm.States, v = hmm.Symbols, T = outputs.Length;
+        var a = hmm.Transition.AsSpan();
+        var b = hmm.Emission.AsSpan();
+        var beta = new double[T * k];
+        beta.AsSpan((T - 1) * k, k).Fill(1.0);
+        var tmp = new double[k];
+        for (int t = T - 2; t >= 0; t--)
+        {
+            var o = outputs[t + 1];
+            var next = beta.AsSpan((t + 1) * k, k);
+            for (int j = 0; j < k; j++) tmp[j] = b[j * v + o] * next[j];
+            var row = beta.AsSpan(t * k, k);
+            var inv = 1.0 / scales[t + 1];
+            for (int i = 0; i < k; i++)
+            {
+                var ai = a.Slice(i * k, k);
+                var s = 0.0;
+                for (int j = 0; j < k; j++) s += ai[j] * tmp[j];
+                row[i] = s * inv;
+            }
+        }
+        return beta;
+    }
+
+    private static double SumLogs(double[] scales)
+    {
+        var s = 0.0;
+        foreach (var c in scales) s += Math.Log(c);
+        return s;
+    }
+
+    private static double[] Logs(ReadOnlySpan<double> p)
+    {
+        var r = new double[p.Length];
+        for (int i = 0; i < p.Length; i++) r[i] = Math.Log(p[i]);
+        return r;
+    }
+
+    private static ImmutableArray<ProbabilityVector> Wrap(double[] rows, int k, int T)
+    {
+        var b = ImmutableArray.CreateBuilder<ProbabilityVector>(T);
+        for (int t = 0; t < T; t++) b.Add(ProbabilityVector.Trusted(rows.AsSpan(t * k, k).ToArray()));
+        return b.MoveToImmutable();
+    }
+}
+
+/// <summary>
+/// The forward recursion for the log-likelihood only, laid out for SIMD: K padded to a
+/// multiple of the vector width, the transition row-major, the emission stored per symbol
+/// (column of B), the log taken only when the running product of normalisers nears underflow.
+/// One instance per thread (it owns scratch buffers).
+/// </summary>
+internal sealed class ForwardKernel
+{
+    private readonly int _k, _kp;
+    private readonly double[] _a;        // Kp × Kp, zero-padded
+    private readonly double[] _bt;       // V × Kp: _bt[o·Kp + j] = B[j, o]
+    private readonly double[] _pi;       // Kp
+    private readonly double[] _alpha, _next;
+
+    public ForwardKernel(Hmm hmm)
+    {
+        _k = hmm.States;
+        var w = Vector<double>.Count;
+        _kp = (_k + w - 1) / w * w;
+        _a = new double[_kp * _kp];
+        for (int i = 0; i < _k; i++)
+            hmm.Transition.Row(i).CopyTo(_a.AsSpan(i * _kp, _k));
+        _bt = new double[hmm.Symbols * _kp];
+        for (int j = 0; j < _k; j++)
+            for (int o = 0; o < hmm.Symbols; o++) _bt[o * _kp + j] = hmm.Emission[j, o];
+        _pi = new double[_kp];
+        hmm.Initial.AsSpan().CopyTo(_pi);
+        _alpha = new double[_kp];
+        _next = new double[_kp];
+    }
+
+    private ForwardKernel(ForwardKernel other)
+    {
+        (_k, _kp, _a, _bt, _pi) = (other._k, other._kp, other._a, other._bt, other._pi);
+        _alpha = new double[_kp];
+        _next = new double[_kp];
+    }
+
+    /// <summary>The same model with its own scratch space, for another thread.</summary>
+    public ForwardKernel Clone() => new(this);
+
+    public double LogLikelihood(ReadOnlySpan<int> outputs)
+    {
+        var alphaV = MemoryMarshal.Cast<double, Vector<double>>(_alpha.AsSpan());
+        var nextV = MemoryMarshal.Cast<double, Vector<double>>(_next.AsSpan());
+        var aV = MemoryMarshal.Cast<double, Vector<double>>(_a.AsSpan());
+        var btV = MemoryMarshal.Cast<double, Vector<double>>(_bt.AsSpan());
+        var piV = MemoryMarshal.Cast<double, Vector<double>>(_pi.AsSpan());
+        int blocks = alphaV.Length;
+
+        double logLik = 0, product = 1;
+        for (int t = 0; t < outputs.Length; t++)
+        {
+            var e = btV.Slice(outputs[t] * blocks, blocks);
+            if (t == 0)
+                for (int q = 0; q < blocks; q++) nextV[q] = piV[q] * e[q];
+            else
+            {
+                for (int q = 0; q < blocks; q++) nextV[q] = Vector<double>.Zero;
+                for (int i = 0; i < _k; i++)
+                {
+                    var p = new Vector<double>(_alpha[i]);
+                    var row = aV.Slice(i * blocks, blocks);
+                    for (int q = 0; q < blocks; q++) nextV[q] += p * row[q];
+                }
+                for (int q = 0; q < blocks; q++) nextV[q] *= e[q];
+            }
+            var sumV = Vector<double>.Zero;
+            for (int q = 0; q < blocks; q++) sumV += nextV[q];
+            var c = Vector.Sum(sumV);
+            if (c == 0) return double.NegativeInfinity;
+            var inv = new Vector<double>(1.0 / c);
+            for (int q = 0; q < blocks; q++) alphaV[q] = nextV[q] * inv;
+            product = Accumulate(product, c, ref logLik);
+        }
+        return logLik + Math.Log(product);
+    }
+
+    /// <summary>Multiplies the normaliser into a running product, moving it into the log before it underflows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Accumulate(double product, double c, ref double logLik)
+    {
+        if (c < 1e-100) { logLik += Math.Log(c); return product; }
+        product *= c;
+        if (product < 1e-150) { logLik += Math.Log(product); return 1; }
+        return product;
+    }
+}

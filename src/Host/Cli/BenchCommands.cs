@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using HmmRnn.Core;
+using Spectre.Console;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary><c>bench …</c>: timings printed as tables (docs/benchmarks.md records them with the machine).</summary>
+internal static class BenchCommands
+{
+    public static Command Create()
+    {
+        var cmd = new Command("bench", "Benchmarks that print a table. Record results in docs/benchmarks.md with the machine.");
+        cmd.Subcommands.Add(Forward());
+        return cmd;
+    }
+
+    private static Command Forward()
+    {
+        var ks = new Option<int[]>("--K") { Description = "State counts to time.", DefaultValueFactory = _ => [2, 5, 10], AllowMultipleArgumentsPerToken = true };
+        var length = new Option<int>("--T") { Description = "Sequence length.", DefaultValueFactory = _ => 100 };
+        var count = new Option<int>("--n") { Description = "Sequences per batch.", DefaultValueFactory = _ => 2000 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions; the best is reported.", DefaultValueFactory = _ => 20 };
+        var data = new Option<string?>("--data")
+        {
+            Description = "Prefix of the files written by shared/bench/forward_numpy.py --dump PREFIX: filter the very same " +
+                          "models and sequences, and check the summed log-likelihood to 1e-9 relative.",
+        };
+        var cmd = new Command("forward", "Forward-filter log-likelihood: µs per sequence, one thread and all cores.")
+        {
+            ks, length, count, repeat, data,
+        };
+        cmd.SetAction(r =>
+        {
+            var table = new Table().AddColumns("K", "T", "n", "1 thread µs/seq", "ns per K²T madd", $"{Environment.ProcessorCount} threads µs/seq",
+                "sum log-lik", "reference sum", "rel. diff");
+            bool ok = true;
+            foreach (var k in r.GetValue(ks)!)
+            {
+                var (hmm, seqs, reference) = r.GetValue(data) is { } prefix
+                    ? Read($"{prefix}.K{k}.txt")
+                    : Synthetic(k, r.GetValue(length), r.GetValue(count));
+                int T = seqs[0].Length, n = seqs.Length;
+                var reps = Math.Max(1, r.GetValue(repeat));
+                double sum = 0;
+                var one = Best(reps, () => sum = Filtering.LogLikelihoods(hmm, seqs, parallel: false).Sum());
+                var all = Best(reps, () => Filtering.LogLikelihoods(hmm, seqs, parallel: true));
+                var rel = reference is double refSum ? Math.Abs(sum - refSum) / Math.Abs(refSum) : double.NaN;
+                if (rel > 1e-9) ok = false;
+                table.AddTextRow(k.ToString(), T.ToString(), n.ToString(), Format.F(one * 1e6 / n, 3),
+                    Format.F(one * 1e9 / n / ((double)k * k * T), 3), Format.F(all * 1e6 / n, 3),
+                    sum.ToString("F6", CultureInfo.InvariantCulture),
+                    reference?.ToString("F6", CultureInfo.InvariantCulture) ?? "-", double.IsNaN(rel) ? "-" : rel.ToString("E2", CultureInfo.InvariantCulture));
+            }
+            AnsiConsole.Write(table);
+            if (!ok) Console.Error.WriteLine("log-likelihood sums differ from the reference by more than 1e-9 relative");
+            return ok ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static double Best(int repeats, Action work)
+    {
+        work(); // warm-up (JIT, tiering)
+        work();
+        var best = double.MaxValue;
+        for (int i = 0; i < repeats; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            work();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    private static (Hmm, ImmutableArray<int>[], double?) Synthetic(int k, int T, int n)
+    {
+        var rng = Rng.FromSeed(k);
+        StochasticMatrix Random(int rows, int cols)
+        {
+            var m = new double[rows][];
+            for (int i = 0; i < rows; i++)
+            {
+                var w = new double[cols];
+                rng = rng.FillUniform(w);
+                m[i] = ProbabilityVector.Normalize(w.Select(x => x + 1e-3).ToArray()).AsSpan().ToArray();
+            }
+            return StochasticMatrix.FromRows(m);
+        }
+        var hmm = new Hmm(ProbabilityVector.Uniform(k), Random(k, k), Random(k, 3));
+        return (hmm, [.. HmmSampling.Sample(hmm, n, T, rng).Outputs], null);
+    }
+
+    /// <summary>Reads forward_numpy.py's dump: "K V T n", π, K rows of A, K rows of B, n sequences, the summed log-likelihood.</summary>
+    private static (Hmm, ImmutableArray<int>[], double?) Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--data: no file {path}; write it with forward_numpy.py --dump", path);
+        var lines = File.ReadAllLines(path);
+        double[] Doubles(string l) => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        var head = lines[0].Split(' ').Select(int.Parse).ToArray();
+        int k = head[0], n = head[3];
+        var pi = ProbabilityVector.Create(Doubles(lines[1]));
+        var a = StochasticMatrix.FromRows(lines.Skip(2).Take(k).Select(Doubles).ToArray());
+        var b = StochasticMatrix.FromRows(lines.Skip(2 + k).Take(k).Select(Doubles).ToArray());
+        var seqs = lines.Skip(2 + 2 * k).Take(n)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToImmutableArray()).ToArray();
+        return (new Hmm(pi, a, b), seqs, double.Parse(lines[2 + 2 * k + n], CultureInfo.InvariantCulture));
+    }
+}

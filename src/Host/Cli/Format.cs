@@ -1,0 +1,29 @@
+using System.Globalization;
+using HmmRnn.Core;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary>Number formatting for the console: invariant culture, fixed digits.</summary>
+internal static class Format
+{
+    public static string F(double x, int digits = 4) => x.ToString("F" + digits, CultureInfo.InvariantCulture);
+
+    public static string Vector(ReadOnlySpan<double> v, int digits = 4)
+    {
+        var parts = new string[v.Length];
+        for (int i = 0; i < v.Length; i++) parts[i] = F(v[i], digits);
+        return "[" + string.Join(", ", parts) + "]";
+    }
+
+    public static string Matrix(StochasticMatrix m, int digits = 4) =>
+        string.Join(" ", Enumerable.Range(0, m.Rows).Select(i => Vector(m.Row(i), digits)));
+}
+
+/// <summary>Spectre tables whose cells are plain text (no markup: our vectors contain brackets).</summary>
+internal static class TableExtensions
+{
+    public static Table AddTextRow(this Table table, params string[] cells) =>
+        table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
+}

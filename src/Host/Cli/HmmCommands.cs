@@ -1,0 +1,64 @@
+using System.CommandLine;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using Spectre.Console;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary><c>hmm list</c> and <c>hmm stats NAME</c>: the paper's catalogue and its exact statistics.</summary>
+internal static class HmmCommands
+{
+    public static Command Create()
+    {
+        var cmd = new Command("hmm", "The HMM catalogue of Torre et al. (2025): list the models, print their exact output statistics.");
+
+        var list = new Command("list", "List the catalogue: name, family, states, symbols, sequence length.");
+        list.SetAction(_ =>
+        {
+            var t = new Table().AddColumns("name", "family", "states", "symbols", "T");
+            foreach (var e in HmmCatalogue.Paper)
+                t.AddTextRow(e.Name, e.Family.ToString(), e.Hmm.States.ToString(), e.Hmm.Symbols.ToString(), e.SequenceLength.ToString());
+            AnsiConsole.Write(t);
+            return 0;
+        });
+        cmd.Subcommands.Add(list);
+
+        var name = new Argument<string>("name") { Description = "A catalogue model: " + string.Join(", ", HmmCatalogue.Names) };
+        name.AcceptOnlyFromAmong([.. HmmCatalogue.Names]);
+        var sequences = new Option<int>("--sequences") { Description = "Sequences to sample for the empirical check.", DefaultValueFactory = _ => 10_000 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
+        var stats = new Command("stats", "Exact stationary output statistics of a model, beside the same statistics from a sample.")
+        {
+            name, sequences, seed,
+        };
+        stats.SetAction(r =>
+        {
+            var n = r.GetValue(sequences);
+            if (n < 1) { Console.Error.WriteLine($"--sequences must be ≥ 1, got {n}"); return 2; }
+            Print(HmmCatalogue.Named(r.GetValue(name)!), n, r.GetValue(seed));
+            return 0;
+        });
+        cmd.Subcommands.Add(stats);
+        return cmd;
+    }
+
+    /// <summary>One table comparing exact and sampled statistics.</summary>
+    public static void Print(CatalogueEntry entry, int sequences, long seed)
+    {
+        var hmm = entry.Hmm;
+        var exact = HmmStatistics.Outputs(hmm);
+        var sample = HmmSampling.Sample(hmm, sequences, entry.SequenceLength, Rng.FromSeed(seed));
+        var empirical = EmpiricalStatistics.Outputs(sample.Outputs, hmm.Symbols);
+        var t = new Table().Title($"{entry.Name}: {hmm.States} states, {hmm.Symbols} symbols, T = {entry.SequenceLength}")
+            .Caption($"sampled: {sequences:N0} sequences, seed {seed}")
+            .AddColumns("statistic", "exact", "sampled");
+        t.AddTextRow("output frequencies", Format.Vector(exact.Frequencies.AsSpan()), Format.Vector(empirical.Frequencies.AsSpan()));
+        for (int o = 0; o < hmm.Symbols; o++)
+            t.AddTextRow($"P(o' | o = {o})", Format.Vector(exact.Transition.Row(o)), Format.Vector(empirical.Transition.Row(o)));
+        t.AddTextRow("P(output changes)", Format.F(exact.ChangeProbability), Format.F(empirical.ChangeProbability));
+        var ll = Filtering.LogLikelihoods(hmm, sample.Outputs);
+        t.AddTextRow("mean log-likelihood / step", "", Format.F(ll.Average() / entry.SequenceLength));
+        t.AddTextRow("transition squared error", "0", Format.F(EmpiricalStatistics.TransitionSquaredError(exact.Transition, empirical.Transition), 6));
+        AnsiConsole.Write(t);
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using HmmRnn.Host.Cli;
+
+var root = new RootCommand(
+    "HmmRnn: RNNs that emulate hidden Markov models, and exact Bayesian baselines of the IBL task.\n" +
+    "Run 'hmmrnn demo' for a quick tour; 'hmmrnn <command> --help' for each command.");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(HmmCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
+return root.Parse(args).Invoke();

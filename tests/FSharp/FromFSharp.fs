@@ -1,0 +1,42 @@
+/// The pure core read from idiomatic F#: records, pipelines, no out-parameters, no mutable state.
+module HmmRnn.FSharp.FromFSharp
+
+open Xunit
+open HmmRnn.Core
+open HmmRnn.Analysis
+
+/// A custom two-state "sticky coin" built from F# arrays.
+let stickyCoin =
+    Hmm(ProbabilityVector.Create [| 0.5; 0.5 |],
+        StochasticMatrix.FromRows [| [| 0.9; 0.1 |]; [| 0.2; 0.8 |] |],
+        StochasticMatrix.FromRows [| [| 0.7; 0.3 |]; [| 0.1; 0.9 |] |])
+
+[<Fact>]
+let ``a custom HMM samples, filters and summarises from F#`` () =
+    let sample = HmmSampling.Sample(stickyCoin, 200, 25, Rng.FromSeed 42L)
+    let totalLogLik =
+        sample.Outputs
+        |> Seq.map (fun o -> (Filtering.Forward(stickyCoin, o)).LogLikelihood)
+        |> Seq.sum
+    // Each step's predictive probability is at most 0.9, so log-likelihood per step < log 0.9 < 0.
+    Assert.True(totalLogLik < float (200 * 25) * log 0.9)
+    Assert.True(totalLogLik > float (200 * 25) * log 0.1)
+    // The filter's last posterior is a distribution.
+    let last = (Filtering.Forward(stickyCoin, sample.Outputs.[0])).Filtered |> Seq.last
+    Assert.Equal(1.0, last.Values |> Seq.sum, 12)
+
+[<Fact>]
+let ``stationary law of the sticky coin is (2/3, 1/3)`` () =
+    // π A = π with A = [[.9 .1] [.2 .8]]: π0 · 0.1 = π1 · 0.2, so π = (2/3, 1/3).
+    let pi = HmmStatistics.Stationary stickyCoin
+    Assert.Equal(2.0 / 3.0, pi.[0], 12)
+    Assert.Equal(1.0 / 3.0, pi.[1], 12)
+
+[<Fact>]
+let ``catalogue models by name and empirical statistics compose in a pipeline`` () =
+    let entry = HmmCatalogue.Named "linear2"
+    let stats =
+        HmmSampling.Sample(entry.Hmm, 500, entry.SequenceLength, Rng.FromSeed 1L).Outputs
+        |> fun outputs -> EmpiricalStatistics.Outputs(outputs, entry.Hmm.Symbols)
+    let truth = HmmStatistics.Outputs entry.Hmm
+    Assert.True(EmpiricalStatistics.TransitionSquaredError(stats.Transition, truth.Transition) < 0.01)

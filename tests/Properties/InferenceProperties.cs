@@ -1,0 +1,139 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using HmmRnn.Core;
+using HmmRnn.Testing;
+
+namespace HmmRnn.Properties;
+
+/// <summary>Exact inference against brute-force enumeration over all state paths (K ≤ 3, T ≤ 6).</summary>
+[Properties(Arbitrary = [typeof(HmmArbitraries)], MaxTest = 200)]
+public class InferenceProperties
+{
+    private const double Tol = 1e-9;
+
+    private static bool Close(double a, double b, double rel = Tol) =>
+        Math.Abs(a - b) <= rel * Math.Max(1, Math.Max(Math.Abs(a), Math.Abs(b)));
+
+    [Property]
+    public Property Filtered_rows_are_distributions(HmmWithOutputs c)
+    {
+        var r = Filtering.Forward(c.Hmm, c.Outputs);
+        return r.Filtered.All(p => p.AsSpan().ToArray().All(x => x >= 0 && x <= 1) && Math.Abs(p.AsSpan().ToArray().Sum() - 1) < Tol)
+            .Label($"filtered: {string.Join(" ", r.Filtered)}");
+    }
+
+    [Property]
+    public Property Log_likelihood_equals_enumeration(HmmWithOutputs c)
+    {
+        var expected = Math.Log(BruteForce.Likelihood(c.Hmm, c.Outputs));
+        var forward = Filtering.Forward(c.Hmm, c.Outputs).LogLikelihood;
+        var fast = Filtering.LogLikelihood(c.Hmm, c.Outputs);
+        var smoothed = Filtering.Smooth(c.Hmm, c.Outputs).LogLikelihood;
+        return (Close(forward, expected) && Close(fast, expected) && Close(smoothed, expected))
+            .Label($"enumeration {expected}, forward {forward}, fast kernel {fast}, smoother {smoothed}");
+    }
+
+    [Property]
+    public Property Filtered_marginals_equal_enumeration(HmmWithOutputs c)
+    {
+        var r = Filtering.Forward(c.Hmm, c.Outputs);
+        for (int t = 0; t < c.Outputs.Length; t++)
+        {
+            var expected = BruteForce.Marginal(c.Hmm, c.Outputs, t, to: t);
+            for (int i = 0; i < c.Hmm.States; i++)
+                if (!Close(r.Filtered[t][i], expected[i]))
+                    return false.Label($"t={t} i={i}: filter {r.Filtered[t][i]} vs enumeration {expected[i]}");
+        }
+        return true.ToProperty();
+    }
+
+    [Property]
+    public Property Smoothed_marginals_equal_enumeration(HmmWithOutputs c)
+    {
+        var r = Filtering.Smooth(c.Hmm, c.Outputs);
+        int last = c.Outputs.Length - 1;
+        for (int t = 0; t <= last; t++)
+        {
+            var expected = BruteForce.Marginal(c.Hmm, c.Outputs, t, to: last);
+            for (int i = 0; i < c.Hmm.States; i++)
+                if (!Close(r.Smoothed[t][i], expected[i]))
+                    return false.Label($"t={t} i={i}: smoother {r.Smoothed[t][i]} vs enumeration {expected[i]}");
+        }
+        // The last smoothed marginal is the last filtered one.
+        return Enumerable.Range(0, c.Hmm.States).All(i => Close(r.Smoothed[last][i], r.Filtered[last][i]))
+            .Label("last smoothed marginal differs from the last filtered one");
+    }
+
+    [Property]
+    public Property Viterbi_is_the_arg_max_path(HmmWithOutputs c)
+    {
+        var v = Filtering.Viterbi(c.Hmm, c.Outputs);
+        var best = BruteForce.Paths(c.Hmm, c.Outputs).Max(p => p.Joint);
+        var pathJoint = BruteForce.Paths(c.Hmm, c.Outputs).First(p => p.Path.SequenceEqual(v.Path)).Joint;
+        return (Close(Math.Log(best), v.LogProbability) && Close(pathJoint, best))
+            .Label($"viterbi log p {v.LogProbability}, best by enumeration {Math.Log(best)}, its path's {Math.Log(pathJoint)}");
+    }
+
+    [Property]
+    public Property Batch_log_likelihoods_match_single_and_do_not_depend_on_threads(HmmWithOutputs c)
+    {
+        var seqs = HmmSampling.Sample(c.Hmm, 37, c.Outputs.Length, Rng.FromSeed(c.Outputs.Length)).Outputs;
+        var parallel = Filtering.LogLikelihoods(c.Hmm, seqs, parallel: true);
+        var serial = Filtering.LogLikelihoods(c.Hmm, seqs, parallel: false);
+        return (parallel.SequenceEqual(serial)
+                && seqs.Select((s, n) => Close(serial[n], Filtering.Forward(c.Hmm, s).LogLikelihood)).All(b => b))
+            .ToProperty();
+    }
+
+    [Property(MaxTest = 100)]
+    public Property Fast_kernel_equals_the_scaled_filter_on_larger_models_and_long_sequences()
+    {
+        // Several SIMD blocks (K up to 11) and T long enough to exercise the deferred logarithm.
+        var gen = from hmm in HmmGen.Hmm(maxStates: 11, maxSymbols: 5)
+                  from length in Gen.Choose(1, 400)
+                  from seed in Gen.Choose(0, int.MaxValue)
+                  select (hmm, HmmSampling.Sample(hmm, 1, length, Rng.FromSeed(seed)).Outputs[0]);
+        return Prop.ForAll(gen.ToArbitrary(), c =>
+        {
+            var fast = Filtering.LogLikelihood(c.hmm, c.Item2);
+            var plain = Filtering.Forward(c.hmm, c.Item2).LogLikelihood;
+            return Close(fast, plain, 1e-12).Label($"K={c.hmm.States} T={c.Item2.Length}: kernel {fast} vs filter {plain}");
+        });
+    }
+
+    [Property]
+    public Property Stationary_distribution_is_invariant(Hmm hmm)
+    {
+        var pi = HmmStatistics.Stationary(hmm);
+        for (int j = 0; j < hmm.States; j++)
+        {
+            var next = 0.0;
+            for (int i = 0; i < hmm.States; i++) next += pi[i] * hmm.Transition[i, j];
+            if (Math.Abs(next - pi[j]) > 1e-9) return false.Label($"(πA)[{j}] = {next} but π[{j}] = {pi[j]}");
+        }
+        return true.ToProperty();
+    }
+
+    [Property]
+    public Property Analytic_output_statistics_equal_enumeration_of_two_steps(Hmm hmm)
+    {
+        // P(o_0, o_1) by enumerating the two-step paths from the stationary start.
+        var stationary = hmm.WithInitial(HmmStatistics.Stationary(hmm));
+        var stats = HmmStatistics.Outputs(hmm);
+        double same = 0;
+        for (int a = 0; a < hmm.Symbols; a++)
+        {
+            var pa = BruteForce.Likelihood(stationary, [a]);
+            if (!Close(stats.Frequencies[a], pa)) return false.Label($"P(o={a}) {stats.Frequencies[a]} vs {pa}");
+            for (int b = 0; b < hmm.Symbols; b++)
+            {
+                var pab = BruteForce.Likelihood(stationary, [a, b]);
+                if (a == b) same += pab;
+                if (pa > 1e-12 && !Close(stats.Transition[a, b], pab / pa, 1e-7))
+                    return false.Label($"P({b}|{a}) {stats.Transition[a, b]} vs {pab / pa}");
+            }
+        }
+        return Close(stats.ChangeProbability, 1 - same).Label($"P(change) {stats.ChangeProbability} vs {1 - same}");
+    }
+}
