@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace HmmRnn.Core;
 
@@ -95,17 +96,30 @@ public static class Filtering
     {
         ArgumentNullException.ThrowIfNull(hmm);
         ArgumentNullException.ThrowIfNull(sequences);
-        for (int n = 0; n < sequences.Count; n++) hmm.CheckOutputs(sequences[n].AsSpan(), $"sequences[{n}]");
-        var kernel = new ForwardKernel(hmm);
+        for (int n = 0; n < sequences.Count; n++)
+            if (!hmm.AreValidOutputs(sequences[n].AsSpan())) hmm.CheckOutputs(sequences[n].AsSpan(), $"sequences[{n}]");
+        // Sequences go in fixed groups of one SIMD width (lanes = sequences); a group whose lengths
+        // differ, and the tail, go one by one. The grouping depends only on the order of the
+        // sequences, so the result does not depend on the number of threads.
         var result = new double[sequences.Count];
-        if (parallel && sequences.Count > 1)
-            Parallel.For(0, sequences.Count, () => kernel.Clone(), (n, _, k) =>
+        var lanes = BatchedForwardKernel.Lanes;
+        int groups = (sequences.Count + lanes - 1) / lanes;
+        var single = new ForwardKernel(hmm);
+        var batched = new BatchedForwardKernel(hmm);
+        void Group(int g, ForwardKernel one, BatchedForwardKernel many)
+        {
+            int start = g * lanes, count = Math.Min(lanes, sequences.Count - start);
+            if (count == lanes && many.TryLogLikelihoods(sequences, start, result)) return;
+            for (int n = start; n < start + count; n++) result[n] = one.LogLikelihood(sequences[n].AsSpan());
+        }
+        if (parallel && groups > 1)
+            Parallel.For(0, groups, () => (single.Clone(), batched.Clone()), (g, _, k) =>
             {
-                result[n] = k.LogLikelihood(sequences[n].AsSpan());
+                Group(g, k.Item1, k.Item2);
                 return k;
             }, _ => { });
         else
-            for (int n = 0; n < sequences.Count; n++) result[n] = kernel.LogLikelihood(sequences[n].AsSpan());
+            for (int g = 0; g < groups; g++) Group(g, single, batched);
         return ImmutableArray.Create(result);
     }
 
@@ -281,6 +295,7 @@ internal sealed class ForwardKernel
     /// <summary>The same model with its own scratch space, for another thread.</summary>
     public ForwardKernel Clone() => new(this);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double LogLikelihood(ReadOnlySpan<int> outputs)
     {
         var alphaV = MemoryMarshal.Cast<double, Vector<double>>(_alpha.AsSpan());
@@ -326,5 +341,142 @@ internal sealed class ForwardKernel
         product *= c;
         if (product < 1e-150) { logLik += Math.Log(product); return 1; }
         return product;
+    }
+}
+
+/// <summary>
+/// The forward recursion for <see cref="Lanes"/> sequences of equal length at once, one sequence
+/// per SIMD lane (256-bit vectors: 4 doubles). One sequence alone is latency-bound (each step
+/// waits for the last one's normaliser); lanes share that wait. Same arithmetic as
+/// <see cref="ForwardKernel"/>, lane by lane. One instance per thread (it owns scratch buffers).
+/// </summary>
+internal sealed class BatchedForwardKernel
+{
+    /// <summary>Sequences per batch; 1 (no batching) where 256-bit vectors are not accelerated.</summary>
+    public static int Lanes => Vector256.IsHardwareAccelerated ? Vector256<double>.Count : 1;
+
+    private const double Flush = 1e-150;
+    private readonly int _k;
+    private readonly Vector256<double>[] _a;   // K × K broadcast entries of A
+    private readonly Vector256<double>[] _pi;  // K broadcast entries of π
+    private readonly double[] _bt;             // V × K: _bt[o·K + j] = B[j, o]
+    private readonly Vector256<double>[] _alpha, _next;
+    private int[] _offsets = [];               // T × Lanes, time-major: symbol · K
+
+    public BatchedForwardKernel(Hmm hmm)
+    {
+        _k = hmm.States;
+        _a = new Vector256<double>[_k * _k];
+        for (int i = 0; i < _k; i++)
+            for (int j = 0; j < _k; j++) _a[i * _k + j] = Vector256.Create(hmm.Transition[i, j]);
+        _pi = new Vector256<double>[_k];
+        for (int j = 0; j < _k; j++) _pi[j] = Vector256.Create(hmm.Initial[j]);
+        _bt = new double[hmm.Symbols * _k];
+        for (int j = 0; j < _k; j++)
+            for (int o = 0; o < hmm.Symbols; o++) _bt[o * _k + j] = hmm.Emission[j, o];
+        _alpha = new Vector256<double>[_k];
+        _next = new Vector256<double>[_k];
+    }
+
+    private BatchedForwardKernel(BatchedForwardKernel o)
+    {
+        (_k, _a, _pi, _bt) = (o._k, o._a, o._pi, o._bt);
+        _alpha = new Vector256<double>[_k];
+        _next = new Vector256<double>[_k];
+    }
+
+    public BatchedForwardKernel Clone() => new(this);
+
+    /// <summary>B[j, o_l] for the four lanes' current symbols (offsets o_l = symbol · K).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Emission(ReadOnlySpan<double> bt, int o0, int o1, int o2, int o3, int j) =>
+        Vector256.Create(bt[o0 + j], bt[o1 + j], bt[o2 + j], bt[o3 + j]);
+
+    /// <summary>Writes log P(o) of sequences[start .. start+4) into result; false if batching is off or their lengths differ.</summary>
+    // Hot loop: fully optimised at first call, so callers' timings do not depend on JIT tiering.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryLogLikelihoods(IReadOnlyList<ImmutableArray<int>> sequences, int start, double[] result)
+    {
+        if (Lanes != 4) return false;
+        int k = _k, T = sequences[start].Length;
+        for (int l = 1; l < 4; l++)
+            if (sequences[start + l].Length != T) return false;
+        if (_offsets.Length < 4 * T) _offsets = new int[4 * T];
+        var offsets = _offsets.AsSpan(0, 4 * T);
+        for (int l = 0; l < 4; l++)
+        {
+            var s = sequences[start + l].AsSpan();
+            for (int t = 0; t < T; t++) offsets[t * 4 + l] = s[t] * k;
+        }
+
+        Span<Vector256<double>> alpha = _alpha, next = _next;
+        ReadOnlySpan<Vector256<double>> a = _a;
+        ReadOnlySpan<double> bt = _bt;
+        var product = Vector256<double>.One;
+        var logLik = Vector256<double>.Zero;
+        var dead = Vector256<double>.Zero;  // lanes that met a zero normaliser (all bits set)
+        var flush = Vector256.Create(Flush);
+        for (int t = 0; t < T; t++)
+        {
+            int o0 = offsets[4 * t], o1 = offsets[4 * t + 1], o2 = offsets[4 * t + 2], o3 = offsets[4 * t + 3];
+            var c = Vector256<double>.Zero;
+            if (t == 0)
+                for (int j = 0; j < k; j++) c += next[j] = _pi[j] * Emission(bt, o0, o1, o2, o3, j);
+            else
+            {
+                // next[j] = (Σ_i α_i A_ij) · B_j,o — four output states at a time, so each α_i load
+                // feeds four independent accumulators.
+                int j = 0;
+                for (; j + 4 <= k; j += 4)
+                {
+                    Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+                    for (int i = 0; i < k; i++)
+                    {
+                        var ai = alpha[i];
+                        var row = a.Slice(i * k + j, 4);
+                        s0 = Vector256.FusedMultiplyAdd(ai, row[0], s0);
+                        s1 = Vector256.FusedMultiplyAdd(ai, row[1], s1);
+                        s2 = Vector256.FusedMultiplyAdd(ai, row[2], s2);
+                        s3 = Vector256.FusedMultiplyAdd(ai, row[3], s3);
+                    }
+                    c += next[j] = s0 * Emission(bt, o0, o1, o2, o3, j);
+                    c += next[j + 1] = s1 * Emission(bt, o0, o1, o2, o3, j + 1);
+                    c += next[j + 2] = s2 * Emission(bt, o0, o1, o2, o3, j + 2);
+                    c += next[j + 3] = s3 * Emission(bt, o0, o1, o2, o3, j + 3);
+                }
+                for (; j < k; j++)
+                {
+                    var sum = Vector256<double>.Zero;
+                    for (int i = 0; i < k; i++) sum = Vector256.FusedMultiplyAdd(alpha[i], a[i * k + j], sum);
+                    c += next[j] = sum * Emission(bt, o0, o1, o2, o3, j);
+                }
+            }
+            var zero = Vector256.Equals(c, Vector256<double>.Zero);
+            if (zero != Vector256<double>.Zero)
+            {
+                dead |= zero;
+                c = Vector256.ConditionalSelect(zero, Vector256<double>.One, c); // keep the dead lane finite
+            }
+            var inv = Vector256<double>.One / c;
+            for (int j = 0; j < alpha.Length; j++) alpha[j] = next[j] * inv;
+            var tiny = Vector256.LessThan(c, flush);
+            if (tiny != Vector256<double>.Zero)
+            {
+                // A tiny normaliser goes straight into the log (rare).
+                logLik += Vector256.ConditionalSelect(tiny, Vector256.Log(c), Vector256<double>.Zero);
+                c = Vector256.ConditionalSelect(tiny, Vector256<double>.One, c);
+            }
+            product *= c;
+            var low = Vector256.LessThan(product, flush);
+            if (low != Vector256<double>.Zero)
+            {
+                logLik += Vector256.ConditionalSelect(low, Vector256.Log(product), Vector256<double>.Zero);
+                product = Vector256.ConditionalSelect(low, Vector256<double>.One, product);
+            }
+        }
+        logLik += Vector256.Log(product);
+        for (int l = 0; l < 4; l++)
+            result[start + l] = dead.GetElement(l) != 0 || double.IsNaN(dead.GetElement(l)) ? double.NegativeInfinity : logLik.GetElement(l);
+        return true;
     }
 }

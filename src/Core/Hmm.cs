@@ -42,6 +42,15 @@ public sealed record Hmm
     /// <summary>The same model started from another initial distribution.</summary>
     public Hmm WithInitial(ProbabilityVector initial) => new(initial, Transition, Emission);
 
+    /// <summary>True when the sequence is non-empty and every symbol is in [0, V).</summary>
+    public bool AreValidOutputs(ReadOnlySpan<int> outputs)
+    {
+        if (outputs.IsEmpty) return false;
+        foreach (var o in outputs)
+            if ((uint)o >= (uint)Symbols) return false;
+        return true;
+    }
+
     /// <summary>Throws unless every symbol of <paramref name="outputs"/> is in [0, V) and there is at least one.</summary>
     public void CheckOutputs(ReadOnlySpan<int> outputs, string name = "outputs")
     {

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using HmmRnn.Host.Cli;
+using Spectre.Console;
+
+// Redirected output (logs, CI, Slurm) has no terminal width: use a readable one.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 140;
 
 var root = new RootCommand(
     "HmmRnn: RNNs that emulate hidden Markov models, and exact Bayesian baselines of the IBL task.\n" +

@@ -22,7 +22,7 @@ internal static class BenchCommands
         var ks = new Option<int[]>("--K") { Description = "State counts to time.", DefaultValueFactory = _ => [2, 5, 10], AllowMultipleArgumentsPerToken = true };
         var length = new Option<int>("--T") { Description = "Sequence length.", DefaultValueFactory = _ => 100 };
         var count = new Option<int>("--n") { Description = "Sequences per batch.", DefaultValueFactory = _ => 2000 };
-        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions; the best is reported.", DefaultValueFactory = _ => 20 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions; the best is reported.", DefaultValueFactory = _ => 200 };
         var data = new Option<string?>("--data")
         {
             Description = "Prefix of the files written by shared/bench/forward_numpy.py --dump PREFIX: filter the very same " +
