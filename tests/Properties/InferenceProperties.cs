@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -99,6 +100,42 @@ public class InferenceProperties
             var fast = Filtering.LogLikelihood(c.hmm, c.Item2);
             var plain = Filtering.Forward(c.hmm, c.Item2).LogLikelihood;
             return Close(fast, plain, 1e-12).Label($"K={c.hmm.States} T={c.Item2.Length}: kernel {fast} vs filter {plain}");
+        });
+    }
+
+    [Property(MaxTest = 100)]
+    public Property Batched_kernel_equals_the_scaled_filter_lane_by_lane()
+    {
+        // Groups of four equal-length sequences run one per SIMD lane. Random symbols (not drawn
+        // from the model) make some sequences impossible: −∞ in one lane must not touch the others.
+        var gen = from hmm in HmmGen.Hmm(maxStates: 11, maxSymbols: 4)
+                  from lengths in Gen.Elements(1, 7, 250).ArrayOf(13)
+                  from seed in Gen.Choose(0, int.MaxValue)
+                  select (hmm, lengths, seed);
+        return Prop.ForAll(gen.ToArbitrary(), c =>
+        {
+            var rng = Rng.FromSeed(c.seed);
+            var seqs = new List<ImmutableArray<int>>();
+            foreach (var (len, n) in c.lengths.Select((l, n) => (l, n)))
+            {
+                if (n % 3 == 2)
+                {
+                    var o = new int[len];
+                    for (int t = 0; t < len; t++) (o[t], rng) = rng.NextInt(c.hmm.Symbols);
+                    seqs.Add([.. o]);
+                }
+                else seqs.Add(HmmSampling.Sample(c.hmm, 1, len, rng.Substream(n)).Outputs[0]);
+            }
+            // Runs of equal lengths, so that some groups take the batched path.
+            seqs = seqs.OrderBy(q => q.Length).ToList();
+            var batch = Filtering.LogLikelihoods(c.hmm, seqs, parallel: false);
+            for (int n = 0; n < seqs.Count; n++)
+            {
+                var single = Filtering.LogLikelihood(c.hmm, seqs[n]);
+                if (!(single == batch[n] || Close(single, batch[n], 1e-12)))
+                    return false.Label($"sequence {n} (T={seqs[n].Length}): batch {batch[n]} vs single {single}");
+            }
+            return true.ToProperty();
         });
     }
 
