@@ -91,3 +91,16 @@ public class ValidationTests
         Assert.Contains("all weights are zero", Assert.Throws<ArgumentException>(() => ProbabilityVector.Normalize([0.0, 0.0])).Message);
     }
 }
+
+public class BatchedLaneTests
+{
+    [Fact]
+    public void An_impossible_sequence_in_one_lane_is_minus_infinity_and_leaves_the_other_lanes_alone()
+    {
+        // Start in state 0 of two absorbing states that emit their own symbol: only all-zero sequences are possible.
+        var hmm = new Hmm(ProbabilityVector.Create(1, 0), StochasticMatrix.Identity(2), StochasticMatrix.Identity(2));
+        System.Collections.Immutable.ImmutableArray<int> ok = [0, 0, 0, 0, 0], bad = [0, 0, 1, 0, 0];
+        var ll = Filtering.LogLikelihoods(hmm, [ok, ok, bad, ok, ok, bad, ok, ok], parallel: false);
+        Assert.Equal([0.0, 0.0, double.NegativeInfinity, 0.0, 0.0, double.NegativeInfinity, 0.0, 0.0], ll);
+    }
+}
