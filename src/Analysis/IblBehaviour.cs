@@ -1,0 +1,101 @@
+using HmmRnn.Core.Ibl;
+
+namespace HmmRnn.Analysis;
+
+/// <summary>How a trial without an action by the last step counts in an accuracy.</summary>
+public enum TimeoutPolicy
+{
+    /// <summary>A time-out is a wrong trial (the task's own feedback: −1).</summary>
+    CountAsWrong,
+    /// <summary>Time-outs are left out: accuracy among the trials with an action.</summary>
+    Exclude,
+}
+
+/// <summary>Accuracy over a set of trials.</summary>
+/// <param name="Trials">All trials in the set.</param>
+/// <param name="Acted">Trials with an action.</param>
+/// <param name="Correct">Trials with a correct action.</param>
+public readonly record struct Accuracy(int Trials, int Acted, int Correct)
+{
+    /// <summary>The fraction correct under <paramref name="policy"/>; NaN for an empty set.</summary>
+    public double Value(TimeoutPolicy policy) => policy == TimeoutPolicy.CountAsWrong
+        ? (Trials == 0 ? double.NaN : (double)Correct / Trials)
+        : (Acted == 0 ? double.NaN : (double)Correct / Acted);
+
+    /// <summary>The fraction of trials that timed out.</summary>
+    public double TimeoutRate => Trials == 0 ? double.NaN : 1 - (double)Acted / Trials;
+
+    /// <summary>Accuracy of a set of trials.</summary>
+    public static Accuracy Of(IEnumerable<IblTrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        int n = 0, acted = 0, correct = 0;
+        foreach (var t in trials)
+        {
+            n++;
+            if (!t.TimedOut) acted++;
+            if (t.Correct) correct++;
+        }
+        return new Accuracy(n, acted, correct);
+    }
+}
+
+/// <summary>One point of a psychometric/chronometric curve, split by concordance.</summary>
+/// <param name="Contrast">μ.</param>
+/// <param name="All">Every trial at this contrast.</param>
+/// <param name="Concordant">Trials whose stimulus was on the block's side.</param>
+/// <param name="Discordant">Trials whose stimulus was on the other side.</param>
+/// <param name="MeanStepsConcordant">Mean observation steps before the action, concordant trials with an action.</param>
+/// <param name="MeanStepsDiscordant">The same, discordant trials.</param>
+public sealed record ContrastPoint(double Contrast, Accuracy All, Accuracy Concordant, Accuracy Discordant,
+    double MeanStepsConcordant, double MeanStepsDiscordant);
+
+/// <summary>Accuracy as a function of trials since the block began.</summary>
+public sealed record BlockChangePoint(int TrialsSinceChange, Accuracy All, Accuracy ZeroContrast);
+
+/// <summary>Behaviour curves of the IBL task (Schaeffer et al. 2020, Figs. 2–3) from trial records of any agent.</summary>
+public static class IblBehaviour
+{
+    /// <summary>Per contrast, ascending: accuracy (all, concordant, discordant) and mean reaction steps.</summary>
+    public static IReadOnlyList<ContrastPoint> ByContrast(IReadOnlyList<IblTrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        return trials.GroupBy(t => t.Trial.Contrast).OrderBy(g => g.Key).Select(g => new ContrastPoint(
+                g.Key,
+                Accuracy.Of(g),
+                Accuracy.Of(g.Where(t => t.Trial.Concordant)),
+                Accuracy.Of(g.Where(t => !t.Trial.Concordant)),
+                MeanSteps(g.Where(t => t.Trial.Concordant)),
+                MeanSteps(g.Where(t => !t.Trial.Concordant))))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// Accuracy by trials since the last block change (0 = the first trial of a block), up to
+    /// <paramref name="maxTrials"/>; the session's first block is left out (it follows no change).
+    /// </summary>
+    public static IReadOnlyList<BlockChangePoint> AfterBlockChange(IReadOnlyList<IblTrialRecord> trials, int maxTrials = 30)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (maxTrials < 1) throw new ArgumentOutOfRangeException(nameof(maxTrials), maxTrials, "must be ≥ 1");
+        var after = trials.Where(t => t.Trial.Block > 0 && t.Trial.TrialInBlock < maxTrials).ToArray();
+        return Enumerable.Range(0, maxTrials).Select(k =>
+        {
+            var at = after.Where(t => t.Trial.TrialInBlock == k).ToArray();
+            return new BlockChangePoint(k, Accuracy.Of(at), Accuracy.Of(at.Where(t => t.Trial.Contrast == 0)));
+        }).ToArray();
+    }
+
+    private static double MeanSteps(IEnumerable<IblTrialRecord> trials)
+    {
+        double sum = 0;
+        int n = 0;
+        foreach (var t in trials)
+        {
+            if (t.TimedOut) continue;
+            sum += t.ObservationSteps;
+            n++;
+        }
+        return n == 0 ? double.NaN : sum / n;
+    }
+}
