@@ -10,5 +10,6 @@ var root = new RootCommand(
     "Run 'hmmrnn demo' for a quick tour; 'hmmrnn <command> --help' for each command.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HmmCommands.Create());
+root.Subcommands.Add(IblCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 return root.Parse(args).Invoke();

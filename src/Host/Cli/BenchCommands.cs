@@ -14,6 +14,7 @@ internal static class BenchCommands
     {
         var cmd = new Command("bench", "Benchmarks that print a table. Record results in docs/benchmarks.md with the machine.");
         cmd.Subcommands.Add(Forward());
+        cmd.Subcommands.Add(Ibl());
         return cmd;
     }
 
@@ -57,6 +58,30 @@ internal static class BenchCommands
             AnsiConsole.Write(table);
             if (!ok) Console.Error.WriteLine("log-likelihood sums differ from the reference by more than 1e-9 relative");
             return ok ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static Command Ibl()
+    {
+        var trials = new Option<int>("--trials") { Description = "Trials in the session.", DefaultValueFactory = _ => 10_000 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed repetitions; the best is reported.", DefaultValueFactory = _ => 20 };
+        var cmd = new Command("ibl", "Bayesian agents on the IBL task: one session through each agent (with the exact observer alongside), one thread.")
+        {
+            trials, repeat,
+        };
+        cmd.SetAction(r =>
+        {
+            var n = r.GetValue(trials);
+            var table = new Table().AddColumns("agent", "trials", "ms per session", "trials / s", "µs / trial");
+            foreach (var name in Core.Ibl.BayesianAgent.Names)
+            {
+                var agent = Core.Ibl.BayesianAgent.Named(name);
+                var t = Best(Math.Max(1, r.GetValue(repeat)), () => Core.Ibl.IblSimulation.Run(Core.Ibl.IblTaskConfig.Paper, agent, n, Rng.FromSeed(1)));
+                table.AddTextRow(name, n.ToString(), Format.F(t * 1e3, 1), Format.F(n / t, 0), Format.F(t * 1e6 / n, 2));
+            }
+            AnsiConsole.Write(table);
+            return 0;
         });
         return cmd;
     }

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Ibl;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Plots;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary><c>ibl bayes</c>: Bayesian actors on the IBL task, written to a run folder.</summary>
+internal static class IblCommands
+{
+    public static Command Create()
+    {
+        var cmd = new Command("ibl", "The IBL hierarchical inference task (Schaeffer et al. 2020).");
+        cmd.Subcommands.Add(Bayes());
+        return cmd;
+    }
+
+    private static Command Bayes()
+    {
+        var agents = new Option<string[]>("--agent")
+        {
+            Description = "Agents to run (one or more): markov (paper's actor), semi-markov (exact block prior), " +
+                          "forced (exact, acts on the last step), reference (the reference code's actor).",
+            DefaultValueFactory = _ => ["markov", "semi-markov", "forced"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        agents.AcceptOnlyFromAmong([.. BayesianAgent.Names]);
+        var task = new Option<string>("--task") { Description = "Task variant: paper (§2.1) or reference (the reference code's).", DefaultValueFactory = _ => "paper" };
+        task.AcceptOnlyFromAmong("paper", "reference");
+        var sessions = new Option<int>("--sessions") { Description = "Independent sessions per agent.", DefaultValueFactory = _ => 100 };
+        var trials = new Option<int>("--trials-per-session") { Description = "Trials in each session.", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<long>("--seed") { Description = "Seed: same seed, same trials.", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "Output folder (created).", DefaultValueFactory = _ => "runs/ibl-bayes" };
+        var cmd = new Command("bayes", "Run Bayesian actors; write trials (CSV), a summary (JSON, Markdown) and behaviour curves (PNG).")
+        {
+            agents, task, sessions, trials, seed, output,
+        };
+        cmd.SetAction(r =>
+        {
+            var n = r.GetValue(sessions);
+            var m = r.GetValue(trials);
+            if (n < 1) return Fail($"--sessions must be ≥ 1, got {n}");
+            if (m < 1) return Fail($"--trials-per-session must be ≥ 1, got {m}");
+            var config = r.GetValue(task) == "reference" ? IblTaskConfig.ReferenceCode : IblTaskConfig.Paper;
+            RunFolder folder;
+            try { folder = RunFolder.Create(r.GetValue(output)!); }
+            catch (IOException e) { return Fail(e.Message); }
+            Run(folder, config, r.GetValue(task)!, r.GetValue(agents)!.Distinct().ToArray(), n, m, r.GetValue(seed));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 2;
+    }
+
+    private static void Run(RunFolder folder, IblTaskConfig config, string taskName, string[] agentNames, int sessions, int trialsPerSession, long seed)
+    {
+        folder.WriteJson("config.json", new { task = taskName, config, agents = agentNames, sessions, trialsPerSession, seed });
+        var results = new List<(string Name, IReadOnlyList<IblTrialRecord> Trials, double Seconds)>();
+        foreach (var name in agentNames)
+        {
+            var sw = Stopwatch.StartNew();
+            Console.Error.Write($"{name}: {sessions} × {trialsPerSession} trials … ");
+            var records = IblSimulation.RunSessions(config, BayesianAgent.Named(name), sessions, trialsPerSession, Rng.FromSeed(seed));
+            Console.Error.WriteLine($"{sw.Elapsed.TotalSeconds:F1} s");
+            results.Add((name, records, sw.Elapsed.TotalSeconds));
+            folder.WriteAtomic($"trials-{name}.csv", s => WriteCsv(s, records));
+        }
+
+        var summary = results.Select(x => Summarise(x.Name, x.Trials)).ToArray();
+        folder.WriteJson("summary.json", summary);
+        var markdown = Markdown(summary, taskName, sessions * trialsPerSession, seed);
+        folder.WriteText("summary.md", markdown);
+        Plot(folder, results);
+        Console.Out.Write(markdown);
+        Console.Error.WriteLine($"wrote {folder.Path}");
+    }
+
+    private sealed record AgentSummary(string Agent, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
+        double TimeoutRate, double ObserverAccuracy, double MeanObservationSteps, IReadOnlyList<ContrastRow> ByContrast);
+
+    private sealed record ContrastRow(double Contrast, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
+        double ConcordantAccuracy, double DiscordantAccuracy, double MeanStepsConcordant, double MeanStepsDiscordant);
+
+    private static AgentSummary Summarise(string name, IReadOnlyList<IblTrialRecord> trials)
+    {
+        var all = Accuracy.Of(trials);
+        var rows = IblBehaviour.ByContrast(trials).Select(p => new ContrastRow(p.Contrast, p.All.Trials,
+            p.All.Value(TimeoutPolicy.CountAsWrong), p.All.Value(TimeoutPolicy.Exclude),
+            p.Concordant.Value(TimeoutPolicy.CountAsWrong), p.Discordant.Value(TimeoutPolicy.CountAsWrong),
+            p.MeanStepsConcordant, p.MeanStepsDiscordant)).ToArray();
+        return new AgentSummary(name, all.Trials, all.Value(TimeoutPolicy.CountAsWrong), all.Value(TimeoutPolicy.Exclude), all.TimeoutRate,
+            trials.Count(t => t.ObserverCorrect) / (double)trials.Count, trials.Where(t => !t.TimedOut).Select(t => (double)t.ObservationSteps).DefaultIfEmpty(double.NaN).Average(), rows);
+    }
+
+    private static string Markdown(IReadOnlyList<AgentSummary> summary, string task, int trials, long seed)
+    {
+        static string P(double x) => double.IsNaN(x) ? "–" : x.ToString("F3", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder();
+        sb.AppendLine($"Task: {task}; {trials:N0} trials per agent; seed {seed}. Accuracy with time-outs counted wrong (time-outs left out).");
+        sb.AppendLine();
+        var contrasts = summary[0].ByContrast.Select(c => c.Contrast).ToArray();
+        sb.Append("| agent | ").Append(string.Join(" | ", contrasts.Select(c => $"μ = {c.ToString(CultureInfo.InvariantCulture)}")))
+          .AppendLine(" | overall | time-outs | observer | mean steps to act |");
+        sb.Append("|---|").Append(string.Concat(contrasts.Select(_ => "---|"))).AppendLine("---|---|---|---|");
+        foreach (var a in summary)
+        {
+            sb.Append($"| {a.Agent} | ");
+            sb.Append(string.Join(" | ", a.ByContrast.Select(c => $"{P(c.AccuracyTimeoutsWrong)} ({P(c.AccuracyTimeoutsExcluded)})")));
+            sb.AppendLine($" | {P(a.AccuracyTimeoutsWrong)} ({P(a.AccuracyTimeoutsExcluded)}) | {P(a.TimeoutRate)} | {P(a.ObserverAccuracy)} | {a.MeanObservationSteps.ToString("F2", CultureInfo.InvariantCulture)} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine("Zero contrast, concordant / discordant (time-outs wrong): " +
+            string.Join("; ", summary.Select(a => $"{a.Agent} {P(a.ByContrast[0].ConcordantAccuracy)} / {P(a.ByContrast[0].DiscordantAccuracy)}")));
+        return sb.ToString();
+    }
+
+    private static void Plot(RunFolder folder, IReadOnlyList<(string Name, IReadOnlyList<IblTrialRecord> Trials, double Seconds)> results)
+    {
+        var curves = results.Select((r, i) => (r.Name, Group: i, Points: IblBehaviour.ByContrast(r.Trials))).ToArray();
+        Charts.Lines(folder, "psychometric.png", "Accuracy by contrast (time-outs count as wrong)", "contrast μ", "fraction correct",
+            curves.SelectMany(c => new[]
+            {
+                new Line($"{c.Name}, concordant", c.Points.Select(p => (p.Contrast, p.Concordant.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Group: c.Group),
+                new Line($"{c.Name}, discordant", c.Points.Select(p => (p.Contrast, p.Discordant.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Dashed: true, Group: c.Group),
+            }), 0, 1);
+        Charts.Lines(folder, "chronometric.png", "Observation steps before acting (trials with an action)", "contrast μ", "mean steps",
+            curves.SelectMany(c => new[]
+            {
+                new Line($"{c.Name}, concordant", c.Points.Select(p => (p.Contrast, p.MeanStepsConcordant)).ToArray(), Group: c.Group),
+                new Line($"{c.Name}, discordant", c.Points.Select(p => (p.Contrast, p.MeanStepsDiscordant)).ToArray(), Dashed: true, Group: c.Group),
+            }), 0);
+        Charts.Lines(folder, "block-change.png", "Accuracy after a block change (time-outs count as wrong)", "trials since the change", "fraction correct",
+            results.SelectMany((r, group) =>
+            {
+                var curve = IblBehaviour.AfterBlockChange(r.Trials, 40);
+                return new[]
+                {
+                    new Line($"{r.Name}, all contrasts", curve.Select(p => ((double)p.TrialsSinceChange, p.All.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Group: group),
+                    new Line($"{r.Name}, zero contrast", curve.Select(p => ((double)p.TrialsSinceChange, p.ZeroContrast.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Dashed: true, Group: group),
+                };
+            }), 0, 1);
+    }
+
+    private static void WriteCsv(Stream stream, IReadOnlyList<IblTrialRecord> trials)
+    {
+        using var w = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+        w.WriteLine("trial,block,trial_in_block,block_side,stimulus_side,contrast,concordant,action,observation_steps,correct,block_prior_right,posterior_right,observer_posterior_right");
+        foreach (var t in trials)
+        {
+            var i = t.Trial;
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{i.Index},{i.Block},{i.TrialInBlock},{(int)i.BlockSide},{(int)i.StimulusSide},{i.Contrast},{(i.Concordant ? 1 : 0)},{(t.Action is Side a ? ((int)a).ToString(CultureInfo.InvariantCulture) : "")},{t.ObservationSteps},{(t.Correct ? 1 : 0)},{t.BlockPriorRight:R},{t.PosteriorRight:R},{t.ObserverPosteriorRight:R}"));
+        }
+    }
+}
