@@ -12,4 +12,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HmmCommands.Create());
 root.Subcommands.Add(IblCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke();
