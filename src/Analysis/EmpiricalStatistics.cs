@@ -48,4 +48,53 @@ public static class EmpiricalStatistics
         for (int i = 0; i < a.Length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
         return s;
     }
+
+    /// <summary>P(o_{t+k} = o_t) for k = 1 … <paramref name="maxLag"/>, pooled over sequences and positions.</summary>
+    public static double[] SameOutputAtLag(IReadOnlyList<ImmutableArray<int>> sequences, int maxLag)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (maxLag < 1) throw new ArgumentOutOfRangeException(nameof(maxLag), maxLag, "must be ≥ 1");
+        var same = new double[maxLag];
+        var pairs = new double[maxLag];
+        foreach (var seq in sequences)
+            for (int k = 1; k <= maxLag && k < seq.Length; k++)
+                for (int t = 0; t + k < seq.Length; t++)
+                {
+                    pairs[k - 1]++;
+                    if (seq[t] == seq[t + k]) same[k - 1]++;
+                }
+        return same.Select((x, i) => pairs[i] > 0 ? x / pairs[i] : double.NaN).ToArray();
+    }
+
+    /// <summary>
+    /// Dwell times: for each symbol, counts[v][ℓ] of runs of exactly ℓ equal symbols (ℓ = 1 …
+    /// <paramref name="maxLength"/>; longer runs count at maxLength). Runs that touch either end of
+    /// a sequence are censored and left out.
+    /// </summary>
+    public static double[][] DwellTimes(IReadOnlyList<ImmutableArray<int>> sequences, int symbols, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (symbols <= 0) throw new ArgumentOutOfRangeException(nameof(symbols), symbols, "must be positive");
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "must be ≥ 1");
+        var counts = Enumerable.Range(0, symbols).Select(_ => new double[maxLength + 1]).ToArray();
+        foreach (var seq in sequences)
+        {
+            int start = 0;
+            for (int t = 1; t <= seq.Length; t++)
+            {
+                if (t < seq.Length && seq[t] == seq[start]) continue;
+                if (start > 0 && t < seq.Length) counts[seq[start]][Math.Min(t - start, maxLength)]++;
+                start = t;
+            }
+        }
+        return counts;
+    }
+
+    /// <summary>Mean of a dwell-time histogram from <see cref="DwellTimes"/> (NaN when empty).</summary>
+    public static double MeanDwell(ReadOnlySpan<double> histogram)
+    {
+        double n = 0, s = 0;
+        for (int l = 1; l < histogram.Length; l++) { n += histogram[l]; s += l * histogram[l]; }
+        return n > 0 ? s / n : double.NaN;
+    }
 }

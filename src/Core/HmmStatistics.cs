@@ -80,6 +80,40 @@ public static class HmmStatistics
     }
 
     /// <summary>
+    /// P(o_{t+k} = o_t) for k = 1 … <paramref name="maxLag"/> in the stationary regime:
+    /// Σ_v Σ_{s,s'} π_s B_sv (A^k)_{ss'} B_s'v. How long the output "remembers" itself.
+    /// </summary>
+    public static double[] SameOutputAtLag(Hmm hmm, int maxLag)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        if (maxLag < 1) throw new ArgumentOutOfRangeException(nameof(maxLag), maxLag, "must be ≥ 1");
+        int k = hmm.States, v = hmm.Symbols;
+        var pi = Stationary(hmm);
+        // w[s'][v] = Σ_s π_s B_sv (A^lag)_{s s'}, advanced one lag at a time.
+        var w = new double[k * v];
+        for (int s = 0; s < k; s++)
+            for (int o = 0; o < v; o++) w[s * v + o] = pi[s] * hmm.Emission[s, o];
+        var result = new double[maxLag];
+        for (int lag = 1; lag <= maxLag; lag++)
+        {
+            var next = new double[k * v];
+            for (int s = 0; s < k; s++)
+                for (int s2 = 0; s2 < k; s2++)
+                {
+                    var a = hmm.Transition[s, s2];
+                    if (a == 0) continue;
+                    for (int o = 0; o < v; o++) next[s2 * v + o] += w[s * v + o] * a;
+                }
+            w = next;
+            double same = 0;
+            for (int s = 0; s < k; s++)
+                for (int o = 0; o < v; o++) same += w[s * v + o] * hmm.Emission[s, o];
+            result[lag - 1] = same;
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Output statistics from symbol frequencies and the joint frequencies of consecutive pairs
     /// (unnormalised counts are fine). Shared by the analytic and the empirical estimates.
     /// </summary>

@@ -10,6 +10,8 @@ var root = new RootCommand(
     "Run 'hmmrnn demo' for a quick tour; 'hmmrnn <command> --help' for each command.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HmmCommands.Create());
+root.Subcommands.Add(TrainCommands.Train());
+root.Subcommands.Add(TrainCommands.Evaluate());
 root.Subcommands.Add(IblCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DoctorCommand.Create());

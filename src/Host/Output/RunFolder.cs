@@ -63,7 +63,9 @@ public sealed class RunFolder
     {
         ArgumentNullException.ThrowIfNull(write);
         var target = PathOf(name);
-        var temp = System.IO.Path.Combine(Path, $".{name}.{Guid.NewGuid():N}.tmp");
+        var dir = System.IO.Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(dir);
+        var temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var s = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using HmmRnn.Core;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Training;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary><c>train</c> and <c>evaluate</c>: RNNs that emulate the catalogue's HMMs.</summary>
+internal static class TrainCommands
+{
+    public static Command Train()
+    {
+        var hmm = new Option<string>("--hmm") { Description = "Model to emulate: " + string.Join(", ", HmmCatalogue.Names), DefaultValueFactory = _ => "linear2" };
+        var preset = new Option<string>("--preset") { Description = "quick: minutes on a laptop CPU (|h| 50, d 10, batch 512, identity-biased W_hh); paper: SPEC A3 (|h| 150, d 100, batch 4096, 1000 epochs; for a GPU).", DefaultValueFactory = _ => "quick" };
+        preset.AcceptOnlyFromAmong([.. TrainingConfig.Presets]);
+        var hidden = new Option<int?>("--hidden") { Description = "|h|, hidden units (overrides the preset)." };
+        var input = new Option<int?>("--input") { Description = "d, noise dimensions (overrides the preset)." };
+        var batch = new Option<int?>("--batch") { Description = "Sequences per batch (overrides the preset)." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate (overrides the preset)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
+        var train = new Option<int?>("--train-sequences") { Description = "Training sequences (overrides the preset)." };
+        var identity = new Option<double?>("--recurrent-identity") { Description = "Added to W_hh's diagonal at initialisation (quick 0.9, paper 0)." };
+        var seed = new Option<long>("--seed") { Description = "Seed of data, weights and noise.", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var output = new Option<string?>("--out") { Description = "Run folder (default runs/<hmm>-<preset>-s<seed>)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the folder's last checkpoint (same configuration)." };
+        var evaluate = new Option<bool>("--no-evaluate") { Description = "Skip the evaluation after training." };
+        var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
+        {
+            hmm, preset, hidden, input, batch, lr, epochs, train, identity, seed, device, output, resume, evaluate,
+        };
+        cmd.SetAction(async (r, token) =>
+        {
+            TrainingConfig config;
+            try
+            {
+                var c = TrainingConfig.Preset(r.GetValue(preset)!, r.GetValue(hmm)!);
+                config = (c with
+                {
+                    Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
+                    LearningRate = r.GetValue(lr) ?? c.LearningRate, Epochs = r.GetValue(epochs) ?? c.Epochs,
+                    TrainSequences = r.GetValue(train) ?? c.TrainSequences, RecurrentIdentity = r.GetValue(identity) ?? c.RecurrentIdentity,
+                    Seed = r.GetValue(seed), Device = r.GetValue(device)!,
+                }).Validate();
+            }
+            catch (ArgumentException e) { return Fail(e.Message); }
+            var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");
+            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
+                return Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
+            RunFolder folder;
+            try { folder = RunFolder.Create(path); }
+            catch (IOException e) { return Fail(e.Message); }
+            return await TrainAndEvaluate(folder, config, r.GetValue(resume), !r.GetValue(evaluate), token);
+        });
+        return cmd;
+    }
+
+    public static Command Evaluate()
+    {
+        var run = new Argument<string>("run") { Description = "A run folder written by 'train'." };
+        var sequences = new Option<int>("--sequences") { Description = "Sequences to generate from the RNN.", DefaultValueFactory = _ => 10_000 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the generated sequences.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("evaluate", "Generate from a trained RNN and compare with its HMM (SPEC A4): transition matrix, matched distance, volatility, dwell times, log-likelihood; writes evaluation.json/.md and PNGs.")
+        {
+            run, sequences, seed,
+        };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(run)!;
+            if (!File.Exists(Path.Combine(path, "config.json"))) return Fail($"run: {path} has no config.json; is it a run folder written by 'train'?");
+            if (r.GetValue(sequences) < 100) return Fail($"--sequences must be ≥ 100, got {r.GetValue(sequences)}");
+            var report = Evaluation.Run(RunFolder.Create(path), r.GetValue(sequences), r.GetValue(seed));
+            Console.Out.Write(report.Markdown);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static async Task<int> TrainAndEvaluate(RunFolder folder, TrainingConfig config, bool resume, bool evaluate, CancellationToken token)
+    {
+        folder.WriteJson("config.json", config);
+        var events = Trainer.Observe(config, folder, resume).Publish();
+        using var log = new MetricsLog(folder);
+        using var s1 = events.Subscribe(new ConsoleProgress());
+        using var s2 = events.Subscribe(log);
+        var finished = events.OfType<TrainingFinished>().LastOrDefaultAsync().ToTask(token);
+        using var connection = events.Connect();
+        TrainingFinished? result;
+        try { result = await finished; }
+        catch (OperationCanceledException) { connection.Dispose(); Console.Error.WriteLine("cancelled: the last checkpoint is valid; --resume continues"); return 130; }
+        catch (Exception) { return 1; } // ConsoleProgress has reported the TrainingFailed event
+        if (result is null || !evaluate) return 0;
+        var report = Evaluation.Run(folder, 10_000, 1);
+        Console.Out.Write(report.Markdown);
+        Console.Error.WriteLine($"wrote {folder.Path}");
+        return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 2;
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HmmRnn.Host.Output;
+
+namespace HmmRnn.Host.Training;
+
+/// <summary>Progress on the console (standard error): a line per epoch, the last batch's loss in between.</summary>
+public sealed class ConsoleProgress : IObserver<TrainingEvent>
+{
+    private readonly TextWriter _out;
+    private int _epochs, _stepsPerEpoch;
+
+    /// <summary>Writes to <paramref name="output"/> (standard error by default).</summary>
+    public ConsoleProgress(TextWriter? output = null) => _out = output ?? Console.Error;
+
+    /// <inheritdoc />
+    public void OnNext(TrainingEvent e)
+    {
+        static string F(double x) => x.ToString("F4", CultureInfo.InvariantCulture);
+        switch (e)
+        {
+            case TrainingStarted s:
+                (_epochs, _stepsPerEpoch) = (s.Config.Epochs, s.StepsPerEpoch);
+                _out.WriteLine($"training {s.Config.Hmm} ({s.Config.PresetName}): |h| = {s.Config.Hidden}, d = {s.Config.Input}, batch {s.Config.Batch}, " +
+                               $"{s.Parameters:N0} parameters, {s.StepsPerEpoch} steps/epoch, device {s.Device}" +
+                               (s.StartEpoch > 0 ? $", resuming after epoch {s.StartEpoch}" : ""));
+                break;
+            case BatchCompleted b when !Console.IsErrorRedirected:
+                _out.Write($"\r  epoch {b.Epoch}/{_epochs} step {b.Step} loss {F(b.Loss)}   ");
+                break;
+            case EpochCompleted ep:
+                if (!Console.IsErrorRedirected) _out.Write('\r');
+                _out.WriteLine($"epoch {ep.Epoch,4}/{_epochs}  train {F(ep.TrainLoss)}  validation {F(ep.ValidationLoss)}{(ep.IsBest ? " *" : "  ")}  " +
+                               $"{ep.Elapsed.TotalSeconds,7:F1} s  ({ep.Elapsed.TotalMilliseconds / Math.Max(1, ep.Epoch * _stepsPerEpoch):F0} ms/step)");
+                break;
+            case TrainingFinished f:
+                _out.WriteLine($"{(f.Cancelled ? "cancelled" : "finished")} after {f.EpochsCompleted} epochs in {f.Elapsed.TotalSeconds:F1} s; " +
+                               $"best validation {F(f.BestValidationLoss)} at epoch {f.BestEpoch}");
+                break;
+            case TrainingFailed x:
+                _out.WriteLine($"training failed: {x.Error}");
+                break;
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnError(Exception error) { }
+
+    /// <inheritdoc />
+    public void OnCompleted() { }
+}
+
+/// <summary>
+/// metrics.csv (one row per epoch and per logged batch) and events.jsonl (every event), appended and
+/// flushed line by line so a killed run keeps its log.
+/// </summary>
+public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
+{
+    private readonly StreamWriter _csv, _events;
+
+    /// <summary>Opens (appending: a resumed run continues its log) the two files in <paramref name="folder"/>.</summary>
+    public MetricsLog(RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var csvPath = folder.PathOf("metrics.csv");
+        var fresh = !File.Exists(csvPath);
+        _csv = new StreamWriter(csvPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
+        if (fresh) _csv.WriteLine("kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s");
+        _events = new StreamWriter(folder.PathOf("events.jsonl"), append: true, new UTF8Encoding(false)) { AutoFlush = true };
+    }
+
+    /// <inheritdoc />
+    public void OnNext(TrainingEvent e)
+    {
+        _events.WriteLine(JsonSerializer.Serialize(new { type = e.GetType().Name, @event = (object)e }, Compact));
+        var line = e switch
+        {
+            BatchCompleted b => string.Create(CultureInfo.InvariantCulture, $"batch,{b.Epoch},{b.Step},{b.Loss:R},,,{b.Elapsed.TotalSeconds:F3}"),
+            EpochCompleted ep => string.Create(CultureInfo.InvariantCulture, $"epoch,{ep.Epoch},,{ep.TrainLoss:R},{ep.ValidationLoss:R},{(ep.IsBest ? 1 : 0)},{ep.Elapsed.TotalSeconds:F3}"),
+            _ => null,
+        };
+        if (line is not null) _csv.WriteLine(line);
+    }
+
+    /// <inheritdoc />
+    public void OnError(Exception error) { }
+
+    /// <inheritdoc />
+    public void OnCompleted() { }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _csv.Dispose();
+        _events.Dispose();
+    }
+
+    private static readonly JsonSerializerOptions Compact = new(RunFolder.Json) { WriteIndented = false };
+}

@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using HmmRnn.Core;
+using HmmRnn.Host.Output;
+
+namespace HmmRnn.Host.Training;
+
+/// <summary>
+/// Everything that defines a training run of an HMM-emulating RNN (Torre et al. 2025; SPEC A2–A3).
+/// Start from <see cref="Preset"/> and override fields; <see cref="Validate"/> names a bad field.
+/// </summary>
+public sealed record TrainingConfig
+{
+    /// <summary>Catalogue model to emulate (linear2 … cyclic4).</summary>
+    public string Hmm { get; init; } = "linear2";
+    /// <summary>The preset the other values came from (for the record).</summary>
+    public string PresetName { get; init; } = "quick";
+    /// <summary>|h|.</summary>
+    public int Hidden { get; init; } = 150;
+    /// <summary>d, the dimension of the Gaussian noise input.</summary>
+    public int Input { get; init; } = 100;
+    /// <summary>Sequences per batch (paper 4096).</summary>
+    public int Batch { get; init; } = 4096;
+    /// <summary>Adam learning rate (paper 1e-3).</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Adam β₁ (reference 0.9).</summary>
+    public double Beta1 { get; init; } = 0.9;
+    /// <summary>Adam β₂ (reference 0.9).</summary>
+    public double Beta2 { get; init; } = 0.9;
+    /// <summary>Gradient-norm clip; null: the paper's 0.9 for linear chains, 0.3 otherwise.</summary>
+    public double? GradClip { get; init; }
+    /// <summary>Passes over the training set.</summary>
+    public int Epochs { get; init; } = 1000;
+    /// <summary>Training sequences (paper 10,000).</summary>
+    public int TrainSequences { get; init; } = 10_000;
+    /// <summary>Validation sequences (paper 10,000); the validation loss uses min(this, Batch) of them.</summary>
+    public int ValidationSequences { get; init; } = 10_000;
+    /// <summary>Held-out test sequences (paper 10,000).</summary>
+    public int TestSequences { get; init; } = 10_000;
+    /// <summary>Seed of everything: data, initial weights, noise.</summary>
+    public long Seed { get; init; }
+    /// <summary>cpu or cuda.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>Added to the diagonal of W_hh at initialisation (paper 0; the quick preset 0.9 leaves the plateau fast, SPEC A3).</summary>
+    public double RecurrentIdentity { get; init; }
+    /// <summary>Gumbel-softmax temperature τ (paper 1).</summary>
+    public double Temperature { get; init; } = 1.0;
+    /// <summary>Sinkhorn blur (paper 0.2).</summary>
+    public double Blur { get; init; } = 0.2;
+    /// <summary>Sinkhorn ε-scaling (paper 0.5).</summary>
+    public double Scaling { get; init; } = 0.5;
+    /// <summary>Emit a batch event (and read the loss back from the device) every this many steps.</summary>
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>The presets: quick (minutes on a laptop CPU) and paper (SPEC A3, for a GPU).</summary>
+    public static IReadOnlyList<string> Presets { get; } = ["quick", "paper"];
+
+    /// <summary>A preset for a catalogue model.</summary>
+    public static TrainingConfig Preset(string preset, string hmm) => preset switch
+    {
+        "paper" => new TrainingConfig { Hmm = hmm, PresetName = "paper" },
+        "quick" => new TrainingConfig
+        {
+            Hmm = hmm, PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3,
+            Epochs = 15, TrainSequences = 10_000, ValidationSequences = 2_000, TestSequences = 10_000, RecurrentIdentity = 0.9,
+        },
+        _ => throw new ArgumentException($"--preset: unknown preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset)),
+    };
+
+    /// <summary>The catalogue entry (throws naming the known models).</summary>
+    public CatalogueEntry Entry => HmmCatalogue.Named(Hmm);
+
+    /// <summary>The gradient clip in force.</summary>
+    public double EffectiveGradClip => GradClip ?? (Entry.Family == HmmFamily.LinearChain ? 0.9 : 0.3);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and its value; returns this.</summary>
+    public TrainingConfig Validate()
+    {
+        static void Fail(string field, object? value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
+        try { _ = Entry; }
+        catch (ArgumentException e) { Fail(nameof(Hmm), Hmm, e.Message); }
+        if (Hidden <= 0) Fail(nameof(Hidden), Hidden, "must be > 0");
+        if (Input <= 0) Fail(nameof(Input), Input, "must be > 0");
+        if (TrainSequences <= 0) Fail(nameof(TrainSequences), TrainSequences, "must be > 0");
+        if (ValidationSequences <= 0) Fail(nameof(ValidationSequences), ValidationSequences, "must be > 0");
+        if (TestSequences < 0) Fail(nameof(TestSequences), TestSequences, "must be ≥ 0");
+        if (Batch <= 1) Fail(nameof(Batch), Batch, "must be > 1");
+        if (Batch > TrainSequences) Fail(nameof(Batch), Batch, $"must not exceed TrainSequences ({TrainSequences})");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
+        if (!(Beta1 >= 0 && Beta1 < 1)) Fail(nameof(Beta1), Beta1, "must be in [0, 1)");
+        if (!(Beta2 >= 0 && Beta2 < 1)) Fail(nameof(Beta2), Beta2, "must be in [0, 1)");
+        if (GradClip is double c && !(c > 0 && double.IsFinite(c))) Fail(nameof(GradClip), c, "must be finite and > 0");
+        if (Epochs < 1) Fail(nameof(Epochs), Epochs, "must be ≥ 1");
+        if (Device is not ("cpu" or "cuda")) Fail(nameof(Device), Device, "must be cpu or cuda");
+        if (!double.IsFinite(RecurrentIdentity)) Fail(nameof(RecurrentIdentity), RecurrentIdentity, "must be finite");
+        if (!(Temperature > 0 && double.IsFinite(Temperature))) Fail(nameof(Temperature), Temperature, "must be finite and > 0");
+        if (!(Blur > 0 && double.IsFinite(Blur))) Fail(nameof(Blur), Blur, "must be finite and > 0");
+        if (!(Scaling > 0 && Scaling < 1)) Fail(nameof(Scaling), Scaling, "must be in (0, 1)");
+        if (LogEvery < 1) Fail(nameof(LogEvery), LogEvery, "must be ≥ 1");
+        return this;
+    }
+
+    /// <summary>A hash of everything but the epoch count and logging: a checkpoint resumes only a run with the same hash.</summary>
+    public string Hash()
+    {
+        var json = JsonSerializer.Serialize(this with { Epochs = 0, LogEvery = 0 }, RunFolder.Json);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
+    }
+}

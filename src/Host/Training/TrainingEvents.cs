@@ -1,0 +1,22 @@
+namespace HmmRnn.Host.Training;
+
+/// <summary>What a training run reports, in order: started, batches and epochs (with checkpoints), then finished or failed.</summary>
+public abstract record TrainingEvent(TimeSpan Elapsed);
+
+/// <summary>The run began (or resumed at <paramref name="StartEpoch"/>).</summary>
+public sealed record TrainingStarted(TimeSpan Elapsed, TrainingConfig Config, long Parameters, int StartEpoch, int StepsPerEpoch, string Device) : TrainingEvent(Elapsed);
+
+/// <summary>A logged training step (every <see cref="TrainingConfig.LogEvery"/> steps).</summary>
+public sealed record BatchCompleted(TimeSpan Elapsed, int Epoch, int Step, double Loss) : TrainingEvent(Elapsed);
+
+/// <summary>An epoch ended: mean training loss over its steps, validation loss, whether it is the best so far.</summary>
+public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double BestValidationLoss, int BestEpoch) : TrainingEvent(Elapsed);
+
+/// <summary>A checkpoint file was written (atomically).</summary>
+public sealed record CheckpointSaved(TimeSpan Elapsed, int Epoch, string Path, bool IsBest) : TrainingEvent(Elapsed);
+
+/// <summary>The run ended normally or by cancellation (after a whole step; the last checkpoint is valid).</summary>
+public sealed record TrainingFinished(TimeSpan Elapsed, int EpochsCompleted, int BestEpoch, double BestValidationLoss, bool Cancelled) : TrainingEvent(Elapsed);
+
+/// <summary>The run stopped on an error.</summary>
+public sealed record TrainingFailed(TimeSpan Elapsed, string Error) : TrainingEvent(Elapsed);

@@ -1,0 +1,17 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tests;
+
+/// <summary>TorchSharp tests share native state: run them one at a time.</summary>
+[CollectionDefinition("torch", DisableParallelization = true)]
+public sealed class TorchCollection;
+
+/// <summary>A fact that needs CUDA: skipped, with the reason, where no CUDA device is present.</summary>
+public sealed class CudaFactAttribute : FactAttribute
+{
+    public CudaFactAttribute()
+    {
+        if (!cuda.is_available()) Skip = "CUDA is not available on this machine (TorchSharp-cpu build or no GPU)";
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Immutable;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tests;
+
+[Collection("torch")]
+public class TrainingTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "hmmrnn-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    /// <summary>A run small enough for CI: linear3 (T = 30), 8 hidden units, 128 sequences a batch.</summary>
+    private static TrainingConfig Tiny(int epochs = 4) => TrainingConfig.Preset("quick", "linear3") with
+    {
+        Hidden = 8, Input = 3, Batch = 128, TrainSequences = 256, ValidationSequences = 128, TestSequences = 0,
+        Epochs = epochs, LogEvery = 1, Seed = 5,
+    };
+
+    private RunFolder Folder(string name) => RunFolder.Create(Path.Combine(_root, name));
+
+    [Fact]
+    public void Model_agrees_with_Cores_reference_dynamics()
+    {
+        // One mathematics in two places: TorchSharp's fused nn.RNN and Core's arrays, same weights and noise.
+        manual_seed(3);
+        using var model = new HmmRnnModel(hidden: 12, input: 5, outputs: 3, recurrentIdentity: 0.5);
+        var weights = model.Snapshot();
+        using var noise = randn(1, 9, 5);
+        var (h, logits) = model.call(noise);
+        var reference = ReluRnn.Run(weights, noise.data<float>().Select(x => (double)x).ToArray());
+        var th = h.data<float>().ToArray();
+        var tl = logits.data<float>().ToArray();
+        for (int i = 0; i < th.Length; i++) Assert.Equal(reference.Hidden[i], th[i], 1e-5);
+        for (int i = 0; i < tl.Length; i++) Assert.Equal(reference.Logits[i], tl[i], 1e-5);
+        Assert.Contains(reference.Hidden, x => x == 0); // ReLU was active somewhere
+    }
+
+    [Fact]
+    public void Weights_round_trip_through_snapshot_and_load()
+    {
+        manual_seed(4);
+        using var a = new HmmRnnModel(6, 2, 3);
+        using var b = new HmmRnnModel(6, 2, 3);
+        Assert.NotEqual(a.Snapshot(), b.Snapshot());
+        b.Load(a.Snapshot());
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+    }
+
+    [Fact]
+    public void Sinkhorn_on_tensors_equals_the_CPU_oracle()
+    {
+        // Small point clouds in float64: the TorchSharp loss and Analysis.Sinkhorn agree to 1e-6.
+        var rng = Rng.FromSeed(8);
+        var x = new double[7 * 4];
+        var y = new double[9 * 4];
+        rng = rng.FillNormal(x);
+        rng.FillNormal(y);
+        var cpu = Sinkhorn.Compute(x, y, 4).Divergence;
+        var gpu = SinkhornLoss.Divergence(tensor(x, [7, 4]), tensor(y, [9, 4]), SinkhornOptions.Paper).ToDouble();
+        Assert.Equal(cpu, gpu, 1e-6);
+        Assert.True(cpu > 0);
+        Assert.Equal(0.0, SinkhornLoss.Divergence(tensor(x, [7, 4]), tensor(x, [7, 4]), SinkhornOptions.Paper).ToDouble(), 1e-9);
+    }
+
+    [Fact]
+    public void Hard_Gumbel_softmax_is_one_hot_forward_and_softmax_backward()
+    {
+        manual_seed(1);
+        var logits = tensor(new float[] { 1.0f, -0.5f, 0.3f }).repeat(20000, 1).requires_grad_(true);
+        var hard = GumbelSoftmax.Hard(logits, 1.0);
+        Assert.True(hard.sum(-1).eq(1).all().ToBoolean());
+        Assert.True(hard.eq(0).logical_or(hard.eq(1)).all().ToBoolean());
+        // Gumbel-max: one-hot frequencies are softmax(logits); 5 binomial SE on 20,000 draws.
+        var p = tensor(new float[] { 1.0f, -0.5f, 0.3f }).softmax(0).data<float>().ToArray();
+        var freq = hard.detach().mean([0]).data<float>().ToArray();
+        for (int k = 0; k < 3; k++) Assert.InRange(freq[k], p[k] - 5 * Math.Sqrt(p[k] * (1 - p[k]) / 20000), p[k] + 5 * Math.Sqrt(p[k] * (1 - p[k]) / 20000));
+        // Straight-through: the gradient is that of the soft sample, not zero.
+        (hard * tensor(new float[] { 1f, 2f, 3f })).sum().backward();
+        Assert.True(logits.grad!.abs().sum().ToDouble() > 0);
+    }
+
+    [Fact]
+    public void A_tiny_run_emits_events_in_order_and_its_loss_decreases()
+    {
+        var events = Trainer.Run(Tiny(epochs: 6), Folder("order")).ToList();
+        Assert.IsType<TrainingStarted>(events[0]);
+        Assert.IsType<TrainingFinished>(events[^1]);
+        Assert.Equal(6, events.OfType<EpochCompleted>().Count());
+        Assert.Equal(Enumerable.Range(1, 6), events.OfType<EpochCompleted>().Select(e => e.Epoch));
+        var elapsed = events.Select(e => e.Elapsed).ToArray();
+        Assert.Equal(elapsed.Order(), elapsed);
+        var epochs = events.OfType<EpochCompleted>().ToArray();
+        Assert.True(epochs.Min(e => e.ValidationLoss) < epochs[0].ValidationLoss, "validation loss never fell below the first epoch's");
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"train loss {epochs[0].TrainLoss} → {epochs[^1].TrainLoss}");
+    }
+
+    [Fact]
+    public async Task The_observable_publishes_once_to_many_sinks_and_completes()
+    {
+        var folder = Folder("rx");
+        var events = Trainer.Observe(Tiny(epochs: 2), folder).Publish();
+        var seenA = new List<TrainingEvent>();
+        var seenB = new List<TrainingEvent>();
+        using var a = events.Subscribe(seenA.Add);
+        using var b = events.Subscribe(seenB.Add);
+        var done = events.LastAsync().ToTask();
+        using var _ = events.Connect();
+        Assert.IsType<TrainingFinished>(await done);
+        Assert.Equal(seenA, seenB);
+        Assert.Single(seenA.OfType<TrainingStarted>());
+    }
+
+    [Fact]
+    public void Checkpoint_round_trips_to_identical_outputs()
+    {
+        var folder = Folder("roundtrip");
+        _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
+        using var a = new HmmRnnModel(8, 3, 3);
+        using var b = new HmmRnnModel(8, 3, 3);
+        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), a, null);
+        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), b, null);
+        using var noise = randn(4, 30, 3);
+        Assert.Equal(a.call(noise).Logits.data<float>().ToArray(), b.call(noise).Logits.data<float>().ToArray());
+        Assert.Equal(1, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+    }
+
+    [Fact]
+    public void Best_checkpoint_is_an_independent_copy_not_the_live_weights()
+    {
+        // The reference code's "best" aliases the live tensors. Train until validation gets worse,
+        // then the best checkpoint must still hold the best epoch's weights, not the last ones.
+        var folder = Folder("best");
+        using var cts = new CancellationTokenSource();
+        EpochCompleted? worse = null;
+        foreach (var e in Trainer.Run(Tiny(epochs: 30) with { LearningRate = 3e-2 }, folder, cancellation: cts.Token))
+            if (e is EpochCompleted { IsBest: false } ep && worse is null) { worse = ep; cts.Cancel(); }
+        Assert.NotNull(worse);
+        var best = Checkpoint.ReadMeta(folder.PathOf(Trainer.BestCheckpoint));
+        Assert.Equal(worse!.BestEpoch, best.Epoch);
+        Assert.Equal(worse.Epoch, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+        using var a = new HmmRnnModel(8, 3, 3);
+        using var b = new HmmRnnModel(8, 3, 3);
+        Checkpoint.Load(folder.PathOf(Trainer.BestCheckpoint), a, null);
+        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), b, null);
+        Assert.NotEqual(a.Snapshot(), b.Snapshot());
+    }
+
+    [Fact]
+    public void Cancellation_stops_after_a_step_and_leaves_a_valid_checkpoint()
+    {
+        var folder = Folder("cancel");
+        using var cts = new CancellationTokenSource();
+        var events = new List<TrainingEvent>();
+        foreach (var e in Trainer.Run(Tiny(epochs: 50), folder, cancellation: cts.Token))
+        {
+            events.Add(e);
+            if (e is BatchCompleted { Step: 3 }) cts.Cancel();
+        }
+        var finished = Assert.IsType<TrainingFinished>(events[^1]);
+        Assert.True(finished.Cancelled);
+        Assert.Equal(3, events.OfType<BatchCompleted>().Count());
+        var meta = Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint));
+        using var model = new HmmRnnModel(8, 3, 3);
+        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), model, null);
+        Assert.Equal(1, meta.Epoch); // epoch 1 (2 steps) completed; epoch 2 was cut after its first step
+        Assert.Empty(Directory.EnumerateFiles(folder.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Killed_and_resumed_run_is_bit_identical_to_an_uninterrupted_one()
+    {
+        var whole = Folder("whole");
+        _ = Trainer.Run(Tiny(epochs: 3), whole).ToList();
+        var parts = Folder("parts");
+        _ = Trainer.Run(Tiny(epochs: 1), parts).ToList();      // "killed" after epoch 1
+        var resumed = Trainer.Run(Tiny(epochs: 3), parts, resume: true).ToList();
+        Assert.Equal(1, resumed.OfType<TrainingStarted>().Single().StartEpoch);
+        using var a = new HmmRnnModel(8, 3, 3);
+        using var b = new HmmRnnModel(8, 3, 3);
+        Checkpoint.Load(whole.PathOf(Trainer.LastCheckpoint), a, null);
+        Checkpoint.Load(parts.PathOf(Trainer.LastCheckpoint), b, null);
+        Assert.Equal(a.Snapshot(), b.Snapshot());
+    }
+
+    [Fact]
+    public void Resume_refuses_a_checkpoint_of_another_configuration()
+    {
+        var folder = Folder("other");
+        _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Run(Tiny(epochs: 2) with { Hidden = 9 }, folder, resume: true).ToList());
+        Assert.Contains("another configuration", e.Message);
+    }
+}
