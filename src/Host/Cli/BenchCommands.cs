@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using TorchSharp;
 using HmmRnn.Core;
 using Spectre.Console;
 
@@ -15,6 +16,7 @@ internal static class BenchCommands
         var cmd = new Command("bench", "Benchmarks that print a table. Record results in docs/benchmarks.md with the machine.");
         cmd.Subcommands.Add(Forward());
         cmd.Subcommands.Add(Ibl());
+        cmd.Subcommands.Add(Train());
         return cmd;
     }
 
@@ -81,6 +83,48 @@ internal static class BenchCommands
                 table.AddTextRow(name, n.ToString(), Format.F(t * 1e3, 1), Format.F(n / t, 0), Format.F(t * 1e6 / n, 2));
             }
             AnsiConsole.Write(table);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Train()
+    {
+        var batch = new Option<int>("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => 512 };
+        var length = new Option<int>("--T") { Description = "Sequence length.", DefaultValueFactory = _ => 30 };
+        var hidden = new Option<int>("--hidden") { Description = "|h|.", DefaultValueFactory = _ => 150 };
+        var input = new Option<int>("--input") { Description = "d.", DefaultValueFactory = _ => 100 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var cmd = new Command("train", "ms per training step, the recipe of shared/bench/hmmrnn_torch.py (random one-hot targets; timing does not depend on their law).")
+        {
+            batch, length, hidden, input, steps, warmup, device,
+        };
+        cmd.SetAction(r =>
+        {
+            var dev = r.GetValue(device) == "cuda" ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
+            int b = r.GetValue(batch), T = r.GetValue(length);
+            var config = Training.TrainingConfig.Preset("paper", "linear3") with { Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b };
+            TorchSharp.torch.manual_seed(0);
+            using var model = new Training.HmmRnnModel(config.Hidden, config.Input, 3);
+            model.to(dev);
+            using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.9);
+            using var target = TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [b, T], device: dev), 3)
+                .to(TorchSharp.torch.ScalarType.Float32).reshape(b, -1);
+            var times = new List<double>();
+            double loss = 0;
+            for (int i = 0; i < r.GetValue(warmup) + r.GetValue(steps); i++)
+            {
+                if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
+                var sw = Stopwatch.StartNew();
+                loss = Training.Trainer.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config);
+                if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
+                if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch {TorchSharp.torch.__version__}) {r.GetValue(device)} batch={b} T={T} hidden={config.Hidden} input={config.Input} threads={TorchSharp.torch.get_num_threads()}: {times[times.Count / 2]:F2} ms/step (min {times[0]:F2}) loss={loss:F4}"));
             return 0;
         });
         return cmd;

@@ -124,9 +124,21 @@ public static class Trainer
     {
         using var scope = NewDisposeScope();
         var target = data.Train.index_select(0, tensor(batch, device: data.Train.device));
-        var noise = randn([batch.Length, data.Length, config.Input], device: data.Train.device, generator: generator);
+        return Step(model, optimizer, target, data.Length, generator, sinkhorn, config);
+    }
+
+    /// <summary>
+    /// The training step itself (noise → RNN → hard Gumbel-softmax → Sinkhorn divergence → Adam with
+    /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the trainer and <c>bench train</c>.
+    /// </summary>
+    internal static double Step(HmmRnnModel model, optim.Optimizer optimizer, Tensor target, int length,
+        Generator? generator, SinkhornOptions sinkhorn, TrainingConfig config)
+    {
+        using var scope = NewDisposeScope();
+        var n = target.shape[0];
+        var noise = randn([n, length, config.Input], device: target.device, generator: generator);
         var (_, logits) = model.call(noise);
-        var outputs = GumbelSoftmax.Hard(logits, config.Temperature, generator).reshape(batch.Length, -1);
+        var outputs = GumbelSoftmax.Hard(logits, config.Temperature, generator).reshape(n, -1);
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
         optimizer.zero_grad();
         loss.backward();
