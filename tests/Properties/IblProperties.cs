@@ -110,7 +110,7 @@ public class BayesianProperties
 {
     private static Arbitrary<(IblTaskConfig Config, Rng Seed)> Sessions => IblGen.Session.ToArbitrary();
 
-    [Property(MaxTest = 40)]
+    [Property(MaxTest = 1000)]
     public Property Posteriors_are_probabilities_on_every_step() => Prop.ForAll(Sessions, s =>
     {
         foreach (var agent in new[] { BayesianAgent.Markov, BayesianAgent.SemiMarkov, BayesianAgent.ReferenceCode })

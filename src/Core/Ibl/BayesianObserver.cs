@@ -62,9 +62,12 @@ public sealed record SemiMarkovBlockBelief(IblTaskConfig Config, ImmutableArray<
     {
         get
         {
-            var right = 0.0;
+            // right / (left + right), not the right mass alone: a sum of a hundred rounded terms can
+            // land a few ulps above 1.
+            double left = 0, right = 0;
+            foreach (var p in Joint.AsSpan(0, Config.MaxBlockLength)) left += p;
             foreach (var p in Joint.AsSpan(Config.MaxBlockLength, Config.MaxBlockLength)) right += p;
-            return right;
+            return right / (left + right);
         }
     }
 
