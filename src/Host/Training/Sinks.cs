@@ -66,7 +66,7 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
         var csvPath = folder.PathOf("metrics.csv");
         var fresh = !File.Exists(csvPath);
         _csv = new StreamWriter(csvPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
-        if (fresh) _csv.WriteLine("kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s");
+        if (fresh) _csv.WriteLine("kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s,resident_mb");
         _events = new StreamWriter(folder.PathOf("events.jsonl"), append: true, new UTF8Encoding(false)) { AutoFlush = true };
     }
 
@@ -77,7 +77,8 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
         var line = e switch
         {
             BatchCompleted b => string.Create(CultureInfo.InvariantCulture, $"batch,{b.Epoch},{b.Step},{b.Loss:R},,,{b.Elapsed.TotalSeconds:F3}"),
-            EpochCompleted ep => string.Create(CultureInfo.InvariantCulture, $"epoch,{ep.Epoch},,{ep.TrainLoss:R},{ep.ValidationLoss:R},{(ep.IsBest ? 1 : 0)},{ep.Elapsed.TotalSeconds:F3}"),
+            EpochCompleted ep => string.Create(CultureInfo.InvariantCulture,
+                $"epoch,{ep.Epoch},,{ep.TrainLoss:R},{ep.ValidationLoss:R},{(ep.IsBest ? 1 : 0)},{ep.Elapsed.TotalSeconds:F3},{ep.ResidentBytes / 1048576.0:F1}"),
             _ => null,
         };
         if (line is not null) _csv.WriteLine(line);
@@ -97,4 +98,39 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
     }
 
     private static readonly JsonSerializerOptions Compact = new(RunFolder.Json) { WriteIndented = false };
+}
+
+/// <summary>TensorBoard scalars (TorchSharp's SummaryWriter): loss/train per logged batch; loss/validation and memory per epoch.</summary>
+public sealed class TensorBoardLog : IObserver<TrainingEvent>, IDisposable
+{
+    private readonly TorchSharp.Modules.SummaryWriter _writer;
+
+    /// <summary>Writes event files under <paramref name="folder"/>/tensorboard.</summary>
+    public TensorBoardLog(RunFolder folder) =>
+        _writer = TorchSharp.torch.utils.tensorboard.SummaryWriter(folder.PathOf("tensorboard"), "", false);
+
+    /// <inheritdoc />
+    public void OnNext(TrainingEvent e)
+    {
+        switch (e)
+        {
+            case BatchCompleted b:
+                _writer.add_scalar("loss/train_batch", (float)b.Loss, b.Step);
+                break;
+            case EpochCompleted ep:
+                _writer.add_scalar("loss/train", (float)ep.TrainLoss, ep.Epoch);
+                _writer.add_scalar("loss/validation", (float)ep.ValidationLoss, ep.Epoch);
+                _writer.add_scalar("memory/resident_mb", ep.ResidentBytes / 1048576f, ep.Epoch);
+                break;
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnError(Exception error) { }
+
+    /// <inheritdoc />
+    public void OnCompleted() { }
+
+    /// <inheritdoc />
+    public void Dispose() => (_writer as IDisposable)?.Dispose();
 }

@@ -82,7 +82,8 @@ public static class Trainer
             var validation = ValidationLoss(model, data, sinkhorn, config, device);
             var isBest = validation < bestLoss;
             if (isBest) (bestLoss, bestEpoch) = (validation, epoch + 1);
-            yield return new EpochCompleted(clock.Elapsed, epoch + 1, lossSum / steps, validation, isBest, bestLoss, bestEpoch);
+            yield return new EpochCompleted(clock.Elapsed, epoch + 1, lossSum / steps, validation, isBest, bestLoss, bestEpoch,
+                Environment.WorkingSet);
             if (isBest) yield return Save(folder, BestCheckpoint, epoch + 1, validation, true);
             yield return Save(folder, LastCheckpoint, epoch + 1, validation, false);
         }

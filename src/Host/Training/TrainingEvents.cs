@@ -9,8 +9,12 @@ public sealed record TrainingStarted(TimeSpan Elapsed, TrainingConfig Config, lo
 /// <summary>A logged training step (every <see cref="TrainingConfig.LogEvery"/> steps).</summary>
 public sealed record BatchCompleted(TimeSpan Elapsed, int Epoch, int Step, double Loss) : TrainingEvent(Elapsed);
 
-/// <summary>An epoch ended: mean training loss over its steps, validation loss, whether it is the best so far.</summary>
-public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double BestValidationLoss, int BestEpoch) : TrainingEvent(Elapsed);
+/// <summary>
+/// An epoch ended: mean training loss over its steps, validation loss, whether it is the best so far,
+/// and the process's resident memory (to show it stays flat; TorchSharp 0.107 exposes no CUDA allocator statistics).
+/// </summary>
+public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double BestValidationLoss, int BestEpoch,
+    long ResidentBytes = 0) : TrainingEvent(Elapsed);
 
 /// <summary>A checkpoint file was written (atomically).</summary>
 public sealed record CheckpointSaved(TimeSpan Elapsed, int Epoch, string Path, bool IsBest) : TrainingEvent(Elapsed);
