@@ -73,6 +73,7 @@ public sealed record TrainingConfig
     };
 
     /// <summary>The catalogue entry (throws naming the known models).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public CatalogueEntry Entry => HmmCatalogue.Named(Hmm);
 
     /// <summary>The gradient clip in force.</summary>
