@@ -62,7 +62,7 @@ internal static class IblCommands
         return 2;
     }
 
-    private static void Run(RunFolder folder, IblTaskConfig config, string taskName, string[] agentNames, int sessions, int trialsPerSession, long seed)
+    internal static void Run(RunFolder folder, IblTaskConfig config, string taskName, string[] agentNames, int sessions, int trialsPerSession, long seed)
     {
         folder.WriteJson("config.json", new { task = taskName, config, agents = agentNames, sessions, trialsPerSession, seed });
         var results = new List<(string Name, IReadOnlyList<IblTrialRecord> Trials, double Seconds)>();

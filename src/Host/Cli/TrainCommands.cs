@@ -80,7 +80,7 @@ internal static class TrainCommands
         return cmd;
     }
 
-    private static async Task<int> TrainAndEvaluate(RunFolder folder, TrainingConfig config, bool resume, bool evaluate, bool tensorboard, CancellationToken token)
+    internal static async Task<int> TrainAndEvaluate(RunFolder folder, TrainingConfig config, bool resume, bool evaluate, bool tensorboard, CancellationToken token)
     {
         folder.WriteJson("config.json", config);
         var events = Trainer.Observe(config, folder, resume).Publish();
