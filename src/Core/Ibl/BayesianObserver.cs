@@ -133,8 +133,6 @@ public static class BayesianObserver
         if (evidence.Steps == 0) return 0;
         var contrasts = config.Contrasts.AsSpan();
         var inv = 1 / (config.ObservationNoise * config.ObservationNoise);
-        // log Σ_μ exp(a_μ) for each side, with the maximum pulled out.
-        double maxR = double.NegativeInfinity, maxL = double.NegativeInfinity;
         Span<double> aR = stackalloc double[contrasts.Length], aL = stackalloc double[contrasts.Length];
         for (int k = 0; k < contrasts.Length; k++)
         {
@@ -142,16 +140,8 @@ public static class BayesianObserver
             var common = -0.5 * evidence.Steps * mu * mu;
             aR[k] = (mu * evidence.SumRight + common) * inv;
             aL[k] = (mu * evidence.SumLeft + common) * inv;
-            maxR = Math.Max(maxR, aR[k]);
-            maxL = Math.Max(maxL, aL[k]);
         }
-        double sR = 0, sL = 0;
-        for (int k = 0; k < contrasts.Length; k++)
-        {
-            sR += Math.Exp(aR[k] - maxR);
-            sL += Math.Exp(aL[k] - maxL);
-        }
-        return maxR + Math.Log(sR) - maxL - Math.Log(sL);
+        return LogSumExp(aR) - LogSumExp(aL);
     }
 
     /// <summary>P(s_n = right | block belief): the block prior turned into a stimulus prior through p_s.</summary>
@@ -183,23 +173,24 @@ public static class BayesianObserver
         ArgumentNullException.ThrowIfNull(config);
         var contrasts = config.Contrasts.AsSpan();
         var inv = 1 / (2 * config.ObservationNoise * config.ObservationNoise); // Var(d) = 2σ²
-        double maxR = double.NegativeInfinity, maxL = double.NegativeInfinity;
         Span<double> aR = stackalloc double[contrasts.Length], aL = stackalloc double[contrasts.Length];
         for (int k = 0; k < contrasts.Length; k++)
         {
             var mu = contrasts[k];
             aR[k] = -0.5 * (difference - mu) * (difference - mu) * inv;
             aL[k] = -0.5 * (difference + mu) * (difference + mu) * inv;
-            maxR = Math.Max(maxR, aR[k]);
-            maxL = Math.Max(maxL, aL[k]);
         }
-        double sR = 0, sL = 0;
-        for (int k = 0; k < contrasts.Length; k++)
-        {
-            sR += Math.Exp(aR[k] - maxR);
-            sL += Math.Exp(aL[k] - maxL);
-        }
-        return maxR + Math.Log(sR) - maxL - Math.Log(sL);
+        return LogSumExp(aR) - LogSumExp(aL);
+    }
+
+    /// <summary>log Σ_k exp(a_k), with the maximum pulled out (the contrast prior is uniform, so its weight cancels in a ratio).</summary>
+    private static double LogSumExp(ReadOnlySpan<double> a)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var x in a) max = Math.Max(max, x);
+        double s = 0;
+        foreach (var x in a) s += Math.Exp(x - max);
+        return max + Math.Log(s);
     }
 
     private static ImmutableArray<double> FirstTrial(IblTaskConfig c)
