@@ -15,4 +15,6 @@ root.Subcommands.Add(TrainCommands.Evaluate());
 root.Subcommands.Add(IblCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DoctorCommand.Create());
-return root.Parse(args).Invoke();
+// Signals are handled where work can stop cleanly (train); elsewhere the default applies, and
+// every file is written atomically, so an interrupted command leaves no half-written output.
+return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

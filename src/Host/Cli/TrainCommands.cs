@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using HmmRnn.Core;
@@ -83,18 +84,26 @@ internal static class TrainCommands
     internal static async Task<int> TrainAndEvaluate(RunFolder folder, TrainingConfig config, bool resume, bool evaluate, bool tensorboard, CancellationToken token)
     {
         folder.WriteJson("config.json", config);
-        var events = Trainer.Observe(config, folder, resume).Publish();
+        // Ctrl+C / SIGTERM: finish the current step, report, keep the last checkpoint; a second signal is not needed.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        var events = Trainer.Observe(config, folder, resume, stop.Token).Publish();
         using var log = new MetricsLog(folder);
         using var tb = tensorboard ? new TensorBoardLog(folder) : null;
         using var s1 = events.Subscribe(new ConsoleProgress());
         using var s2 = events.Subscribe(log);
         using var s3 = tb is null ? null : events.Subscribe(tb);
-        var finished = events.OfType<TrainingFinished>().LastOrDefaultAsync().ToTask(token);
+        var finished = events.OfType<TrainingFinished>().LastOrDefaultAsync().ToTask();
         using var connection = events.Connect();
         TrainingFinished? result;
         try { result = await finished; }
-        catch (OperationCanceledException) { connection.Dispose(); Console.Error.WriteLine("cancelled: the last checkpoint is valid; --resume continues"); return 130; }
         catch (Exception) { return 1; } // ConsoleProgress has reported the TrainingFailed event
+        if (result is { Cancelled: true })
+        {
+            Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; train ... --resume continues");
+            return 130;
+        }
         if (result is null || !evaluate) return 0;
         var report = Evaluation.Run(folder, 10_000, 1);
         Console.Out.Write(report.Markdown);

@@ -102,13 +102,18 @@ public static class Trainer
     /// The run as a cold observable: each subscription trains once, on a worker thread; disposing the
     /// subscription cancels after the current step. Errors arrive as <see cref="TrainingFailed"/>, then OnError.
     /// </summary>
-    public static IObservable<TrainingEvent> Observe(TrainingConfig config, RunFolder folder, bool resume = false) =>
+    /// <param name="config">The run.</param>
+    /// <param name="folder">Where checkpoints go.</param>
+    /// <param name="resume">Continue from the folder's last checkpoint.</param>
+    /// <param name="stop">Also stops the run after the current step (e.g. on Ctrl+C), still emitting <see cref="TrainingFinished"/>.</param>
+    public static IObservable<TrainingEvent> Observe(TrainingConfig config, RunFolder folder, bool resume = false, CancellationToken stop = default) =>
         Observable.Create<TrainingEvent>((observer, token) => Task.Run(() =>
         {
             var clock = Stopwatch.StartNew();
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(token, stop);
             try
             {
-                foreach (var e in Run(config, folder, resume, token)) observer.OnNext(e);
+                foreach (var e in Run(config, folder, resume, either.Token)) observer.OnNext(e);
                 observer.OnCompleted();
             }
             catch (Exception ex)
