@@ -33,7 +33,7 @@ public sealed record SinkhornResult(double Divergence, double MatchedDistance);
 /// <summary>
 /// The debiased Sinkhorn divergence with uniform weights and cost ½‖x − y‖², in the log domain
 /// with symmetric (averaged) updates and ε-annealing, as in geomloss (Feydy et al. 2019). Double
-/// precision on the CPU: the evaluation metric, and the oracle for the TorchSharp training loss.
+/// precision on the CPU: the evaluation metric, and the oracle for the training host's tensor loss.
 /// </summary>
 public static class Sinkhorn
 {

@@ -4,14 +4,16 @@ using HmmRnn.Host.Training;
 namespace HmmRnn.Host.Tests;
 
 [Collection("torch")]
-public class ConfigAndCliTests : IDisposable
+public class ConfigAndCliTests : TempFolderTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "hmmrnn-cli-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
+    /// <summary>Runs the train command in-process; returns its exit code and what it wrote to standard error.</summary>
+    private static (int Code, string Error) Train(params string[] args)
     {
-        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
-        if (File.Exists(_root)) File.Delete(_root);
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (TrainCommands.Train().Parse(args).Invoke(), error.ToString()); }
+        finally { Console.SetError(saved); }
     }
 
     [Theory]
@@ -41,29 +43,19 @@ public class ConfigAndCliTests : IDisposable
     [InlineData("--lr", "NaN")]
     public void Train_fails_fast_and_writes_nothing_on_a_bad_config(string option, string value)
     {
-        var outDir = Path.Combine(_root, "run");
-        var error = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(error);
-        int code;
-        try { code = TrainCommands.Train().Parse(["--out", outDir, option, value]).Invoke(); }
-        finally { Console.SetError(saved); }
+        var outDir = Path.Combine(Root, "run");
+        var (code, error) = Train("--out", outDir, option, value);
         Assert.Equal(2, code);
         Assert.False(Directory.Exists(outDir), "a run folder was created for a bad config");
-        Assert.NotEmpty(error.ToString().Trim());
+        Assert.NotEmpty(error.Trim());
     }
 
     [Fact]
     public void Train_refuses_an_unwritable_output_folder()
     {
-        File.WriteAllText(_root, "a file, not a folder");
-        var error = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(error);
-        int code;
-        try { code = TrainCommands.Train().Parse(["--out", Path.Combine(_root, "run"), "--epochs", "1"]).Invoke(); }
-        finally { Console.SetError(saved); }
+        File.WriteAllText(Root, "a file, not a folder");
+        var (code, error) = Train("--out", Path.Combine(Root, "run"), "--epochs", "1");
         Assert.Equal(2, code);
-        Assert.Contains("--out", error.ToString());
+        Assert.Contains("--out", error);
     }
 }

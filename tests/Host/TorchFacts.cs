@@ -15,3 +15,16 @@ public sealed class CudaFactAttribute : FactAttribute
         if (!cuda.is_available()) Skip = "CUDA is not available on this machine (TorchSharp-cpu build or no GPU)";
     }
 }
+
+/// <summary>A test class with its own temporary folder, removed afterwards.</summary>
+public abstract class TempFolderTest : IDisposable
+{
+    protected string Root { get; } = Path.Combine(Path.GetTempPath(), "hmmrnn-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
+        if (File.Exists(Root)) File.Delete(Root);
+        GC.SuppressFinalize(this);
+    }
+}

@@ -12,15 +12,8 @@ using static TorchSharp.torch;
 namespace HmmRnn.Host.Tests;
 
 [Collection("torch")]
-public class TrainingTests : IDisposable
+public class TrainingTests : TempFolderTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "hmmrnn-tests-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
-    }
-
     /// <summary>A run small enough for CI: linear3 (T = 30), 8 hidden units, 128 sequences a batch.</summary>
     private static TrainingConfig Tiny(int epochs = 4) => TrainingConfig.Preset("quick", "linear3") with
     {
@@ -28,7 +21,15 @@ public class TrainingTests : IDisposable
         Epochs = epochs, LogEvery = 1, Seed = 5,
     };
 
-    private RunFolder Folder(string name) => RunFolder.Create(Path.Combine(_root, name));
+    private RunFolder Folder(string name) => RunFolder.Create(Path.Combine(Root, name));
+
+    /// <summary>The weights stored in a checkpoint of a <see cref="Tiny"/> run.</summary>
+    private static ReluRnnWeights WeightsIn(RunFolder folder, string checkpoint)
+    {
+        using var model = new HmmRnnModel(8, 3, 3);
+        Checkpoint.Load(folder.PathOf(checkpoint), model, null);
+        return model.Snapshot();
+    }
 
     [Fact]
     public void Model_agrees_with_Cores_reference_dynamics()
@@ -150,11 +151,7 @@ public class TrainingTests : IDisposable
         var best = Checkpoint.ReadMeta(folder.PathOf(Trainer.BestCheckpoint));
         Assert.Equal(worse!.BestEpoch, best.Epoch);
         Assert.Equal(worse.Epoch, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
-        using var a = new HmmRnnModel(8, 3, 3);
-        using var b = new HmmRnnModel(8, 3, 3);
-        Checkpoint.Load(folder.PathOf(Trainer.BestCheckpoint), a, null);
-        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), b, null);
-        Assert.NotEqual(a.Snapshot(), b.Snapshot());
+        Assert.NotEqual(WeightsIn(folder, Trainer.BestCheckpoint), WeightsIn(folder, Trainer.LastCheckpoint));
     }
 
     [Fact]
@@ -172,8 +169,7 @@ public class TrainingTests : IDisposable
         Assert.True(finished.Cancelled);
         Assert.Equal(3, events.OfType<BatchCompleted>().Count());
         var meta = Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint));
-        using var model = new HmmRnnModel(8, 3, 3);
-        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), model, null);
+        _ = WeightsIn(folder, Trainer.LastCheckpoint); // loads
         Assert.Equal(1, meta.Epoch); // epoch 1 (2 steps) completed; epoch 2 was cut after its first step
         Assert.Empty(Directory.EnumerateFiles(folder.Path, "*.tmp", SearchOption.AllDirectories));
     }
@@ -187,11 +183,7 @@ public class TrainingTests : IDisposable
         _ = Trainer.Run(Tiny(epochs: 1), parts).ToList();      // "killed" after epoch 1
         var resumed = Trainer.Run(Tiny(epochs: 3), parts, resume: true).ToList();
         Assert.Equal(1, resumed.OfType<TrainingStarted>().Single().StartEpoch);
-        using var a = new HmmRnnModel(8, 3, 3);
-        using var b = new HmmRnnModel(8, 3, 3);
-        Checkpoint.Load(whole.PathOf(Trainer.LastCheckpoint), a, null);
-        Checkpoint.Load(parts.PathOf(Trainer.LastCheckpoint), b, null);
-        Assert.Equal(a.Snapshot(), b.Snapshot());
+        Assert.Equal(WeightsIn(whole, Trainer.LastCheckpoint), WeightsIn(parts, Trainer.LastCheckpoint));
     }
 
     [Fact]

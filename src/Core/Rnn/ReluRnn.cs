@@ -5,7 +5,7 @@ namespace HmmRnn.Core.Rnn;
 /// <summary>
 /// The weights of the noise-driven ReLU RNN of Torre et al. (2025), eq. 2:
 /// h_t = ReLU(W_hh h_{t−1} + W_ih x_t), y_t = A h_t, without biases. Row-major float32, the layout
-/// of PyTorch/TorchSharp (weight_ih_l0: H × D, weight_hh_l0: H × H, readout: O × H).
+/// of PyTorch's nn.RNN (weight_ih_l0: H × D, weight_hh_l0: H × H, readout: O × H).
 /// </summary>
 public sealed record ReluRnnWeights
 {
@@ -61,7 +61,7 @@ public sealed record RnnTrajectory(int Steps, ImmutableArray<double> Hidden, Imm
 
 /// <summary>
 /// The reference dynamics of the ReLU RNN on plain arrays, in double precision: the oracle that
-/// the TorchSharp model is tested against, and the map the analyses take apart.
+/// the training host's tensor model is tested against, and the map the analyses take apart.
 /// </summary>
 public static class ReluRnn
 {
