@@ -181,35 +181,44 @@ public static class Trainer
     }
 }
 
-/// <summary>The run's HMM sequences as one-hot tensors on the device: train, validation (one batch at most), test.</summary>
+/// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData
 {
-    private TrainingData(Tensor train, Tensor validation, Core.HmmSample test, int length, int symbols)
-        => (Train, Validation, Test, Length, Symbols) = (train, validation, test, length, symbols);
+    private TrainingData(Tensor train, Tensor validation, int length, int symbols)
+        => (Train, Validation, Length, Symbols) = (train, validation, length, symbols);
 
     public Tensor Train { get; }
     public Tensor Validation { get; }
-    public Core.HmmSample Test { get; }
     public int Length { get; }
     public int Symbols { get; }
     public int TrainCount => (int)Train.shape[0];
 
-    /// <summary>Samples train/validation/test from the catalogue model (Core's sampler, seeded by the run's seed).</summary>
+    /// <summary>
+    /// The run's three splits of the catalogue model's sequences (paper: 10,000 each), drawn by Core's
+    /// sampler from the run's seed: the trainer uses train and validation, the evaluation the test split.
+    /// </summary>
+    public static (HmmSample Train, HmmSample Validation, HmmSample Test) Splits(TrainingConfig config)
+    {
+        var entry = config.Entry;
+        var (trainRng, rest) = Rng.FromSeed(config.Seed).Substream(1).Split();
+        var (valRng, testRng) = rest.Split();
+        int T = entry.SequenceLength;
+        return (HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, trainRng),
+            HmmSampling.Sample(entry.Hmm, Math.Min(config.ValidationSequences, config.Batch), T, valRng),
+            HmmSampling.Sample(entry.Hmm, config.TestSequences, T, testRng));
+    }
+
+    /// <summary>Train and validation splits as one-hot tensors on <paramref name="device"/>.</summary>
     public static TrainingData Create(TrainingConfig config, Device device)
     {
         var entry = config.Entry;
-        var rng = Rng.FromSeed(config.Seed).Substream(1);
-        var (trainRng, rest) = rng.Split();
-        var (valRng, testRng) = rest.Split();
-        int T = entry.SequenceLength, V = entry.Hmm.Symbols;
-        var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, trainRng);
-        var validation = HmmSampling.Sample(entry.Hmm, Math.Min(config.ValidationSequences, config.Batch), T, valRng);
-        var test = HmmSampling.Sample(entry.Hmm, config.TestSequences, T, testRng);
-        return new TrainingData(OneHot(train, V).to(device), OneHot(validation, V).to(device), test, T, V);
+        var (train, validation, _) = Splits(config with { TestSequences = 0 });
+        int V = entry.Hmm.Symbols;
+        return new TrainingData(OneHot(train, V).to(device), OneHot(validation, V).to(device), entry.SequenceLength, V);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
-    public static Tensor OneHot(Core.HmmSample sample, int symbols)
+    public static Tensor OneHot(HmmSample sample, int symbols)
     {
         var data = new float[sample.Count * sample.Length * symbols];
         for (int n = 0; n < sample.Count; n++)
