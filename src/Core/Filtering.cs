@@ -476,7 +476,7 @@ internal sealed class BatchedForwardKernel
         }
         logLik += Vector256.Log(product);
         for (int l = 0; l < 4; l++)
-            result[start + l] = dead.GetElement(l) != 0 || double.IsNaN(dead.GetElement(l)) ? double.NegativeInfinity : logLik.GetElement(l);
+            result[start + l] = double.IsNaN(dead.GetElement(l)) ? double.NegativeInfinity : logLik.GetElement(l); // all bits set reads as NaN
         return true;
     }
 }

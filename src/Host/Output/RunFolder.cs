@@ -30,15 +30,15 @@ public sealed class RunFolder
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("--out: an output folder is needed", nameof(path));
         var full = System.IO.Path.GetFullPath(path);
+        if (File.Exists(full)) throw new IOException($"--out: '{full}' is a file, not a folder");
         try
         {
-            if (File.Exists(full)) throw new IOException($"--out: '{full}' is a file, not a folder");
             Directory.CreateDirectory(full);
             var probe = System.IO.Path.Combine(full, $".write-test-{Environment.ProcessId}");
             File.WriteAllText(probe, "");
             File.Delete(probe);
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException && e.Message.StartsWith("--out", StringComparison.Ordinal) is false)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw new IOException($"--out: cannot write to '{full}': {e.Message}", e);
         }
