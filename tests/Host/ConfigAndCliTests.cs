@@ -1,3 +1,4 @@
+using System.CommandLine;
 using HmmRnn.Host.Cli;
 using HmmRnn.Host.Training;
 
@@ -57,5 +58,50 @@ public class ConfigAndCliTests : TempFolderTest
         var (code, error) = Train("--out", Path.Combine(Root, "run"), "--epochs", "1");
         Assert.Equal(2, code);
         Assert.Contains("--out", error);
+    }
+}
+
+public class OtherCommandTests : TempFolderTest
+{
+    private static (int Code, string Error) Run(Command command, params string[] args)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (command.Parse(args).Invoke(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    [Fact]
+    public void Ibl_bayes_refuses_zero_sessions_and_writes_nothing()
+    {
+        var outDir = Path.Combine(Root, "ibl");
+        var (code, error) = Run(IblCommands.Create(), "bayes", "--sessions", "0", "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--sessions must be ≥ 1, got 0", error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Ibl_bayes_writes_its_files_whole()
+    {
+        var outDir = Path.Combine(Root, "ibl-ok");
+        var (code, _) = Run(IblCommands.Create(), "bayes", "--agent", "semi-markov", "--sessions", "2", "--trials-per-session", "200", "--out", outDir);
+        Assert.Equal(0, code);
+        foreach (var f in new[] { "config.json", "summary.json", "summary.md", "trials-semi-markov.csv", "psychometric.png", "chronometric.png", "block-change.png" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        Assert.Equal(401, File.ReadAllLines(Path.Combine(outDir, "trials-semi-markov.csv")).Length); // header + 2 × 200 trials
+        Assert.Empty(Directory.EnumerateFiles(outDir, "*.tmp"));
+        var png = File.ReadAllBytes(Path.Combine(outDir, "psychometric.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+    }
+
+    [Fact]
+    public void Evaluate_names_a_folder_that_is_not_a_run()
+    {
+        Directory.CreateDirectory(Root);
+        var (code, error) = Run(TrainCommands.Evaluate(), Root);
+        Assert.Equal(2, code);
+        Assert.Contains("has no config.json", error);
     }
 }
