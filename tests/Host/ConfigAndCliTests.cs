@@ -38,6 +38,17 @@ public class ConfigAndCliTests : TempFolderTest
     }
 
     [Theory]
+    [InlineData("linear2", 0.97)]
+    [InlineData("linear5", 0.97)]
+    [InlineData("fully3", 0.9)]
+    [InlineData("cyclic4", 0.9)]
+    public void Quick_preset_biases_W_hh_by_family(string hmm, double identity)
+    {
+        Assert.Equal(identity, TrainingConfig.Preset("quick", hmm).RecurrentIdentity);
+        Assert.Equal(0.0, TrainingConfig.Preset("paper", hmm).RecurrentIdentity);
+    }
+
+    [Theory]
     [InlineData("--hmm", "linear9")]
     [InlineData("--hidden", "0")]
     [InlineData("--batch", "20000")]
