@@ -44,10 +44,10 @@ public abstract record BlockBelief
 }
 
 /// <summary>The paper's Markov block filter: P(b_n = right | s_&lt;n) and the hazard it assumes.</summary>
-public sealed record MarkovBlockBelief(double Hazard, double PriorRightValue) : BlockBelief
+public sealed record MarkovBlockBelief(double Hazard, double PriorRight) : BlockBelief
 {
     /// <inheritdoc />
-    public override double PriorRight => PriorRightValue;
+    public override double PriorRight { get; } = PriorRight;
 }
 
 /// <summary>
@@ -210,7 +210,7 @@ public static class BayesianObserver
 
     private static MarkovBlockBelief UpdateMarkov(IblTaskConfig c, MarkovBlockBelief m, Side? revealed)
     {
-        var post = m.PriorRightValue;
+        var post = m.PriorRight;
         if (revealed is Side s)
         {
             // P(s | b): p_s on the block's side.
@@ -218,7 +218,7 @@ public static class BayesianObserver
             double likeL = 1 - likeR;
             post = likeR * post / (likeR * post + likeL * (1 - post));
         }
-        return m with { PriorRightValue = post * (1 - m.Hazard) + (1 - post) * m.Hazard };
+        return new MarkovBlockBelief(m.Hazard, post * (1 - m.Hazard) + (1 - post) * m.Hazard);
     }
 
     private static SemiMarkovBlockBelief UpdateSemiMarkov(IblTaskConfig c, SemiMarkovBlockBelief b, Side? revealed)
