@@ -3,10 +3,11 @@
 // and into tests/Host, which checks the built output. Plain C#: no packages.
 //
 // Why: TorchSharp 0.107's libLibTorchSharp.so asks for GLIBCXX_3.4.32 (GCC 13) for one symbol,
-// std::ios_base_library_init(), that it references but never calls. Debian 12, Ubuntu 22.04 and
-// RHEL 9 ship at most GLIBCXX_3.4.30, so the loader refuses the library. Renaming that one
-// requirement to GLIBCXX_3.4.30 (same length, so no offsets move) and fixing its ELF hash in
-// .gnu.version_r lets it load; the symbol stays unresolved, which is harmless as it is never called.
+// std::ios_base_library_init(), that it references but never calls. Debian 12 and Ubuntu 22.04 ship
+// GLIBCXX_3.4.30, so the loader refuses the library. Renaming that one requirement to GLIBCXX_3.4.30
+// (same length, so no offsets move) and fixing its ELF hash in .gnu.version_r lets it load there; the
+// symbol stays unresolved, which is harmless as it is never called. (The glue genuinely uses other
+// 3.4.30 symbols, so an older libstdc++, e.g. RHEL 9's 3.4.29, still needs a newer one installed.)
 using System;
 using System.IO;
 using System.Text;
