@@ -7,15 +7,7 @@ namespace HmmRnn.Host.Tests;
 [Collection("torch")]
 public class ConfigAndCliTests : TempFolderTest
 {
-    /// <summary>Runs the train command in-process; returns its exit code and what it wrote to standard error.</summary>
-    private static (int Code, string Error) Train(params string[] args)
-    {
-        var error = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(error);
-        try { return (TrainCommands.Train().Parse(args).Invoke(), error.ToString()); }
-        finally { Console.SetError(saved); }
-    }
+    private static (int Code, string Error) Train(params string[] args) => CliRunner.Run(TrainCommands.Train(), args);
 
     [Theory]
     [InlineData("Hmm", "unknown HMM 'linear9'")]
@@ -74,14 +66,7 @@ public class ConfigAndCliTests : TempFolderTest
 
 public class OtherCommandTests : TempFolderTest
 {
-    private static (int Code, string Error) Run(Command command, params string[] args)
-    {
-        var error = new StringWriter();
-        var saved = Console.Error;
-        Console.SetError(error);
-        try { return (command.Parse(args).Invoke(), error.ToString()); }
-        finally { Console.SetError(saved); }
-    }
+    private static (int Code, string Error) Run(Command command, params string[] args) => CliRunner.Run(command, args);
 
     [Fact]
     public void Ibl_bayes_refuses_zero_sessions_and_writes_nothing()

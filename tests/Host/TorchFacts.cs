@@ -28,3 +28,16 @@ public abstract class TempFolderTest : IDisposable
         GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>Runs a command in-process; returns its exit code and what it wrote to standard error.</summary>
+public static class CliRunner
+{
+    public static (int Code, string Error) Run(System.CommandLine.Command command, params string[] args)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (command.Parse(args).Invoke(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+}

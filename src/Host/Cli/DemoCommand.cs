@@ -34,7 +34,7 @@ internal static class DemoCommand
                 hmmRun = RunFolder.Create(Path.Combine(root, $"linear3-s{s}"));
                 iblRun = RunFolder.Create(Path.Combine(root, "ibl"));
             }
-            catch (IOException e) { Console.Error.WriteLine(e.Message); return 2; }
+            catch (IOException e) { return Cli.Fail(e.Message); }
             foreach (var stale in new[] { Trainer.LastCheckpoint, Trainer.BestCheckpoint, "metrics.csv", "events.jsonl" })
                 if (File.Exists(hmmRun.PathOf(stale))) File.Delete(hmmRun.PathOf(stale)); // a demo starts afresh
             var config = TrainingConfig.Preset("quick", "linear3") with { Epochs = r.GetValue(epochs), Seed = s };

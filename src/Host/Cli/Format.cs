@@ -27,3 +27,15 @@ internal static class TableExtensions
     public static Table AddTextRow(this Table table, params string[] cells) =>
         table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
 }
+
+/// <summary>How a command refuses bad input: the message on standard error, exit code 2.</summary>
+internal static class Cli
+{
+    public const int UsageError = 2;
+
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return UsageError;
+    }
+}

@@ -34,7 +34,7 @@ internal static class HmmCommands
         stats.SetAction(r =>
         {
             var n = r.GetValue(sequences);
-            if (n < 1) { Console.Error.WriteLine($"--sequences must be ≥ 1, got {n}"); return 2; }
+            if (n < 1) return Cli.Fail($"--sequences must be ≥ 1, got {n}");
             Print(HmmCatalogue.Named(r.GetValue(name)!), n, r.GetValue(seed));
             return 0;
         });

@@ -44,23 +44,18 @@ internal static class IblCommands
         {
             var n = r.GetValue(sessions);
             var m = r.GetValue(trials);
-            if (n < 1) return Fail($"--sessions must be ≥ 1, got {n}");
-            if (m < 1) return Fail($"--trials-per-session must be ≥ 1, got {m}");
+            if (n < 1) return Cli.Fail($"--sessions must be ≥ 1, got {n}");
+            if (m < 1) return Cli.Fail($"--trials-per-session must be ≥ 1, got {m}");
             var config = r.GetValue(task) == "reference" ? IblTaskConfig.ReferenceCode : IblTaskConfig.Paper;
             RunFolder folder;
             try { folder = RunFolder.Create(r.GetValue(output)!); }
-            catch (IOException e) { return Fail(e.Message); }
+            catch (IOException e) { return Cli.Fail(e.Message); }
             Run(folder, config, r.GetValue(task)!, r.GetValue(agents)!.Distinct().ToArray(), n, m, r.GetValue(seed));
             return 0;
         });
         return cmd;
     }
 
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 2;
-    }
 
     internal static void Run(RunFolder folder, IblTaskConfig config, string taskName, string[] agentNames, int sessions, int trialsPerSession, long seed)
     {

@@ -48,13 +48,13 @@ internal static class TrainCommands
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();
             }
-            catch (ArgumentException e) { return Fail(e.Message); }
+            catch (ArgumentException e) { return Cli.Fail(e.Message); }
             var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");
             if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
-                return Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
+                return Cli.Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
             RunFolder folder;
             try { folder = RunFolder.Create(path); }
-            catch (IOException e) { return Fail(e.Message); }
+            catch (IOException e) { return Cli.Fail(e.Message); }
             return await TrainAndEvaluate(folder, config, r.GetValue(resume), !r.GetValue(evaluate), r.GetValue(tensorboard), token);
         });
         return cmd;
@@ -72,8 +72,8 @@ internal static class TrainCommands
         cmd.SetAction(r =>
         {
             var path = r.GetValue(run)!;
-            if (!File.Exists(Path.Combine(path, "config.json"))) return Fail($"run: {path} has no config.json; is it a run folder written by 'train'?");
-            if (r.GetValue(sequences) < 100) return Fail($"--sequences must be ≥ 100, got {r.GetValue(sequences)}");
+            if (!File.Exists(Path.Combine(path, "config.json"))) return Cli.Fail($"run: {path} has no config.json; is it a run folder written by 'train'?");
+            if (r.GetValue(sequences) < 100) return Cli.Fail($"--sequences must be ≥ 100, got {r.GetValue(sequences)}");
             var report = Evaluation.Run(RunFolder.Create(path), r.GetValue(sequences), r.GetValue(seed));
             Console.Out.Write(report.Markdown);
             return 0;
@@ -111,9 +111,4 @@ internal static class TrainCommands
         return 0;
     }
 
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 2;
-    }
 }

@@ -49,11 +49,11 @@ public static class Evaluation
         model.to(device);
         var meta = Checkpoint.Load(path, model, null);
 
-        var rnn = Generate(model, sequences, T, config.Input, config.Temperature, seed, device);
+        var rnn = Generate(model, sequences, T, config.Temperature, seed, device);
         // The HMM side: the run's held-out test split (as many sequences as generated, where it has
         // them; otherwise a fresh sample), and an independent sample for the HMM-vs-HMM baselines.
         var (rngA, rngB) = Rng.FromSeed(seed).Substream(7).Split();
-        var test = TrainingData.Splits(config with { TrainSequences = 0, ValidationSequences = 1 }).Test.Outputs;
+        var test = TrainingData.TestSplit(config).Outputs;
         var hmmSample = test.Length >= sequences ? test.Take(sequences).ToArray() : [.. HmmSampling.Sample(hmm, sequences, T, rngA).Outputs];
         var hmmOther = HmmSampling.Sample(hmm, MatchedSequences, T, rngB).Outputs;
 
@@ -97,7 +97,7 @@ public static class Evaluation
     }
 
     /// <summary>Sequences of symbols from the RNN (hard Gumbel-softmax samples), in chunks, without gradients.</summary>
-    public static ImmutableArray<int>[] Generate(HmmRnnModel model, int count, int length, int input, double temperature, long seed, Device device)
+    public static ImmutableArray<int>[] Generate(HmmRnnModel model, int count, int length, double temperature, long seed, Device device)
     {
         using var _ = no_grad();
         using var generator = new Generator((ulong)Rng.FromSeed(seed).Substream(3).NextUInt64().Value >> 1, device);
@@ -106,9 +106,7 @@ public static class Evaluation
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(2048, count - start);
-            var noise = randn([n, length, input], device: device, generator: generator);
-            var (_, logits) = model.call(noise);
-            var symbols = GumbelSoftmax.Hard(logits, temperature, generator).argmax(-1).to(ScalarType.Int32).cpu().data<int>().ToArray();
+            var symbols = model.Emit(n, length, temperature, generator).argmax(-1).to(ScalarType.Int32).cpu().data<int>().ToArray();
             for (int i = 0; i < n; i++) result[start + i] = ImmutableArray.Create(symbols, i * length, length);
         }
         return result;

@@ -42,6 +42,20 @@ public sealed class HmmRnnModel : nn.Module<Tensor, (Tensor Hidden, Tensor Logit
         return (h, readout.call(h));
     }
 
+    /// <summary>
+    /// The network's emissions for <paramref name="count"/> sequences of <paramref name="length"/> steps:
+    /// fresh noise x_t ~ N(0, I_d) from h_0 = 0, then one-hot hard Gumbel-softmax samples [count, length, O]
+    /// (straight-through gradient). The one path from noise to symbols, for training, validation and evaluation.
+    /// </summary>
+    public Tensor Emit(long count, int length, double temperature, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        var device = readout.weight!.device;
+        var noise = randn([count, length, Input], device: device, generator: generator);
+        var (_, logits) = forward(noise);
+        return GumbelSoftmax.Hard(logits, temperature, generator).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The weights as an immutable value (copied to the CPU).</summary>
     public ReluRnnWeights Snapshot()
     {

@@ -142,9 +142,7 @@ public static class Trainer
     {
         using var scope = NewDisposeScope();
         var n = target.shape[0];
-        var noise = randn([n, length, config.Input], device: target.device, generator: generator);
-        var (_, logits) = model.call(noise);
-        var outputs = GumbelSoftmax.Hard(logits, config.Temperature, generator).reshape(n, -1);
+        var outputs = model.Emit(n, length, config.Temperature, generator).reshape(n, -1);
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
         optimizer.zero_grad();
         loss.backward();
@@ -160,9 +158,7 @@ public static class Trainer
         using var _ = no_grad();
         using var generator = new Generator(EpochSeed(config.Seed, -1), device);
         var n = data.Validation.shape[0];
-        var noise = randn([n, data.Length, config.Input], device: device, generator: generator);
-        var (_, logits) = model.call(noise);
-        var outputs = GumbelSoftmax.Hard(logits, config.Temperature, generator).reshape(n, -1);
+        var outputs = model.Emit(n, data.Length, config.Temperature, generator).reshape(n, -1);
         return SinkhornLoss.Divergence(outputs, data.Validation, sinkhorn).ToDouble();
     }
 
@@ -194,27 +190,30 @@ internal sealed class TrainingData
     public int TrainCount => (int)Train.shape[0];
 
     /// <summary>
-    /// The run's three splits of the catalogue model's sequences (paper: 10,000 each), drawn by Core's
-    /// sampler from the run's seed: the trainer uses train and validation, the evaluation the test split.
+    /// The run's three splits of the catalogue model's sequences (paper: 10,000 each) come from three
+    /// independent streams of the run's seed: the trainer uses train and validation, the evaluation the
+    /// test split, and none depends on the others' sizes.
     /// </summary>
-    public static (HmmSample Train, HmmSample Validation, HmmSample Test) Splits(TrainingConfig config)
+    private static (Rng Train, Rng Validation, Rng Test) SplitStreams(TrainingConfig config)
     {
-        var entry = config.Entry;
-        var (trainRng, rest) = Rng.FromSeed(config.Seed).Substream(1).Split();
-        var (valRng, testRng) = rest.Split();
-        int T = entry.SequenceLength;
-        return (HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, trainRng),
-            HmmSampling.Sample(entry.Hmm, Math.Min(config.ValidationSequences, config.Batch), T, valRng),
-            HmmSampling.Sample(entry.Hmm, config.TestSequences, T, testRng));
+        var (train, rest) = Rng.FromSeed(config.Seed).Substream(1).Split();
+        var (validation, test) = rest.Split();
+        return (train, validation, test);
     }
+
+    /// <summary>The held-out test split (what the evaluation compares with); never trained on.</summary>
+    public static HmmSample TestSplit(TrainingConfig config) =>
+        HmmSampling.Sample(config.Entry.Hmm, config.TestSequences, config.Entry.SequenceLength, SplitStreams(config).Test);
 
     /// <summary>Train and validation splits as one-hot tensors on <paramref name="device"/>.</summary>
     public static TrainingData Create(TrainingConfig config, Device device)
     {
         var entry = config.Entry;
-        var (train, validation, _) = Splits(config with { TestSequences = 0 });
-        int V = entry.Hmm.Symbols;
-        return new TrainingData(OneHot(train, V).to(device), OneHot(validation, V).to(device), entry.SequenceLength, V);
+        var streams = SplitStreams(config);
+        int T = entry.SequenceLength, V = entry.Hmm.Symbols;
+        var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
+        var validation = HmmSampling.Sample(entry.Hmm, Math.Min(config.ValidationSequences, config.Batch), T, streams.Validation);
+        return new TrainingData(OneHot(train, V).to(device), OneHot(validation, V).to(device), T, V);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
