@@ -138,36 +138,107 @@ public class BayesianProperties
         return true.ToProperty();
     });
 
+    /// <summary>A task, a short trial's observations (L, R interleaved, 1–5 steps) and a block prior.</summary>
+    private static Arbitrary<(IblTaskConfig Config, double[] Observations, double BlockPrior)> ShortTrials =>
+        (from c in IblGen.Config
+         from n in Gen.Choose(1, 5)
+         from obs in Gen.Choose(-300, 500).Select(x => x / 100.0).ArrayOf(2 * n)
+         from prior in Gen.Choose(1, 99).Select(x => x / 100.0)
+         select (c, obs, prior)).ToArbitrary();
+
+    /// <summary>Feeds observation step <paramref name="t"/> of <paramref name="obs"/> to the belief.</summary>
+    private static Belief ObserveStep(Belief belief, double[] obs, int t) => BayesianObserver.Observe(belief,
+        new IblStep(new IblTrialInfo(0, 0, 0, Side.Right, Side.Right, 0), belief.Config.BlankSteps + t, false, false, new IblInput(obs[2 * t], obs[2 * t + 1], 0)));
+
+    /// <summary>The normal density N(v; m, sd), written out.</summary>
+    private static double Normal(double v, double m, double sd) => Math.Exp(-0.5 * (v - m) * (v - m) / (sd * sd)) / (sd * Math.Sqrt(2 * Math.PI));
+
     [Property(MaxTest = 200)]
-    public Property Within_trial_posterior_equals_numeric_Bayes()
+    public Property Within_trial_posterior_equals_numeric_Bayes() => Prop.ForAll(ShortTrials, x =>
     {
         // Brute force: P(o | s) = Σ_μ P(μ) Π_t N(o^L_t; μ_L, σ) N(o^R_t; μ_R, σ) with full Gaussian densities.
+        var (c, obs, blockPrior) = x;
+        var belief = new Belief(c, new MarkovBlockBelief(c.BlockHazard, blockPrior), default);
+        for (int t = 0; t < obs.Length / 2; t++) belief = ObserveStep(belief, obs, t);
+        double Likelihood(Side s) => c.Contrasts.Average(mu =>
+        {
+            var p = 1.0;
+            for (int t = 0; t < obs.Length / 2; t++)
+                p *= Normal(obs[2 * t], s == Side.Left ? mu : 0, c.ObservationNoise) * Normal(obs[2 * t + 1], s == Side.Right ? mu : 0, c.ObservationNoise);
+            return p;
+        });
+        var priorRight = c.Concordance * blockPrior + (1 - c.Concordance) * (1 - blockPrior);
+        var expected = Likelihood(Side.Right) * priorRight / (Likelihood(Side.Right) * priorRight + Likelihood(Side.Left) * (1 - priorRight));
+        var actual = BayesianObserver.StimulusPosteriorRight(belief);
+        return (Math.Abs(actual - expected) < 1e-9).Label($"posterior {actual} vs numeric {expected}");
+    });
+
+    [Property(MaxTest = 200)]
+    public Property Reference_actor_posterior_equals_the_reference_recursion() => Prop.ForAll(ShortTrials, x =>
+    {
+        // The reference code's update, written out independently of BayesianObserver: a joint over
+        // (signed contrast m, side s) with P(m | s) uniform on s's contrasts (m = 0 belongs to both),
+        // weighed by the density of d = R − L, N(d; m, √2σ), marginalised over m and renormalised after
+        // every step, starting from the block prediction itself as P(s = right).
+        var (c, obs, blockPrior) = x;
+        var belief = new Belief(c, new MarkovBlockBelief(c.BlockHazard, blockPrior), default,
+            StimulusModel.PerStepContrast, StimulusPrior.BlockPrediction);
+        var sd = Math.Sqrt(2) * c.ObservationNoise;
+        double right = blockPrior;
+        for (int t = 0; t < obs.Length / 2; t++)
+        {
+            belief = ObserveStep(belief, obs, t);
+            var d = obs[2 * t + 1] - obs[2 * t];
+            var jointRight = c.Contrasts.Sum(mu => Normal(d, mu, sd) / c.Contrasts.Length) * right;
+            var jointLeft = c.Contrasts.Sum(mu => Normal(d, -mu, sd) / c.Contrasts.Length) * (1 - right);
+            right = jointRight / (jointRight + jointLeft);
+        }
+        var actual = BayesianObserver.StimulusPosteriorRight(belief);
+        return (Math.Abs(actual - right) < 1e-9).Label($"posterior {actual} vs recursion {right}");
+    });
+
+    [Property(MaxTest = 100)]
+    public Property Stimulus_prior_is_the_block_prediction_or_passes_through_p_s()
+    {
+        // Exact: P(s = right) = p_s·b + (1 − p_s)(1 − b). The reference code's: P(s = right) = b.
         var gen = from c in IblGen.Config
-                  from n in Gen.Choose(1, 4)
-                  from obs in Gen.Choose(-300, 500).Select(x => x / 100.0).ArrayOf(2 * n)
-                  from prior in Gen.Choose(1, 99).Select(x => x / 100.0)
-                  select (c, obs, prior);
+                  from b in Gen.Choose(0, 100).Select(x => x / 100.0)
+                  select (c, b);
         return Prop.ForAll(gen.ToArbitrary(), x =>
         {
-            var (c, obs, blockPrior) = x;
-            var belief = new Belief(c, new MarkovBlockBelief(c.BlockHazard, blockPrior), default);
-            var trial = new IblTrialInfo(0, 0, 0, Side.Right, Side.Right, 0);
-            for (int t = 0; t < obs.Length / 2; t++)
-                belief = BayesianObserver.Observe(belief, new IblStep(trial, c.BlankSteps + t, false, false, new IblInput(obs[2 * t], obs[2 * t + 1], 0)));
-            static double N(double v, double m, double sd) => Math.Exp(-0.5 * (v - m) * (v - m) / (sd * sd)) / (sd * Math.Sqrt(2 * Math.PI));
-            double Likelihood(Side s) => c.Contrasts.Average(mu =>
-            {
-                var p = 1.0;
-                for (int t = 0; t < obs.Length / 2; t++)
-                    p *= N(obs[2 * t], s == Side.Left ? mu : 0, c.ObservationNoise) * N(obs[2 * t + 1], s == Side.Right ? mu : 0, c.ObservationNoise);
-                return p;
-            });
-            var priorRight = c.Concordance * blockPrior + (1 - c.Concordance) * (1 - blockPrior);
-            var expected = Likelihood(Side.Right) * priorRight / (Likelihood(Side.Right) * priorRight + Likelihood(Side.Left) * (1 - priorRight));
-            var actual = BayesianObserver.StimulusPosteriorRight(belief);
-            return (Math.Abs(actual - expected) < 1e-9).Label($"posterior {actual} vs numeric {expected}");
+            var (c, b) = x;
+            var block = new MarkovBlockBelief(c.BlockHazard, b);
+            var exact = BayesianObserver.StimulusPriorRight(new Belief(c, block, default));
+            var copied = BayesianObserver.StimulusPriorRight(new Belief(c, block, default, StimulusPrior: StimulusPrior.BlockPrediction));
+            return (Math.Abs(exact - (c.Concordance * b + (1 - c.Concordance) * (1 - b))) < 1e-12 && copied == b)
+                .Label($"exact {exact}, block prediction {copied}, b = {b}, p_s = {c.Concordance}");
         });
     }
+
+    [Property(MaxTest = 30)]
+    public Property Only_a_time_out_guess_makes_the_agent_learn_a_side_it_was_not_shown() => Prop.ForAll(Sessions, s =>
+    {
+        // Play a session with the reference actor and replay its block belief by hand: after an
+        // action it takes in the true side; after a time-out the side opposite to where it leaned.
+        // The exact agents learn nothing from a time-out.
+        var agent = BayesianAgent.ReferenceCode;
+        var env = IblEnvironment.Start(s.Config, s.Seed);
+        var belief = agent.Start(s.Config);
+        for (int trials = 0; trials < 150;)
+        {
+            var step = env.Current;
+            belief = BayesianObserver.Observe(belief, step);
+            (var outcome, env) = IblEnvironment.Advance(env, BayesianActor.Decide(agent.Rule, belief, step));
+            if (outcome is null) continue;
+            trials++;
+            var leaning = BayesianObserver.StimulusPosteriorRight(belief) >= 0.5 ? Side.Right : Side.Left;
+            Side? expected = outcome.TimedOut ? (leaning == Side.Right ? Side.Left : Side.Right) : outcome.Trial.StimulusSide;
+            if (agent.Learns(outcome, belief) != expected) return false.Label($"trial {outcome.Trial.Index}: learns {agent.Learns(outcome, belief)}, expected {expected}");
+            if (BayesianAgent.Markov.Learns(outcome, belief) != outcome.RevealedSide) return false.Label("the exact agent learnt from a time-out");
+            belief = BayesianObserver.EndTrial(belief, expected);
+        }
+        return true.ToProperty();
+    });
 
     [Property(MaxTest = 100)]
     public Property Semi_Markov_filter_equals_enumeration_of_block_paths()
@@ -269,5 +340,24 @@ public class IblValidationTests
     {
         var e = Assert.Throws<ArgumentException>(() => BayesianAgent.Named("oracle"));
         Assert.Contains("markov, semi-markov, forced, reference", e.Message);
+    }
+
+    [Fact]
+    public void Unknown_modifier_is_named_with_the_known_ones()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BayesianAgent.Named("markov+psychic"));
+        Assert.Contains("'psychic'", e.Message);
+        Assert.Contains("per-step-contrast, block-prior, timeout-guess", e.Message);
+    }
+
+    [Fact]
+    public void Modifiers_switch_on_one_departure_each()
+    {
+        Assert.Equal(BayesianAgent.Markov with { StimulusPrior = StimulusPrior.BlockPrediction }, BayesianAgent.Named("markov+block-prior"));
+        Assert.Equal(BayesianAgent.SemiMarkov with { StimulusModel = StimulusModel.PerStepContrast }, BayesianAgent.Named("semi-markov + per-step-contrast"));
+        Assert.Equal(BayesianAgent.ForcedChoice with { TimeoutFeedback = TimeoutFeedback.OppositeOfLeaning }, BayesianAgent.Named("forced+timeout-guess"));
+        // The reference code's actor is the paper's Markov actor with all three.
+        Assert.Equal(BayesianAgent.ReferenceCode, BayesianAgent.Named("markov+per-step-contrast+block-prior+timeout-guess"));
+        Assert.NotEqual(BayesianAgent.Markov, BayesianAgent.ReferenceCode);
     }
 }

@@ -13,8 +13,28 @@ public enum DecisionRule
     ThresholdOrLastStep,
 }
 
-/// <summary>A Bayesian agent: the block prior it assumes and when it acts.</summary>
-public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule, StimulusModel StimulusModel = StimulusModel.SharedContrast)
+/// <summary>What an agent takes from a time-out's punishment about the trial's stimulus side.</summary>
+public enum TimeoutFeedback
+{
+    /// <summary>Nothing: it did not act, so the −1 says nothing about the side (exact).</summary>
+    NothingRevealed,
+    /// <summary>
+    /// The reference code's actor: reads every −1 as "the side I leaned to was wrong" and takes the
+    /// other side as revealed, also after a time-out.
+    /// </summary>
+    OppositeOfLeaning,
+}
+
+/// <summary>A Bayesian agent: the block prior it assumes, when it acts, and how it reads the evidence and the feedback.</summary>
+/// <param name="BlockModel">The block prior.</param>
+/// <param name="Rule">When it acts.</param>
+/// <param name="StimulusModel">How within-trial evidence is weighed.</param>
+/// <param name="StimulusPrior">How the block belief becomes the stimulus prior.</param>
+/// <param name="TimeoutFeedback">What a time-out reveals to it.</param>
+public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule,
+    StimulusModel StimulusModel = StimulusModel.SharedContrast,
+    StimulusPrior StimulusPrior = StimulusPrior.Concordance,
+    TimeoutFeedback TimeoutFeedback = TimeoutFeedback.NothingRevealed)
 {
     /// <summary>The paper's Bayesian actor: Markov block filter, acts at the threshold.</summary>
     public static BayesianAgent Markov { get; } = new(BlockModel.Markov, DecisionRule.Threshold);
@@ -25,21 +45,69 @@ public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule, Sti
     /// <summary>The exact forced-choice actor: semi-Markov block filter, acts on the last step.</summary>
     public static BayesianAgent ForcedChoice { get; } = new(BlockModel.SemiMarkov, DecisionRule.ForcedChoice);
 
-    /// <summary>The reference code's actor: Markov block filter, per-step contrast marginalisation, threshold.</summary>
-    public static BayesianAgent ReferenceCode { get; } = new(BlockModel.Markov, DecisionRule.Threshold, StimulusModel.PerStepContrast);
+    /// <summary>
+    /// The reference code's actor (int-brain-lab/ann-rnns, <c>utils/models.py</c> <c>BayesianActor</c>): the
+    /// Markov filter and threshold rule of <see cref="Markov"/> with the code's three departures from the paper's
+    /// §2.3 — per-step contrast marginalisation, the block prediction used as the stimulus prior, and a side
+    /// "revealed" by a time-out. On the reference task it scores the paper's ≈ 86.4% (docs/ibl.md).
+    /// </summary>
+    public static BayesianAgent ReferenceCode { get; } = new(BlockModel.Markov, DecisionRule.Threshold,
+        StimulusModel.PerStepContrast, StimulusPrior.BlockPrediction, TimeoutFeedback.OppositeOfLeaning);
 
-    /// <summary>The CLI names.</summary>
+    /// <summary>The named agents.</summary>
     public static IReadOnlyList<string> Names { get; } = ["markov", "semi-markov", "forced", "reference"];
 
-    /// <summary>By CLI name: markov, semi-markov, forced, reference.</summary>
-    public static BayesianAgent Named(string name) => name?.Trim().ToLowerInvariant() switch
+    /// <summary>
+    /// Modifiers that switch one of the reference code's departures on, appended with '+' to a name
+    /// (e.g. <c>markov+block-prior</c>): <c>per-step-contrast</c>, <c>block-prior</c>, <c>timeout-guess</c>.
+    /// </summary>
+    public static IReadOnlyList<string> Modifiers { get; } = ["per-step-contrast", "block-prior", "timeout-guess"];
+
+    /// <summary>
+    /// By name — markov, semi-markov, forced or reference — optionally followed by modifiers
+    /// (<see cref="Modifiers"/>), each after a '+'.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown name or modifier; the message lists the known ones.</exception>
+    public static BayesianAgent Named(string name)
     {
-        "markov" => Markov,
-        "semi-markov" => SemiMarkov,
-        "forced" => ForcedChoice,
-        "reference" => ReferenceCode,
-        _ => throw new ArgumentException($"unknown agent '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
-    };
+        ArgumentNullException.ThrowIfNull(name);
+        var parts = name.Split('+', StringSplitOptions.TrimEntries);
+        var agent = parts[0].ToLowerInvariant() switch
+        {
+            "markov" => Markov,
+            "semi-markov" => SemiMarkov,
+            "forced" => ForcedChoice,
+            "reference" => ReferenceCode,
+            _ => throw new ArgumentException($"unknown agent '{parts[0]}' in '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
+        };
+        foreach (var modifier in parts.Skip(1))
+            agent = modifier.ToLowerInvariant() switch
+            {
+                "per-step-contrast" => agent with { StimulusModel = StimulusModel.PerStepContrast },
+                "block-prior" => agent with { StimulusPrior = StimulusPrior.BlockPrediction },
+                "timeout-guess" => agent with { TimeoutFeedback = TimeoutFeedback.OppositeOfLeaning },
+                _ => throw new ArgumentException($"unknown modifier '{modifier}' in '{name}'; known: {string.Join(", ", Modifiers)}", nameof(name)),
+            };
+        return agent;
+    }
+
+    /// <summary>The belief this agent starts a session with.</summary>
+    /// <param name="config">The task.</param>
+    public Belief Start(IblTaskConfig config) => BayesianObserver.Start(config, BlockModel, StimulusModel, StimulusPrior);
+
+    /// <summary>
+    /// The stimulus side this agent takes as revealed by a trial's feedback: the true side after an
+    /// action; after a time-out nothing, or (reference code) the side opposite to its leaning.
+    /// </summary>
+    /// <param name="outcome">How the trial ended.</param>
+    /// <param name="belief">The agent's belief when the trial ended.</param>
+    public Side? Learns(IblOutcome outcome, Belief belief)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(belief);
+        if (!outcome.TimedOut || TimeoutFeedback == TimeoutFeedback.NothingRevealed) return outcome.RevealedSide;
+        return BayesianActor.MoreProbable(BayesianObserver.StimulusPosteriorRight(belief)) == Side.Right ? Side.Left : Side.Right;
+    }
 }
 
 /// <summary>The actor's decision rule, on a belief that has already taken in the current step.</summary>
@@ -64,7 +132,9 @@ public static class BayesianActor
         };
     }
 
-    private static Side MoreProbable(double posteriorRight) => posteriorRight >= 0.5 ? Side.Right : Side.Left;
+    /// <summary>The side with the larger posterior; right on a tie.</summary>
+    /// <param name="posteriorRight">P(s = right).</param>
+    public static Side MoreProbable(double posteriorRight) => posteriorRight >= 0.5 ? Side.Right : Side.Left;
 }
 
 /// <summary>One trial as an agent played it, with the beliefs behind it.</summary>
@@ -84,7 +154,7 @@ public sealed record IblTrialRecord(IblTrialInfo Trial, Side? Action, int Observ
     public bool TimedOut => Action is null;
 
     /// <summary>The observer's choice at the actor's action time (the more probable side) was right.</summary>
-    public bool ObserverCorrect => (ObserverPosteriorRight >= 0.5 ? Side.Right : Side.Left) == Trial.StimulusSide;
+    public bool ObserverCorrect => BayesianActor.MoreProbable(ObserverPosteriorRight) == Trial.StimulusSide;
 }
 
 /// <summary>Runs Bayesian actors through the task, with an exact observer alongside.</summary>
@@ -98,7 +168,7 @@ public static class IblSimulation
         if (trials < 0) throw new ArgumentOutOfRangeException(nameof(trials), trials, "must be ≥ 0");
         var records = ImmutableArray.CreateBuilder<IblTrialRecord>(trials);
         var env = IblEnvironment.Start(config, rng);
-        var belief = BayesianObserver.Start(config, agent.BlockModel, agent.StimulusModel);
+        var belief = agent.Start(config);
         var observer = BayesianObserver.Start(config, BlockModel.SemiMarkov);
         var blockPrior = belief.Block.PriorRight;
         while (records.Count < trials)
@@ -111,7 +181,7 @@ public static class IblSimulation
             if (outcome is null) continue;
             records.Add(new IblTrialRecord(outcome.Trial, outcome.Action, outcome.ObservationSteps, blockPrior,
                 BayesianObserver.StimulusPosteriorRight(belief), BayesianObserver.StimulusPosteriorRight(observer)));
-            belief = BayesianObserver.EndTrial(belief, outcome.RevealedSide);
+            belief = BayesianObserver.EndTrial(belief, agent.Learns(outcome, belief));
             observer = BayesianObserver.EndTrial(observer, outcome.RevealedSide);
             blockPrior = belief.Block.PriorRight;
         }

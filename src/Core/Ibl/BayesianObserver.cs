@@ -23,6 +23,18 @@ public enum StimulusModel
     PerStepContrast,
 }
 
+/// <summary>How a Bayesian agent turns its block belief into a prior over the current trial's stimulus side.</summary>
+public enum StimulusPrior
+{
+    /// <summary>Exact (paper §2.3): P(s_n = right) = p_s·P(b_n = right) + (1 − p_s)·P(b_n = left).</summary>
+    Concordance,
+    /// <summary>
+    /// The reference code's actor: the predicted block posterior itself, P(s_n = right) := P(b_n = right),
+    /// skipping p_s. Overconfident: a well-known block gives a prior near 1 − p_b0 = 0.98 instead of ≤ p_s = 0.8.
+    /// </summary>
+    BlockPrediction,
+}
+
 /// <summary>
 /// Within-trial evidence as sufficient statistics: the number of observation steps and the sums
 /// of the left and right observations. Given the contrast μ and side s, the log-likelihood of a
@@ -80,8 +92,13 @@ public sealed record SemiMarkovBlockBelief(IblTaskConfig Config, ImmutableArray<
 }
 
 /// <summary>A Bayesian agent's whole belief: the block belief carried across trials and the current trial's evidence.</summary>
+/// <param name="Config">The task the agent assumes.</param>
+/// <param name="Block">The block belief, carried across trials.</param>
+/// <param name="Evidence">The current trial's evidence.</param>
+/// <param name="StimulusModel">How the evidence is weighed.</param>
+/// <param name="StimulusPrior">How the block belief becomes the stimulus prior.</param>
 public sealed record Belief(IblTaskConfig Config, BlockBelief Block, StimulusEvidence Evidence,
-    StimulusModel StimulusModel = StimulusModel.SharedContrast);
+    StimulusModel StimulusModel = StimulusModel.SharedContrast, StimulusPrior StimulusPrior = StimulusPrior.Concordance);
 
 /// <summary>
 /// Exact Bayesian inference in the IBL task (paper §2.3; SPEC B3) as pure step functions over
@@ -90,7 +107,12 @@ public sealed record Belief(IblTaskConfig Config, BlockBelief Block, StimulusEvi
 public static class BayesianObserver
 {
     /// <summary>The belief at the start of a session: no evidence; a block that has just begun, side unknown.</summary>
-    public static Belief Start(IblTaskConfig config, BlockModel model, StimulusModel stimulusModel = StimulusModel.SharedContrast)
+    /// <param name="config">The task the agent assumes.</param>
+    /// <param name="model">The block prior.</param>
+    /// <param name="stimulusModel">How within-trial evidence is weighed (exact by default).</param>
+    /// <param name="stimulusPrior">How the block belief becomes the stimulus prior (exact by default).</param>
+    public static Belief Start(IblTaskConfig config, BlockModel model, StimulusModel stimulusModel = StimulusModel.SharedContrast,
+        StimulusPrior stimulusPrior = StimulusPrior.Concordance)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -100,7 +122,9 @@ public static class BayesianObserver
             BlockModel.SemiMarkov => new SemiMarkovBlockBelief(config, FirstTrial(config)),
             _ => throw new ArgumentOutOfRangeException(nameof(model), model, "unknown block model"),
         };
-        return new Belief(config, block, default, stimulusModel);
+        if (!Enum.IsDefined(stimulusModel)) throw new ArgumentOutOfRangeException(nameof(stimulusModel), stimulusModel, "unknown stimulus model");
+        if (!Enum.IsDefined(stimulusPrior)) throw new ArgumentOutOfRangeException(nameof(stimulusPrior), stimulusPrior, "unknown stimulus prior");
+        return new Belief(config, block, default, stimulusModel, stimulusPrior);
     }
 
     /// <summary>Takes in one step's input: observation steps add evidence; blank steps add none.</summary>
@@ -144,11 +168,12 @@ public static class BayesianObserver
         return LogSumExp(aR) - LogSumExp(aL);
     }
 
-    /// <summary>P(s_n = right | block belief): the block prior turned into a stimulus prior through p_s.</summary>
+    /// <summary>P(s_n = right | block belief): the block prior turned into a stimulus prior (through p_s, unless the belief copies the reference code).</summary>
     public static double StimulusPriorRight(Belief belief)
     {
         ArgumentNullException.ThrowIfNull(belief);
         var b = belief.Block.PriorRight;
+        if (belief.StimulusPrior == StimulusPrior.BlockPrediction) return b;
         var ps = belief.Config.Concordance;
         return ps * b + (1 - ps) * (1 - b);
     }
