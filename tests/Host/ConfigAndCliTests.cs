@@ -79,6 +79,16 @@ public class OtherCommandTests : TempFolderTest
     }
 
     [Fact]
+    public void Ibl_bayes_names_an_unknown_agent_modifier_and_writes_nothing()
+    {
+        var outDir = Path.Combine(Root, "ibl-bad");
+        var (code, error) = Run(IblCommands.Create(), "bayes", "--agent", "markov+psychic", "--out", outDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown modifier 'psychic' in 'markov+psychic'", error);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public void Ibl_bayes_writes_its_files_whole()
     {
         var outDir = Path.Combine(Root, "ibl-ok");

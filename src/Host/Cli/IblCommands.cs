@@ -25,11 +25,22 @@ internal static class IblCommands
         var agents = new Option<string[]>("--agent")
         {
             Description = "Agents to run (one or more): markov (paper's actor), semi-markov (exact block prior), " +
-                          "forced (exact, acts on the last step), reference (the reference code's actor).",
+                          "forced (exact, acts on the last step), reference (the reference code's actor, = " +
+                          "markov+per-step-contrast+block-prior+timeout-guess). Append modifiers with '+' to switch on one " +
+                          "of the reference code's departures from the paper: per-step-contrast (contrast marginalised " +
+                          "afresh each step), block-prior (block prediction used as the stimulus prior, skipping p_s), " +
+                          "timeout-guess (a time-out taken to reveal the side opposite to the agent's leaning).",
             DefaultValueFactory = _ => ["markov", "semi-markov", "forced"],
             AllowMultipleArgumentsPerToken = true,
         };
-        agents.AcceptOnlyFromAmong([.. BayesianAgent.Names]);
+        agents.Validators.Add(result =>
+        {
+            foreach (var name in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                try { BayesianAgent.Named(name); }
+                catch (ArgumentException e) { result.AddError($"--agent: {e.Message.Split(" (Parameter")[0]}"); }
+            }
+        });
         var task = new Option<string>("--task") { Description = "Task variant: paper (§2.1) or reference (the reference code's).", DefaultValueFactory = _ => "paper" };
         task.AcceptOnlyFromAmong("paper", "reference");
         var sessions = new Option<int>("--sessions") { Description = "Independent sessions per agent.", DefaultValueFactory = _ => 100 };
