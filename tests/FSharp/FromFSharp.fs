@@ -67,3 +67,19 @@ let ``the Bayesian observer embeds in an F# fold over the IBL environment`` () =
     // An exact observer acting only above 0.9 confidence is right on far more than 90% of its actions
     // in expectation (calibration); 2,000 trials give a standard error below 0.01.
     Assert.True(accuracyWhenActing > 0.9, sprintf "accuracy when acting %.3f" accuracyWhenActing)
+
+open System.Collections.Immutable
+
+[<Fact>]
+let ``RADD distils a one-unit tanh integrator written as an F# unfold`` () =
+    // Teacher: u_t = tanh(0.8 u_(t-1) + 0.5 o_t - 0.1) on inputs o_t = sin t. With κ = 1 the
+    // closed-form regression must return exactly A' = 0.8, B' = 0.5, c' = -0.1.
+    let inputs = [ for t in 0 .. 49 -> sin (float t) ]
+    let states =
+        inputs |> List.tail
+        |> List.scan (fun u o -> tanh (0.8 * u + 0.5 * o - 0.1)) 0.3
+    let column (xs: float list) = xs |> List.map (fun x -> ImmutableArray.Create x) |> ImmutableArray.CreateRange
+    let model = Radd.Fit([ RaddSequence(column states, column inputs) ], RaddOptions(Scale = 1.0))
+    Assert.Equal(0.8, model.A(0, 0), 9)
+    Assert.Equal(0.5, model.B(0, 0), 9)
+    Assert.Equal(-0.1, model.Bias.[0], 9)
