@@ -42,35 +42,11 @@ public static class Pca
     public static PcaResult Fit(IReadOnlyList<ImmutableArray<double>> samples, int? components = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        if (samples.Count < 2) throw new ArgumentException($"needs at least 2 samples, got {samples.Count}", nameof(samples));
-        int d = samples[0].Length, n = samples.Count;
-        if (d == 0) throw new ArgumentException("samples have no coordinates", nameof(samples));
+        var (mean, cov) = SampleMoments.Of(samples, nameof(samples));
+        int d = mean.Length;
         var keep = components ?? d;
         if (keep < 1 || keep > d) throw new ArgumentOutOfRangeException(nameof(components), keep, $"must be in [1, {d}]");
-
-        var mean = new double[d];
-        for (int t = 0; t < n; t++)
-        {
-            var x = samples[t];
-            if (x.Length != d) throw new ArgumentException($"sample {t} has {x.Length} coordinates, sample 0 has {d}", nameof(samples));
-            for (int i = 0; i < d; i++)
-            {
-                if (!double.IsFinite(x[i])) throw new ArgumentException($"sample {t} contains {x[i]}", nameof(samples));
-                mean[i] += x[i];
-            }
-        }
-        for (int i = 0; i < d; i++) mean[i] /= n;
-
-        var covariance = Matrix<double>.Build.Dense(d, d);
-        var centred = new double[d];
-        for (int t = 0; t < n; t++)
-        {
-            for (int i = 0; i < d; i++) centred[i] = samples[t][i] - mean[i];
-            for (int i = 0; i < d; i++)
-                for (int j = 0; j <= i; j++) covariance[i, j] += centred[i] * centred[j];
-        }
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j <= i; j++) covariance[j, i] = covariance[i, j] /= n - 1;
+        var covariance = Matrix<double>.Build.Dense(d, d, (i, j) => cov[i * d + j]);
 
         var evd = covariance.Evd(Symmetricity.Symmetric);
         var order = Enumerable.Range(0, d).OrderByDescending(k => evd.EigenValues[k].Real).Take(keep).ToArray();

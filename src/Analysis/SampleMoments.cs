@@ -1,0 +1,47 @@
+using System.Collections.Immutable;
+
+namespace HmmRnn.Analysis;
+
+/// <summary>Mean and covariance of a set of equal-length samples: the one place PCA and unit clustering get them from.</summary>
+internal static class SampleMoments
+{
+    /// <summary>
+    /// The mean and the sample covariance (divided by n − 1), d × d row-major and symmetric.
+    /// Checks that there are at least two samples, all of the same non-zero length, all finite.
+    /// </summary>
+    /// <param name="samples">The samples (time steps, states …).</param>
+    /// <param name="parameter">The caller's parameter name, for the exception.</param>
+    /// <param name="sample">What one sample is called in messages ("sample", "step").</param>
+    /// <param name="coordinate">What one coordinate is called in messages ("coordinates", "units").</param>
+    public static (double[] Mean, double[] Covariance) Of(IReadOnlyList<ImmutableArray<double>> samples, string parameter,
+        string sample = "sample", string coordinate = "coordinates")
+    {
+        if (samples.Count < 2) throw new ArgumentException($"needs at least 2 {sample}s, got {samples.Count}", parameter);
+        int d = samples[0].Length, n = samples.Count;
+        if (d == 0) throw new ArgumentException($"{sample}s have no {coordinate}", parameter);
+        var mean = new double[d];
+        for (int t = 0; t < n; t++)
+        {
+            var x = samples[t];
+            if (x.Length != d) throw new ArgumentException($"{sample} {t} has {x.Length} {coordinate}, {sample} 0 has {d}", parameter);
+            for (int i = 0; i < d; i++)
+            {
+                if (!double.IsFinite(x[i])) throw new ArgumentException($"{sample} {t} contains {x[i]} (at {i})", parameter);
+                mean[i] += x[i];
+            }
+        }
+        for (int i = 0; i < d; i++) mean[i] /= n;
+
+        var cov = new double[d * d];
+        var centred = new double[d];
+        for (int t = 0; t < n; t++)
+        {
+            for (int i = 0; i < d; i++) centred[i] = samples[t][i] - mean[i];
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j <= i; j++) cov[i * d + j] += centred[i] * centred[j];
+        }
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j <= i; j++) cov[j * d + i] = cov[i * d + j] /= n - 1;
+        return (mean, cov);
+    }
+}
