@@ -183,15 +183,17 @@ public class BayesianProperties
         var (c, obs, blockPrior) = x;
         var belief = new Belief(c, new MarkovBlockBelief(c.BlockHazard, blockPrior), default,
             StimulusModel.PerStepContrast, StimulusPrior.BlockPrediction);
+        // Like the reference, keep both entries of the posterior (1 − right would lose a near-certain
+        // side's complement to cancellation).
         var sd = Math.Sqrt(2) * c.ObservationNoise;
-        double right = blockPrior;
+        double right = blockPrior, left = 1 - blockPrior;
         for (int t = 0; t < obs.Length / 2; t++)
         {
             belief = ObserveStep(belief, obs, t);
             var d = obs[2 * t + 1] - obs[2 * t];
             var jointRight = c.Contrasts.Sum(mu => Normal(d, mu, sd) / c.Contrasts.Length) * right;
-            var jointLeft = c.Contrasts.Sum(mu => Normal(d, -mu, sd) / c.Contrasts.Length) * (1 - right);
-            right = jointRight / (jointRight + jointLeft);
+            var jointLeft = c.Contrasts.Sum(mu => Normal(d, -mu, sd) / c.Contrasts.Length) * left;
+            (right, left) = (jointRight / (jointRight + jointLeft), jointLeft / (jointRight + jointLeft));
         }
         var actual = BayesianObserver.StimulusPosteriorRight(belief);
         return (Math.Abs(actual - right) < 1e-9).Label($"posterior {actual} vs recursion {right}");
