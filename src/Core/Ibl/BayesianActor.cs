@@ -106,7 +106,7 @@ public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule,
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(belief);
         if (!outcome.TimedOut || TimeoutFeedback == TimeoutFeedback.NothingRevealed) return outcome.RevealedSide;
-        return BayesianActor.MoreProbable(BayesianObserver.StimulusPosteriorRight(belief)) == Side.Right ? Side.Left : Side.Right;
+        return BayesianActor.MoreProbable(BayesianObserver.StimulusPosteriorRight(belief)).Opposite();
     }
 }
 

@@ -98,7 +98,7 @@ public static class IblEnvironment
         if (hazard > 0)
         {
             (var u, rng) = rng.NextDouble();
-            if (u < hazard) { block++; inBlock = 0; blockSide = (Side)(-(int)blockSide); }
+            if (u < hazard) { block++; inBlock = 0; blockSide = blockSide.Opposite(); }
         }
         var (trial, r2) = DrawTrial(c, t.Index + 1, block, inBlock, blockSide, rng);
         var (first, r3) = DrawStep(c, trial, 0, outcome.Correct ? c.Reward : c.Punishment, r2);
@@ -108,7 +108,7 @@ public static class IblEnvironment
     private static (IblTrialInfo, Rng) DrawTrial(IblTaskConfig c, int index, int block, int inBlock, Side blockSide, Rng rng)
     {
         var (u, r1) = rng.NextDouble();
-        var stimulus = u < c.Concordance ? blockSide : (Side)(-(int)blockSide);
+        var stimulus = u < c.Concordance ? blockSide : blockSide.Opposite();
         var (k, r2) = r1.NextInt(c.Contrasts.Length);
         return (new IblTrialInfo(index, block, inBlock, blockSide, stimulus, c.Contrasts[k]), r2);
     }

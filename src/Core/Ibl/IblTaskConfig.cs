@@ -11,6 +11,14 @@ public enum Side
     Right = 1,
 }
 
+/// <summary>Operations on <see cref="Side"/>.</summary>
+public static class Sides
+{
+    /// <summary>The other side.</summary>
+    /// <param name="side">Left or right.</param>
+    public static Side Opposite(this Side side) => (Side)(-(int)side);
+}
+
 /// <summary>How block lengths are drawn (both are a hazard on the current block length; see <see cref="IblTaskConfig.BlockEndHazard"/>).</summary>
 public enum BlockLengthModel
 {
