@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace HmmRnn.Analysis;
 
@@ -124,7 +125,7 @@ public static class Radd
                 for (int i = 0; i < m; i++) y[row, i] = Math.Atanh(s.States[t][i] / scale);
             }
 
-        var qr = x.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
+        var qr = x.QR(QRMethod.Thin);
         var diag = qr.R.Diagonal().PointwiseAbs();
         if (diag.Minimum() <= 1e-10 * diag.Maximum())
             throw new ArgumentException(
@@ -134,15 +135,18 @@ public static class Radd
 
         var residual = y - x * beta;
         var r2 = new double[m];
+        double totalSse = 0;
         for (int i = 0; i < m; i++)
         {
             var target = y.Column(i);
             var mean = target.Average();
             var sst = target.Sum(v => (v - mean) * (v - mean));
-            var sse = residual.Column(i).DotProduct(residual.Column(i));
+            var r = residual.Column(i);
+            var sse = r.DotProduct(r);
+            totalSse += sse;
             r2[i] = sst > 0 ? 1 - sse / sst : double.NaN;
         }
-        var rms = Math.Sqrt(residual.Enumerate().Sum(v => v * v) / (pairs * m));
+        var rms = Math.Sqrt(totalSse / (pairs * m));
 
         var a = new double[m * m];
         var b = new double[m * inputs];
