@@ -97,4 +97,30 @@ public static class EmpiricalStatistics
         for (int l = 1; l < histogram.Length; l++) { n += histogram[l]; s += l * histogram[l]; }
         return n > 0 ? s / n : double.NaN;
     }
+
+    /// <summary>
+    /// The first <paramref name="count"/> sequences (all when null) as one-hot rows, flattened: sequence n,
+    /// step t, symbol v at [(n·T + t)·V + v] — the paper's points in R^(V·T).
+    /// </summary>
+    public static double[] OneHot(IReadOnlyList<ImmutableArray<int>> sequences, int symbols, int? count = null)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (symbols < 1) throw new ArgumentOutOfRangeException(nameof(symbols), symbols, "must be ≥ 1");
+        int n = count ?? sequences.Count;
+        if (n < 0 || n > sequences.Count) throw new ArgumentOutOfRangeException(nameof(count), count, $"must be in [0, {sequences.Count}]");
+        if (n == 0) return [];
+        int T = sequences[0].Length;
+        var x = new double[n * T * symbols];
+        for (int i = 0; i < n; i++)
+        {
+            if (sequences[i].Length != T) throw new ArgumentException($"sequence {i} has {sequences[i].Length} steps, sequence 0 has {T}", nameof(sequences));
+            for (int t = 0; t < T; t++)
+            {
+                var v = sequences[i][t];
+                if ((uint)v >= (uint)symbols) throw new ArgumentException($"sequence {i}, step {t}: symbol {v} outside [0, {symbols})", nameof(sequences));
+                x[(i * T + t) * symbols + v] = 1;
+            }
+        }
+        return x;
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HmmRnn.Host.Cli;
+using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Tests;
@@ -16,7 +17,7 @@ public class ConfigAndCliTests : TempFolderTest
     [InlineData("LearningRate", "LearningRate = NaN: must be finite and > 0")]
     public void Bad_configs_name_the_field_and_value(string field, string message)
     {
-        var c = TrainingConfig.Preset("quick", "linear2");
+        var c = HmmTrainingConfig.Preset("quick", "linear2");
         c = field switch
         {
             "Hmm" => c with { Hmm = "linear9" },
@@ -36,8 +37,8 @@ public class ConfigAndCliTests : TempFolderTest
     [InlineData("cyclic4", 0.9)]
     public void Quick_preset_biases_W_hh_by_family(string hmm, double identity)
     {
-        Assert.Equal(identity, TrainingConfig.Preset("quick", hmm).RecurrentIdentity);
-        Assert.Equal(0.0, TrainingConfig.Preset("paper", hmm).RecurrentIdentity);
+        Assert.Equal(identity, HmmTrainingConfig.Preset("quick", hmm).RecurrentIdentity);
+        Assert.Equal(0.0, HmmTrainingConfig.Preset("paper", hmm).RecurrentIdentity);
     }
 
     [Theory]

@@ -5,6 +5,7 @@ using HmmRnn.Analysis;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ namespace HmmRnn.Host.Tests;
 public class TrainingTests : TempFolderTest
 {
     /// <summary>A run small enough for CI: linear3 (T = 30), 8 hidden units, 128 sequences a batch.</summary>
-    private static TrainingConfig Tiny(int epochs = 4) => TrainingConfig.Preset("quick", "linear3") with
+    private static HmmTrainingConfig Tiny(int epochs = 4) => HmmTrainingConfig.Preset("quick", "linear3") with
     {
         Hidden = 8, Input = 3, Batch = 128, TrainSequences = 256, ValidationSequences = 128, TestSequences = 0,
         Epochs = epochs, LogEvery = 1, Seed = 5,
@@ -124,17 +125,119 @@ public class TrainingTests : TempFolderTest
     }
 
     [Fact]
-    public void Checkpoint_round_trips_to_identical_outputs()
+    public void Checkpoint_round_trips_to_the_saved_models_outputs()
     {
+        // Fails if Save or Load drops, reorders or re-initialises a parameter: the loaded model must
+        // compute what the model that was saved computes, and differ from a freshly seeded one.
         var folder = Folder("roundtrip");
-        _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
-        using var a = new HmmRnnModel(8, 3, 3);
-        using var b = new HmmRnnModel(8, 3, 3);
-        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), a, null);
-        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), b, null);
+        manual_seed(11);
+        using var saved = new HmmRnnModel(8, 3, 3, recurrentIdentity: 0.5);
+        using var optimizer = optim.Adam(saved.parameters());
+        var meta = new CheckpointMeta(7, "abc", 11, 7, 1.5, 1.5, "v", "t", "l", DateTimeOffset.UnixEpoch) { Task = "hmm" };
+        Checkpoint.Save(folder, "x.ckpt", meta, saved, optimizer);
+        manual_seed(12);
+        using var loaded = new HmmRnnModel(8, 3, 3);
         using var noise = randn(4, 30, 3);
-        Assert.Equal(a.call(noise).Logits.data<float>().ToArray(), b.call(noise).Logits.data<float>().ToArray());
-        Assert.Equal(1, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+        var before = loaded.call(noise).Logits.data<float>().ToArray();
+        Assert.Equal(meta, Checkpoint.Load(folder.PathOf("x.ckpt"), loaded, null));
+        var expected = saved.call(noise).Logits.data<float>().ToArray();
+        Assert.Equal(expected, loaded.call(noise).Logits.data<float>().ToArray());
+        Assert.NotEqual(expected, before);
+    }
+
+    [Fact]
+    public void The_shared_loop_reproduces_the_HMM_trainers_losses_from_before_it_was_shared()
+    {
+        // Golden: Tiny(4 epochs) run on commit 8e0bef6, before the loop was split from the HMM task
+        // (train loss, validation loss per epoch, printed with "R"). Any change to the order of random
+        // draws, the batch order, the step or the validation changes these digits.
+        double[][] golden =
+        [
+            [24.886473655700684, 24.27754020690918],
+            [24.193321228027344, 23.453319549560547],
+            [23.254746437072754, 22.011703491210938],
+            [20.405016899108887, 13.854419708251953],
+        ];
+        var epochs = Trainer.Run(Tiny(epochs: 4), Folder("golden")).OfType<EpochCompleted>().ToArray();
+        Assert.Equal(4, epochs.Length);
+        for (int e = 0; e < 4; e++)
+        {
+            Assert.Equal(golden[e][0], epochs[e].TrainLoss);
+            Assert.Equal(golden[e][1], epochs[e].ValidationLoss);
+        }
+    }
+
+    [Fact]
+    public void Checkpoint_every_keeps_numbered_checkpoints_of_those_epochs()
+    {
+        var folder = Folder("every");
+        var saved = Trainer.Run(Tiny(epochs: 4), folder, checkpointEvery: 2).OfType<CheckpointSaved>().Select(c => Path.GetFileName(c.Path)).ToArray();
+        Assert.Equal(["epoch-0002.ckpt", "epoch-0004.ckpt"], saved.Where(n => n.StartsWith("epoch-")));
+        Assert.Equal(2, Checkpoint.ReadMeta(folder.PathOf(Trainer.EpochCheckpoint(2))).Epoch);
+        Assert.Equal(4, Checkpoint.ReadMeta(folder.PathOf(Trainer.EpochCheckpoint(4))).Epoch);
+        Assert.NotEqual(WeightsIn(folder, Trainer.EpochCheckpoint(2)), WeightsIn(folder, Trainer.EpochCheckpoint(4)));
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("version")]
+    [InlineData("garbage")]
+    [InlineData("shapes")]
+    public void A_damaged_checkpoint_is_one_clear_error_naming_the_file(string damage)
+    {
+        var folder = Folder("damaged-" + damage);
+        _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
+        var path = folder.PathOf(Trainer.LastCheckpoint);
+        var bytes = File.ReadAllBytes(path);
+        switch (damage)
+        {
+            case "truncated": File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]); break;
+            case "version": ReplaceHeader(path, "HMMRNN-CHECKPOINT 9"); break;
+            case "garbage": File.WriteAllText(path, "not a checkpoint at all"); break;
+        }
+        InvalidDataException e;
+        if (damage == "shapes")
+        {
+            using var wrong = new HmmRnnModel(9, 3, 3);
+            e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, wrong, null));
+            Assert.Contains("do not fit", e.Message);
+        }
+        else
+        {
+            using var model = new HmmRnnModel(8, 3, 3);
+            e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null));
+            Assert.Contains(damage switch { "truncated" => "truncated", "version" => "version 9", _ => "not an HmmRnn checkpoint" }, e.Message);
+        }
+        Assert.StartsWith(path, e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+    }
+
+    [Fact]
+    public void Evaluate_on_a_truncated_checkpoint_prints_one_line_and_fails()
+    {
+        var folder = Folder("evaluate-truncated");
+        _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
+        RunConfig.Write(folder, Tiny(epochs: 1));
+        foreach (var name in new[] { Trainer.BestCheckpoint, Trainer.LastCheckpoint })
+        {
+            var path = folder.PathOf(name);
+            if (File.Exists(path)) File.WriteAllBytes(path, File.ReadAllBytes(path)[..100]);
+        }
+        var (code, error) = CliRunner.Run(Cli.TrainCommands.Evaluate(), folder.Path, "--sequences", "200");
+        Assert.NotEqual(0, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("truncated or corrupt", error);
+        Assert.False(File.Exists(folder.PathOf("evaluation.json")));
+    }
+
+    private static void ReplaceHeader(string path, string header)
+    {
+        // The header is a BinaryWriter string: a 7-bit length prefix, then UTF-8; same length keeps the rest intact.
+        var bytes = File.ReadAllBytes(path);
+        var h = System.Text.Encoding.UTF8.GetBytes(header);
+        Assert.Equal(h.Length, bytes[0]);
+        h.CopyTo(bytes, 1);
+        File.WriteAllBytes(path, bytes);
     }
 
     [Fact]

@@ -169,9 +169,9 @@ internal static class BenchCommands
         {
             var dev = r.GetValue(device) == "cuda" ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
             int b = r.GetValue(batch), T = r.GetValue(length);
-            var config = Training.TrainingConfig.Preset("paper", "linear3") with { Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b };
+            var config = Tasks.Hmm.HmmTrainingConfig.Preset("paper", "linear3") with { Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b };
             TorchSharp.torch.manual_seed(0);
-            using var model = new Training.HmmRnnModel(config.Hidden, config.Input, 3);
+            using var model = new Tasks.Hmm.HmmRnnModel(config.Hidden, config.Input, 3);
             model.to(dev);
             using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.9);
             using var target = TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [b, T], device: dev), 3)
@@ -182,7 +182,7 @@ internal static class BenchCommands
             {
                 if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
                 var sw = Stopwatch.StartNew();
-                loss = Training.Trainer.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config);
+                loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config);
                 if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
                 if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
             }

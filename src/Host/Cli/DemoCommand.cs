@@ -2,6 +2,7 @@ using System.CommandLine;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Cli;
@@ -34,10 +35,10 @@ internal static class DemoCommand
                 hmmRun = RunFolder.Create(Path.Combine(root, $"linear3-s{s}"));
                 iblRun = RunFolder.Create(Path.Combine(root, "ibl"));
             }
-            catch (IOException e) { return Cli.Fail(e.Message); }
+            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
             foreach (var stale in new[] { Trainer.LastCheckpoint, Trainer.BestCheckpoint, "metrics.csv", "events.jsonl" })
                 if (File.Exists(hmmRun.PathOf(stale))) File.Delete(hmmRun.PathOf(stale)); // a demo starts afresh
-            var config = TrainingConfig.Preset("quick", "linear3") with { Epochs = r.GetValue(epochs), Seed = s };
+            var config = HmmTrainingConfig.Preset("quick", "linear3") with { Epochs = r.GetValue(epochs), Seed = s };
             var code = await TrainCommands.TrainAndEvaluate(hmmRun, config, resume: false, evaluate: true, tensorboard: false, token);
             if (code != 0) return code;
 

@@ -7,6 +7,8 @@ using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Plots;
+using HmmRnn.Host.Tasks.Ibl;
+using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Cli;
 
@@ -17,6 +19,65 @@ internal static class IblCommands
     {
         var cmd = new Command("ibl", "The IBL hierarchical inference task (Schaeffer et al. 2020).");
         cmd.Subcommands.Add(Bayes());
+        cmd.Subcommands.Add(Train());
+        return cmd;
+    }
+
+    private static Command Train()
+    {
+        var preset = new Option<string>("--preset")
+        {
+            Description = "quick: minutes on a laptop CPU (64 sessions in lockstep, back-propagation through 50 steps, Adam 3e-3, the reference code's loss); " +
+                          "paper: the reference code's recipe (SGD lr 1e-3 momentum 0.1, one session of 4 blocks a step, 101,000 steps; hours).",
+            DefaultValueFactory = _ => "quick",
+        };
+        preset.AcceptOnlyFromAmong([.. IblTrainingConfig.Presets]);
+        var hidden = new Option<int?>("--hidden") { Description = "Hidden units (paper 50)." };
+        var loss = new Option<string?>("--loss") { Description = "paper: cross-entropy −log p(correct) (the paper's §3.1); reference: −p(correct) (the reference code's NLLLoss on probabilities). Default: the preset's." };
+        loss.AcceptOnlyFromAmong("paper", "reference");
+        var task = new Option<string>("--task") { Description = "Task variant: paper (§2.1) or reference (the reference code's).", DefaultValueFactory = _ => "paper" };
+        task.AcceptOnlyFromAmong("paper", "reference");
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
+        var steps = new Option<int?>("--steps-per-epoch") { Description = "Optimiser steps per epoch (overrides the preset)." };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (overrides the preset)." };
+        var seed = new Option<long>("--seed") { Description = "Seed of the weights and every session.", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var output = new Option<string?>("--out") { Description = "Run folder (default runs/ibl-<preset>-<loss>-s<seed>)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the folder's last checkpoint (same configuration)." };
+        var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
+        var every = new Option<int>("--checkpoint-every") { Description = "Also keep checkpoints/epoch-NNNN.ckpt every N epochs (0: only best and last).", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("train", "Train the tanh RNN on the IBL task (closed loop: it acts when an action's probability passes 0.9). Then 'ibl analyze' the run folder.")
+        {
+            preset, hidden, loss, task, epochs, steps, lr, seed, device, output, resume, tensorboard, every,
+        };
+        cmd.SetAction(async (r, token) =>
+        {
+            IblTrainingConfig config;
+            try
+            {
+                var c = IblTrainingConfig.Preset(r.GetValue(preset)!);
+                config = c with
+                {
+                    Hidden = r.GetValue(hidden) ?? c.Hidden,
+                    Loss = r.GetValue(loss) is string l ? (l == "paper" ? IblLoss.Paper : IblLoss.Reference) : c.Loss,
+                    TaskVariant = r.GetValue(task)!, Epochs = r.GetValue(epochs) ?? c.Epochs, StepsPerEpoch = r.GetValue(steps) ?? c.StepsPerEpoch,
+                    LearningRate = r.GetValue(lr) ?? c.LearningRate, Seed = r.GetValue(seed), Device = r.GetValue(device)!,
+                };
+                config.Check();
+            }
+            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
+            var path = r.GetValue(output) ?? Path.Combine("runs", $"ibl-{config.PresetName}-{config.Loss.ToString().ToLowerInvariant()}-s{config.Seed}");
+            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
+                return Cli.Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
+            RunFolder folder;
+            try { folder = RunFolder.Create(path); }
+            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
+            var (code, _) = await TrainCommands.Execute(folder, config, r.GetValue(resume), r.GetValue(tensorboard), r.GetValue(every), token);
+            if (code == 0) Console.Error.WriteLine($"wrote {folder.Path}; next: hmmrnn ibl analyze {path}");
+            return code;
+        });
         return cmd;
     }
 
@@ -60,7 +121,7 @@ internal static class IblCommands
             var config = r.GetValue(task) == "reference" ? IblTaskConfig.ReferenceCode : IblTaskConfig.Paper;
             RunFolder folder;
             try { folder = RunFolder.Create(r.GetValue(output)!); }
-            catch (IOException e) { return Cli.Fail(e.Message); }
+            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
             Run(folder, config, r.GetValue(task)!, r.GetValue(agents)!.Distinct().ToArray(), n, m, r.GetValue(seed));
             return 0;
         });

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using HmmRnn.Core;
+using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;
 
@@ -15,7 +16,7 @@ internal static class TrainCommands
     {
         var hmm = new Option<string>("--hmm") { Description = "Model to emulate: " + string.Join(", ", HmmCatalogue.Names), DefaultValueFactory = _ => "linear2" };
         var preset = new Option<string>("--preset") { Description = "quick: minutes on a laptop CPU (|h| 50, d 10, batch 512, lr 3e-3, 50 epochs, W_hh + 0.97·I for linear chains, 0.9·I otherwise); paper: SPEC A3 (|h| 150, d 100, batch 4096, 1000 epochs; for a GPU).", DefaultValueFactory = _ => "quick" };
-        preset.AcceptOnlyFromAmong([.. TrainingConfig.Presets]);
+        preset.AcceptOnlyFromAmong([.. HmmTrainingConfig.Presets]);
         var hidden = new Option<int?>("--hidden") { Description = "|h|, hidden units (overrides the preset)." };
         var input = new Option<int?>("--input") { Description = "d, noise dimensions (overrides the preset)." };
         var batch = new Option<int?>("--batch") { Description = "Sequences per batch (overrides the preset)." };
@@ -29,17 +30,18 @@ internal static class TrainCommands
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<hmm>-<preset>-s<seed>)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the folder's last checkpoint (same configuration)." };
         var evaluate = new Option<bool>("--no-evaluate") { Description = "Skip the evaluation after training." };
+        var every = new Option<int>("--checkpoint-every") { Description = "Also keep checkpoints/epoch-NNNN.ckpt every N epochs (0: only best and last), to follow the dynamics across training.", DefaultValueFactory = _ => 0 };
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
         var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
         {
-            hmm, preset, hidden, input, batch, lr, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard,
+            hmm, preset, hidden, input, batch, lr, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
         };
         cmd.SetAction(async (r, token) =>
         {
-            TrainingConfig config;
+            HmmTrainingConfig config;
             try
             {
-                var c = TrainingConfig.Preset(r.GetValue(preset)!, r.GetValue(hmm)!);
+                var c = HmmTrainingConfig.Preset(r.GetValue(preset)!, r.GetValue(hmm)!);
                 config = (c with
                 {
                     Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
@@ -48,14 +50,15 @@ internal static class TrainCommands
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();
             }
-            catch (ArgumentException e) { return Cli.Fail(e.Message); }
+            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");
             if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
                 return Cli.Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
             RunFolder folder;
             try { folder = RunFolder.Create(path); }
-            catch (IOException e) { return Cli.Fail(e.Message); }
-            return await TrainAndEvaluate(folder, config, r.GetValue(resume), !r.GetValue(evaluate), r.GetValue(tensorboard), token);
+            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
+            return await TrainAndEvaluate(folder, config, r.GetValue(resume), !r.GetValue(evaluate), r.GetValue(tensorboard), token, r.GetValue(every));
         });
         return cmd;
     }
@@ -72,23 +75,43 @@ internal static class TrainCommands
         cmd.SetAction(r =>
         {
             var path = r.GetValue(run)!;
-            if (!File.Exists(Path.Combine(path, "config.json"))) return Cli.Fail($"run: {path} has no config.json; is it a run folder written by 'train'?");
             if (r.GetValue(sequences) < 100) return Cli.Fail($"--sequences must be ≥ 100, got {r.GetValue(sequences)}");
-            var report = Evaluation.Run(RunFolder.Create(path), r.GetValue(sequences), r.GetValue(seed));
-            Console.Out.Write(report.Markdown);
-            return 0;
+            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
+            try
+            {
+                var report = Evaluation.Run(RunFolder.Create(path), r.GetValue(sequences), r.GetValue(seed));
+                Console.Out.Write(report.Markdown);
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Fail(e.Message); }
         });
         return cmd;
     }
 
-    internal static async Task<int> TrainAndEvaluate(RunFolder folder, TrainingConfig config, bool resume, bool evaluate, bool tensorboard, CancellationToken token)
+    internal static async Task<int> TrainAndEvaluate(RunFolder folder, HmmTrainingConfig config, bool resume, bool evaluate, bool tensorboard, CancellationToken token,
+        int checkpointEvery = 0)
     {
-        folder.WriteJson("config.json", config);
+        var (code, _) = await Execute(folder, config, resume, tensorboard, checkpointEvery, token);
+        if (code != 0 || !evaluate) return code;
+        var report = Evaluation.Run(folder, 10_000, 1);
+        Console.Out.Write(report.Markdown);
+        Console.Error.WriteLine($"wrote {folder.Path}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Trains any task in a run folder: writes config.json, subscribes progress, the metrics log and
+    /// (optionally) TensorBoard to the one training loop, and stops cleanly on Ctrl+C / SIGTERM (exit 130).
+    /// </summary>
+    internal static async Task<(int Code, TrainingFinished? Result)> Execute(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
+        int checkpointEvery, CancellationToken token)
+    {
+        RunConfig.Write(folder, config);
         // Ctrl+C / SIGTERM: finish the current step, report, keep the last checkpoint; a second signal is not needed.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        var events = Trainer.Observe(config, folder, resume, stop.Token).Publish();
+        var events = Trainer.Observe(config, folder, resume, stop.Token, checkpointEvery).Publish();
         using var log = new MetricsLog(folder);
         using var tb = tensorboard ? new TensorBoardLog(folder) : null;
         using var s1 = events.Subscribe(new ConsoleProgress());
@@ -98,17 +121,12 @@ internal static class TrainCommands
         using var connection = events.Connect();
         TrainingFinished? result;
         try { result = await finished; }
-        catch (Exception) { return 1; } // ConsoleProgress has reported the TrainingFailed event
+        catch (Exception) { return (1, null); } // ConsoleProgress has reported the TrainingFailed event
         if (result is { Cancelled: true })
         {
-            Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; train ... --resume continues");
-            return 130;
+            Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; the same command with --resume continues");
+            return (130, result);
         }
-        if (result is null || !evaluate) return 0;
-        var report = Evaluation.Run(folder, 10_000, 1);
-        Console.Out.Write(report.Markdown);
-        Console.Error.WriteLine($"wrote {folder.Path}");
-        return 0;
+        return (result is null ? 1 : 0, result);
     }
-
 }

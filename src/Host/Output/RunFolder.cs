@@ -17,6 +17,7 @@ public sealed class RunFolder
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        AllowOutOfOrderMetadataProperties = true,
     };
 
     private RunFolder(string path) => Path = path;
@@ -28,9 +29,9 @@ public sealed class RunFolder
     /// <exception cref="IOException">the folder cannot be created or written; the message names it.</exception>
     public static RunFolder Create(string path)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("--out: an output folder is needed", nameof(path));
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("path: an output folder is needed", nameof(path));
         var full = System.IO.Path.GetFullPath(path);
-        if (File.Exists(full)) throw new IOException($"--out: '{full}' is a file, not a folder");
+        if (File.Exists(full)) throw new IOException($"'{full}' is a file, not a folder");
         try
         {
             Directory.CreateDirectory(full);
@@ -40,7 +41,7 @@ public sealed class RunFolder
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new IOException($"--out: cannot write to '{full}': {e.Message}", e);
+            throw new IOException($"cannot write to '{full}': {e.Message}", e);
         }
         return new RunFolder(full);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using HmmRnn.Host.Output;
@@ -8,19 +9,25 @@ namespace HmmRnn.Host.Training;
 
 /// <summary>
 /// What a checkpoint says about itself: epochs completed when it was written, the run's
-/// <see cref="TrainingConfig.Hash"/> (resume refuses another), seed, best epoch and loss so far,
-/// this epoch's validation loss, versions, and when it was written.
+/// <see cref="ITaskConfig.Hash"/> (resume refuses another), seed, best epoch and loss so far,
+/// this epoch's validation loss, versions, when it was written, and the task it belongs to.
 /// </summary>
 public sealed record CheckpointMeta(int Epoch, string ConfigHash, long Seed, int BestEpoch, double BestValidationLoss,
-    double ValidationLoss, string HmmRnnVersion, string TorchSharpVersion, string LibTorchVersion, DateTimeOffset Written);
+    double ValidationLoss, string HmmRnnVersion, string TorchSharpVersion, string LibTorchVersion, DateTimeOffset Written)
+{
+    /// <summary>The task ("hmm", "ibl"); checkpoints written before tasks had names are "hmm".</summary>
+    public string Task { get; init; } = "hmm";
+}
 
 /// <summary>
 /// A checkpoint file: a header line, the metadata (JSON), the model's weights and the optimiser's
 /// state (TorchSharp's own formats), each length-prefixed. Written atomically (temp file, rename).
+/// Every problem reading one (missing, truncated, another format version, weights of other shapes)
+/// is an <see cref="InvalidDataException"/> (or <see cref="FileNotFoundException"/>) whose message names the file.
 /// </summary>
 public static class Checkpoint
 {
-    private const string Magic = "HMMRNN-CHECKPOINT 1";
+    private const string Format = "HMMRNN-CHECKPOINT ", Version = "1", Magic = Format + Version;
 
     /// <summary>Writes model, optimiser and metadata to the file <paramref name="name"/> inside <paramref name="folder"/>.</summary>
     public static string Save(RunFolder folder, string name, CheckpointMeta meta, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer)
@@ -37,22 +44,41 @@ public static class Checkpoint
     }
 
     /// <summary>Reads only the metadata.</summary>
-    public static CheckpointMeta ReadMeta(string path)
+    public static CheckpointMeta ReadMeta(string path) => Reading(path, () =>
     {
         using var r = Open(path);
         return ReadMetaFrom(r, path);
-    }
+    });
 
     /// <summary>Loads weights (and the optimiser state, when given) from a checkpoint; returns its metadata.</summary>
-    public static CheckpointMeta Load(string path, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer)
+    public static CheckpointMeta Load(string path, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer) => Reading(path, () =>
     {
         using var r = Open(path);
         var meta = ReadMetaFrom(r, path);
-        using (var inner = ReadSection(r)) model.load(inner);
-        if (optimizer is not null)
-            using (var inner = ReadSection(r)) optimizer.load_state_dict(inner);
+        using (var inner = ReadSection(r))
+        {
+            try { model.load(inner); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+            {
+                throw new InvalidDataException($"{path}: its weights do not fit this model ({FirstLine(e.Message)})", e);
+            }
+        }
+        // The optimiser's section is read (its length checked) also when not wanted: a file cut short anywhere is refused.
+        using (var inner = ReadSection(r)) optimizer?.load_state_dict(inner);
         return meta;
+    });
+
+    /// <summary>Runs a read, turning a truncated or garbled file into one clear error naming it.</summary>
+    private static T Reading<T>(string path, Func<T> read)
+    {
+        try { return read(); }
+        catch (Exception e) when (e is EndOfStreamException or JsonException or OverflowException or OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{path}: truncated or corrupt checkpoint ({FirstLine(e.Message)})", e);
+        }
     }
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
     private static BinaryReader Open(string path)
     {
@@ -62,8 +88,12 @@ public static class Checkpoint
 
     private static CheckpointMeta ReadMetaFrom(BinaryReader r, string path)
     {
-        var magic = r.ReadString();
-        if (magic != Magic) throw new InvalidDataException($"{path}: not an HmmRnn checkpoint (header '{magic}')");
+        string magic;
+        try { magic = r.ReadString(); }
+        catch (Exception e) when (e is EndOfStreamException or FormatException) { magic = ""; }
+        if (magic.StartsWith(Format, StringComparison.Ordinal) && magic != Magic)
+            throw new InvalidDataException($"{path}: checkpoint format version {magic[Format.Length..]}; this build reads version {Version}");
+        if (magic != Magic) throw new InvalidDataException($"{path}: not an HmmRnn checkpoint");
         return JsonSerializer.Deserialize<CheckpointMeta>(r.ReadString(), RunFolder.Json)
             ?? throw new InvalidDataException($"{path}: empty metadata");
     }
@@ -80,6 +110,8 @@ public static class Checkpoint
     private static BinaryReader ReadSection(BinaryReader r)
     {
         var length = r.ReadInt64();
+        if (length < 0 || length > r.BaseStream.Length - r.BaseStream.Position)
+            throw new EndOfStreamException($"a section of {length} bytes, {r.BaseStream.Length - r.BaseStream.Position} left in the file");
         return new BinaryReader(new MemoryStream(r.ReadBytes(checked((int)length))), Encoding.UTF8);
     }
 }

@@ -22,8 +22,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
         {
             case TrainingStarted s:
                 (_epochs, _stepsPerEpoch) = (s.Config.Epochs, s.StepsPerEpoch);
-                _out.WriteLine($"training {s.Config.Hmm} ({s.Config.PresetName}): |h| = {s.Config.Hidden}, d = {s.Config.Input}, batch {s.Config.Batch}, " +
-                               $"{s.Parameters:N0} parameters, {s.StepsPerEpoch} steps/epoch, device {s.Device}" +
+                _out.WriteLine($"training {s.Config.Describe()}; {s.Parameters:N0} parameters, {s.StepsPerEpoch} steps/epoch, device {s.Device}" +
                                (s.StartEpoch > 0 ? $", resuming after epoch {s.StartEpoch}" : ""));
                 break;
             case BatchCompleted b when !Console.IsErrorRedirected:
@@ -32,6 +31,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
             case EpochCompleted ep:
                 if (!Console.IsErrorRedirected) _out.Write('\r');
                 _out.WriteLine($"epoch {ep.Epoch,4}/{_epochs}  train {F(ep.TrainLoss)}  validation {F(ep.ValidationLoss)}{(ep.IsBest ? " *" : "  ")}  " +
+                               string.Concat(ep.Metrics.Select(m => $"{m.Key} {F(m.Value)}  ")) +
                                $"{ep.Elapsed.TotalSeconds,7:F1} s  ({ep.Elapsed.TotalMilliseconds / Math.Max(1, ep.Epoch * _stepsPerEpoch):F0} ms/step)");
                 break;
             case TrainingFinished f:
@@ -51,23 +51,63 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
     public void OnCompleted() { }
 }
 
+/// <summary>One epoch row of metrics.csv.</summary>
+public sealed record EpochRow(int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double ElapsedSeconds, double ResidentMegabytes);
+
 /// <summary>
 /// metrics.csv (one row per epoch and per logged batch) and events.jsonl (every event), appended and
-/// flushed line by line so a killed run keeps its log.
+/// flushed line by line so a killed run keeps its log. <see cref="ReadEpochs"/> is the one reader of
+/// the format written here.
 /// </summary>
 public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
 {
+    /// <summary>The files' names inside a run folder.</summary>
+    public const string CsvName = "metrics.csv", EventsName = "events.jsonl";
+
+    private const string Header = "kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s,resident_mb";
     private readonly StreamWriter _csv, _events;
+
+    /// <summary>
+    /// The epoch rows of a run's metrics.csv, in file order (a resumed run repeats the epochs after its
+    /// checkpoint: the last row of each epoch wins). Empty when there is no file.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the header is not this format's, or a row cannot be read; the message names file and line.</exception>
+    public static IReadOnlyList<EpochRow> ReadEpochs(RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var path = folder.PathOf(CsvName);
+        if (!File.Exists(path)) return [];
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0) return [];
+        if (lines[0] != Header) throw new InvalidDataException($"{path}: header '{lines[0]}', expected '{Header}'");
+        var rows = new SortedDictionary<int, EpochRow>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            var c = lines[i].Split(',');
+            if (c[0] != "epoch") continue;
+            try
+            {
+                static double D(string x) => double.Parse(x, NumberStyles.Float, CultureInfo.InvariantCulture);
+                var row = new EpochRow(int.Parse(c[1], CultureInfo.InvariantCulture), D(c[3]), D(c[4]), c[5] == "1", D(c[6]), D(c[7]));
+                rows[row.Epoch] = row;
+            }
+            catch (Exception e) when (e is FormatException or IndexOutOfRangeException or OverflowException)
+            {
+                throw new InvalidDataException($"{path}, line {i + 1}: cannot read '{lines[i]}'", e);
+            }
+        }
+        return [.. rows.Values];
+    }
 
     /// <summary>Opens (appending: a resumed run continues its log) the two files in <paramref name="folder"/>.</summary>
     public MetricsLog(RunFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        var csvPath = folder.PathOf("metrics.csv");
+        var csvPath = folder.PathOf(CsvName);
         var fresh = !File.Exists(csvPath);
         _csv = new StreamWriter(csvPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
-        if (fresh) _csv.WriteLine("kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s,resident_mb");
-        _events = new StreamWriter(folder.PathOf("events.jsonl"), append: true, new UTF8Encoding(false)) { AutoFlush = true };
+        if (fresh) _csv.WriteLine(Header);
+        _events = new StreamWriter(folder.PathOf(EventsName), append: true, new UTF8Encoding(false)) { AutoFlush = true };
     }
 
     /// <inheritdoc />

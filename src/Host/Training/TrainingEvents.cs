@@ -4,9 +4,9 @@ namespace HmmRnn.Host.Training;
 public abstract record TrainingEvent(TimeSpan Elapsed);
 
 /// <summary>The run began (or resumed at <paramref name="StartEpoch"/>).</summary>
-public sealed record TrainingStarted(TimeSpan Elapsed, TrainingConfig Config, long Parameters, int StartEpoch, int StepsPerEpoch, string Device) : TrainingEvent(Elapsed);
+public sealed record TrainingStarted(TimeSpan Elapsed, ITaskConfig Config, long Parameters, int StartEpoch, int StepsPerEpoch, string Device) : TrainingEvent(Elapsed);
 
-/// <summary>A logged training step (every <see cref="TrainingConfig.LogEvery"/> steps).</summary>
+/// <summary>A logged training step (every <see cref="ITaskConfig.LogEvery"/> steps).</summary>
 public sealed record BatchCompleted(TimeSpan Elapsed, int Epoch, int Step, double Loss) : TrainingEvent(Elapsed);
 
 /// <summary>
@@ -14,7 +14,11 @@ public sealed record BatchCompleted(TimeSpan Elapsed, int Epoch, int Step, doubl
 /// and the process's resident memory (to show it stays flat; TorchSharp 0.107 exposes no CUDA allocator statistics).
 /// </summary>
 public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double BestValidationLoss, int BestEpoch,
-    long ResidentBytes = 0) : TrainingEvent(Elapsed);
+    long ResidentBytes = 0) : TrainingEvent(Elapsed)
+{
+    /// <summary>The task's other validation numbers (e.g. accuracy), by name.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>A checkpoint file was written (atomically).</summary>
 public sealed record CheckpointSaved(TimeSpan Elapsed, int Epoch, string Path, bool IsBest) : TrainingEvent(Elapsed);

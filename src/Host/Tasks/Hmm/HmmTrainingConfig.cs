@@ -1,17 +1,20 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using HmmRnn.Core;
 using HmmRnn.Host.Output;
+using HmmRnn.Host.Training;
 
-namespace HmmRnn.Host.Training;
+namespace HmmRnn.Host.Tasks.Hmm;
 
 /// <summary>
 /// Everything that defines a training run of an HMM-emulating RNN (Torre et al. 2025; SPEC A2–A3).
 /// Start from <see cref="Preset"/> and override fields; <see cref="Validate"/> names a bad field.
 /// </summary>
-public sealed record TrainingConfig
+public sealed record HmmTrainingConfig : ITaskConfig
 {
+    /// <inheritdoc />
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Task => "hmm";
+
     /// <summary>Catalogue model to emulate (linear2 … cyclic4).</summary>
     public string Hmm { get; init; } = "linear2";
     /// <summary>The preset the other values came from (for the record).</summary>
@@ -60,16 +63,16 @@ public sealed record TrainingConfig
     public static IReadOnlyList<string> Presets { get; } = ["quick", "paper"];
 
     /// <summary>A preset for a catalogue model.</summary>
-    public static TrainingConfig Preset(string preset, string hmm) => preset switch
+    public static HmmTrainingConfig Preset(string preset, string hmm) => preset switch
     {
-        "paper" => new TrainingConfig { Hmm = hmm, PresetName = "paper" },
-        "quick" => new TrainingConfig
+        "paper" => new HmmTrainingConfig { Hmm = hmm, PresetName = "paper" },
+        "quick" => new HmmTrainingConfig
         {
             Hmm = hmm, PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3,
             Epochs = 50, TrainSequences = 10_000, ValidationSequences = 2_000, TestSequences = 10_000,
             RecurrentIdentity = QuickIdentity(hmm),
         },
-        _ => throw new ArgumentException($"--preset: unknown preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset)),
+        _ => throw new ArgumentException($"Preset: unknown preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset)),
     };
 
     /// <summary>
@@ -91,7 +94,7 @@ public sealed record TrainingConfig
     public double EffectiveGradClip => GradClip ?? (Entry.Family == HmmFamily.LinearChain ? 0.9 : 0.3);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and its value; returns this.</summary>
-    public TrainingConfig Validate()
+    public HmmTrainingConfig Validate()
     {
         static void Fail(string field, object? value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
         try { _ = Entry; }
@@ -117,10 +120,16 @@ public sealed record TrainingConfig
         return this;
     }
 
+    /// <inheritdoc />
+    public string Describe() =>
+        $"{Hmm} ({PresetName}): |h| = {Hidden}, d = {Input}, batch {Batch}, Adam lr {LearningRate}, {Epochs} epochs, seed {Seed}";
+
+    /// <inheritdoc />
+    public void Check() => Validate();
+
+    /// <inheritdoc />
+    public ITrainingTask Create(TorchSharp.torch.Device device) => new HmmTask(Validate(), device);
+
     /// <summary>A hash of everything but the epoch count and logging: a checkpoint resumes only a run with the same hash.</summary>
-    public string Hash()
-    {
-        var json = JsonSerializer.Serialize(this with { Epochs = 0, LogEvery = 0 }, RunFolder.Json);
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
-    }
+    public string Hash() => RunConfig.HashOf(this with { Epochs = 0, LogEvery = 0 });
 }

@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace HmmRnn.Host.Training;
+namespace HmmRnn.Host.Tasks.Hmm;
 
 /// <summary>
 /// The noise-driven ReLU RNN (Torre et al. 2025, eq. 2): fused <c>nn.RNN</c> (ReLU, no bias) and a

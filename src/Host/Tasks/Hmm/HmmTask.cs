@@ -1,0 +1,171 @@
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Host.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tasks.Hmm;
+
+/// <summary>
+/// Training an RNN to emit the sequences of an HMM with the Sinkhorn divergence (Torre et al. 2025):
+/// the HMM task's model, loss, data and validation for the shared <see cref="Trainer"/> loop.
+/// </summary>
+/// <remarks>
+/// Reproducibility: data come from Core's sampler (seeded); the initial weights from
+/// <c>torch.manual_seed(seed)</c>; each epoch's noise from its own generator seeded by (seed, epoch),
+/// and its batch order from the Core stream of that epoch.
+/// </remarks>
+public sealed class HmmTask : ITrainingTask
+{
+    private readonly HmmTrainingConfig config;
+    private readonly TrainingData data;
+    private readonly HmmRnnModel model;
+    private readonly OptimizerHelper optimizer;
+    private readonly SinkhornOptions sinkhorn;
+    private readonly Device device;
+
+    /// <summary>Samples the data, seeds torch, builds the model and Adam (in that order: the order fixes the weights).</summary>
+    public HmmTask(HmmTrainingConfig config, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        (this.config, this.device) = (config, device);
+        data = TrainingData.Create(config, device);
+        manual_seed(config.Seed);
+        model = new HmmRnnModel(config.Hidden, config.Input, data.Symbols, config.RecurrentIdentity);
+        model.to(device);
+        optimizer = optim.Adam(model.parameters(), lr: config.LearningRate, beta1: config.Beta1, beta2: config.Beta2);
+        sinkhorn = new SinkhornOptions(config.Blur, config.Scaling);
+    }
+
+    /// <inheritdoc />
+    public nn.Module Model => model;
+
+    /// <inheritdoc />
+    public OptimizerHelper Optimizer => optimizer;
+
+    /// <inheritdoc />
+    public int StepsPerEpoch => (data.TrainCount + config.Batch - 1) / config.Batch;
+
+    /// <inheritdoc />
+    public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(this, epoch);
+
+    /// <summary>Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed noise.</summary>
+    public Validation Validate()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var generator = new Generator(EpochSeed(config.Seed, -1), device);
+        var n = data.Validation.shape[0];
+        var outputs = model.Emit(n, data.Length, config.Temperature, generator).reshape(n, -1);
+        return Validation.Of(SinkhornLoss.Divergence(outputs, data.Validation, sinkhorn).ToDouble());
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+        data.Dispose();
+    }
+
+    /// <summary>
+    /// The training step itself (noise → RNN → hard Gumbel-softmax → Sinkhorn divergence → Adam with
+    /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the task and <c>bench train</c>.
+    /// </summary>
+    internal static double Step(HmmRnnModel model, optim.Optimizer optimizer, Tensor target, int length,
+        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config)
+    {
+        using var scope = NewDisposeScope();
+        var n = target.shape[0];
+        var outputs = model.Emit(n, length, config.Temperature, generator).reshape(n, -1);
+        var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
+        optimizer.zero_grad();
+        loss.backward();
+        nn.utils.clip_grad_norm_(model.parameters(), config.EffectiveGradClip);
+        optimizer.step();
+        return loss.ToDouble();
+    }
+
+    private static ulong EpochSeed(long seed, int epoch) => Rng.FromSeed(seed).Substream(epoch + 2).NextUInt64().Value >> 1;
+
+    private static long[] Permutation(int n, Rng rng)
+    {
+        var p = new long[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--)
+        {
+            (var j, rng) = rng.NextInt(i + 1);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    /// <summary>An epoch: its noise generator and its batch order.</summary>
+    private sealed class Epoch(HmmTask task, int epoch) : ITrainingEpoch
+    {
+        private readonly Generator generator = new(EpochSeed(task.config.Seed, epoch), task.device);
+        private readonly long[] order = Permutation(task.data.TrainCount, Rng.FromSeed(task.config.Seed).Substream(1_000_000 + epoch));
+
+        public double Step(int step)
+        {
+            using var scope = NewDisposeScope();
+            var c = task.config;
+            var batch = order.AsSpan(step * c.Batch, Math.Min(c.Batch, task.data.TrainCount - step * c.Batch)).ToArray();
+            var target = task.data.Train.index_select(0, tensor(batch, device: task.data.Train.device));
+            return HmmTask.Step(task.model, task.optimizer, target, task.data.Length, generator, task.sinkhorn, c);
+        }
+
+        public void Dispose() => generator.Dispose();
+    }
+}
+
+/// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
+internal sealed class TrainingData : IDisposable
+{
+    private TrainingData(Tensor train, Tensor validation, int length, int symbols)
+        => (Train, Validation, Length, Symbols) = (train, validation, length, symbols);
+
+    public Tensor Train { get; }
+    public Tensor Validation { get; }
+    public int Length { get; }
+    public int Symbols { get; }
+    public int TrainCount => (int)Train.shape[0];
+
+    /// <summary>
+    /// The run's three splits of the catalogue model's sequences (paper: 10,000 each) come from three
+    /// independent streams of the run's seed: the trainer uses train and validation, the evaluation the
+    /// test split, and none depends on the others' sizes.
+    /// </summary>
+    private static (Rng Train, Rng Validation, Rng Test) SplitStreams(HmmTrainingConfig config)
+    {
+        var (train, rest) = Rng.FromSeed(config.Seed).Substream(1).Split();
+        var (validation, test) = rest.Split();
+        return (train, validation, test);
+    }
+
+    /// <summary>The held-out test split (what the evaluation compares with); never trained on.</summary>
+    public static HmmSample TestSplit(HmmTrainingConfig config) =>
+        HmmSampling.Sample(config.Entry.Hmm, config.TestSequences, config.Entry.SequenceLength, SplitStreams(config).Test);
+
+    /// <summary>Train and validation splits as one-hot tensors on <paramref name="device"/>.</summary>
+    public static TrainingData Create(HmmTrainingConfig config, Device device)
+    {
+        var entry = config.Entry;
+        var streams = SplitStreams(config);
+        int T = entry.SequenceLength, V = entry.Hmm.Symbols;
+        var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
+        var validation = HmmSampling.Sample(entry.Hmm, Math.Min(config.ValidationSequences, config.Batch), T, streams.Validation);
+        return new TrainingData(OneHot(train, V).to(device), OneHot(validation, V).to(device), T, V);
+    }
+
+    /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
+    public static Tensor OneHot(HmmSample sample, int symbols) =>
+        tensor(EmpiricalStatistics.OneHot(sample.Outputs, symbols), [sample.Count, sample.Length * symbols]).to_type(ScalarType.Float32);
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Validation.Dispose();
+    }
+}

@@ -1,0 +1,168 @@
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Ibl;
+using HmmRnn.Host.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tasks.Ibl;
+
+/// <summary>
+/// Training the tanh RNN on the IBL task (SPEC B2) for the shared <see cref="Trainer"/> loop. The task
+/// is closed-loop — the network's action ends the trial and so changes the next input — so the
+/// environments (Core's <see cref="IblEnvironment"/>, one per session) and the network step together,
+/// all sessions in lockstep so that a step is one batched matrix product.
+/// </summary>
+/// <remarks>
+/// Each epoch starts fresh sessions (drawn from the seed and the epoch) from h = 0, so a run resumed at
+/// an epoch boundary repeats the uninterrupted one. Validation plays fixed sessions with Core's
+/// <see cref="RnnPolicy"/> on the snapshot of the weights: accuracy with time-outs wrong, and its loss is 1 − that.
+/// </remarks>
+public sealed class IblTask : ITrainingTask
+{
+    private readonly IblTrainingConfig config;
+    private readonly IblTaskConfig environment;
+    private readonly IblRnnModel model;
+    private readonly OptimizerHelper optimizer;
+    private readonly Device device;
+
+    /// <summary>Seeds torch, builds the network and its optimiser.</summary>
+    public IblTask(IblTrainingConfig config, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        (this.config, this.device, environment) = (config, device, config.Environment);
+        manual_seed(config.Seed);
+        model = new IblRnnModel(config.Hidden);
+        model.to(device);
+        optimizer = config.Optimizer == IblOptimizer.Sgd
+            ? optim.SGD(model.parameters(), config.LearningRate, momentum: config.Momentum)
+            : optim.Adam(model.parameters(), lr: config.LearningRate);
+    }
+
+    /// <summary>The network.</summary>
+    public IblRnnModel Network => model;
+
+    /// <inheritdoc />
+    public nn.Module Model => model;
+
+    /// <inheritdoc />
+    public OptimizerHelper Optimizer => optimizer;
+
+    /// <inheritdoc />
+    public int StepsPerEpoch => config.StepsPerEpoch;
+
+    /// <inheritdoc />
+    public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(this, epoch);
+
+    /// <inheritdoc />
+    public Validation Validate()
+    {
+        var trials = IblSimulation.RunSessions(environment, new RnnPolicy(model.Snapshot(), environment.ActionThreshold),
+            config.ValidationSessions, config.ValidationTrials, ValidationStream(config.Seed));
+        var accuracy = Accuracy.Of(trials);
+        return new Validation(1 - accuracy.Value(TimeoutPolicy.CountAsWrong), new Dictionary<string, double>
+        {
+            ["accuracy"] = accuracy.Value(TimeoutPolicy.CountAsWrong),
+            ["timeouts"] = accuracy.TimeoutRate,
+        });
+    }
+
+    /// <summary>The validation sessions' stream: fixed for a seed, apart from every training session.</summary>
+    public static Rng ValidationStream(long seed) => Rng.FromSeed(seed).Substream(3);
+
+    /// <summary>The stream of the sessions of training epoch <paramref name="epoch"/>.</summary>
+    private static Rng EpochStream(long seed, int epoch) => Rng.FromSeed(seed).Substream(4).Substream(epoch);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+    }
+
+    /// <summary>
+    /// One epoch: with truncation, its sessions run on across steps (h carried, detached at each
+    /// step); without, every step plays fresh whole sessions.
+    /// </summary>
+    private sealed class Epoch : ITrainingEpoch
+    {
+        private readonly IblTask task;
+        private readonly Rng stream;
+        private IblState[] sessions;
+        private Tensor hidden;
+
+        public Epoch(IblTask task, int epoch)
+        {
+            this.task = task;
+            stream = EpochStream(task.config.Seed, epoch);
+            (sessions, hidden) = Fresh(stream.Substream(0));
+        }
+
+        private (IblState[], Tensor) Fresh(Rng rng)
+        {
+            var c = task.config;
+            var states = new IblState[c.Sessions];
+            for (int i = 0; i < states.Length; i++) states[i] = IblEnvironment.Start(task.environment, rng.Substream(i));
+            return (states, zeros([c.Sessions, c.Hidden], float64, task.device));
+        }
+
+        public double Step(int step)
+        {
+            var c = task.config;
+            if (c.Truncation == 0 && step > 0)
+            {
+                hidden.Dispose();
+                (sessions, hidden) = Fresh(stream.Substream(step));
+            }
+            using var scope = NewDisposeScope();
+            int B = c.Sessions;
+            var active = new bool[B];
+            Array.Fill(active, true);
+            var terms = new List<Tensor>();
+            long counted = 0;
+            var h = hidden;
+            var input = new double[B * 3];
+            var target = new long[B];
+            var mask = new double[B];
+            for (int t = 0; c.Truncation == 0 ? active.Any(a => a) : t < c.Truncation; t++)
+            {
+                for (int i = 0; i < B; i++)
+                {
+                    var s = sessions[i].Current;
+                    (input[3 * i], input[3 * i + 1], input[3 * i + 2]) = (s.Input.Left, s.Input.Right, s.Input.Feedback);
+                    target[i] = s.Trial.StimulusSide == Side.Right ? 1 : 0;
+                    var counts = active[i] && !s.IsBlank;
+                    mask[i] = counts ? 1 : 0;
+                    if (counts) counted++;
+                }
+                var x = tensor(input, [B, 3], float64, task.device);
+                (h, var logp) = task.model.call(x, h);
+                var picked = logp.gather(1, tensor(target, [B, 1], device: task.device)).squeeze(1);
+                var perStep = task.config.Loss == IblLoss.Paper ? picked.neg() : picked.exp().neg();
+                terms.Add((perStep * tensor(mask, [B], float64, task.device)).sum());
+                var p = logp.detach().exp().cpu().data<double>().ToArray();
+                var threshold = task.environment.ActionThreshold;
+                for (int i = 0; i < B; i++)
+                {
+                    if (!active[i]) continue;
+                    var s = sessions[i].Current;
+                    Side? action = s.IsBlank ? null : p[2 * i + 1] > threshold ? Side.Right : p[2 * i] > threshold ? Side.Left : null;
+                    (_, sessions[i]) = IblEnvironment.Advance(sessions[i], action);
+                    if (c.Truncation == 0 && sessions[i].Current.Trial.Block >= c.BlocksPerSession) active[i] = false;
+                }
+            }
+            var loss = stack(terms).sum() / Math.Max(1, counted);
+            task.optimizer.zero_grad();
+            loss.backward();
+            if (c.GradClip is double clip) nn.utils.clip_grad_norm_(task.model.parameters(), clip);
+            task.optimizer.step();
+            var next = h.detach().MoveToOuterDisposeScope();
+            if (!ReferenceEquals(hidden, next)) hidden.Dispose();
+            hidden = next;
+            return loss.ToDouble();
+        }
+
+        public void Dispose() => hidden.Dispose();
+    }
+}

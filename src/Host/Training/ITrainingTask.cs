@@ -1,0 +1,69 @@
+using System.Text.Json.Serialization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Training;
+
+/// <summary>
+/// Everything that defines one training run of some task. The loop (<see cref="Trainer"/>) reads only
+/// what is here; each task (HMM emulation, IBL) brings its own fields, model, loss, data and evaluation.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "task")]
+[JsonDerivedType(typeof(Tasks.Hmm.HmmTrainingConfig), "hmm")]
+[JsonDerivedType(typeof(Tasks.Ibl.IblTrainingConfig), "ibl")]
+public interface ITaskConfig
+{
+    /// <summary>The task's name, as written in config.json ("hmm", "ibl").</summary>
+    [JsonIgnore] string Task { get; }
+    /// <summary>Seed of everything the run draws.</summary>
+    long Seed { get; }
+    /// <summary>Epochs to train.</summary>
+    int Epochs { get; }
+    /// <summary>Emit a batch event (and read the loss back from the device) every this many steps.</summary>
+    int LogEvery { get; }
+    /// <summary>cpu or cuda.</summary>
+    string Device { get; }
+    /// <summary>One line for progress output: the task, the preset, the sizes.</summary>
+    string Describe();
+    /// <summary>A hash of everything that changes the trained weights (not the epoch count or logging): resume refuses a checkpoint of another hash.</summary>
+    string Hash();
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and its value.</summary>
+    void Check();
+    /// <summary>Builds data, model (seeded) and optimiser on <paramref name="device"/>.</summary>
+    ITrainingTask Create(Device device);
+}
+
+/// <summary>A task's validation after an epoch: a loss (lower is better; picks the best checkpoint) and named metrics.</summary>
+/// <param name="Loss">Lower is better.</param>
+/// <param name="Metrics">Other numbers worth logging (e.g. accuracy), by name.</param>
+public sealed record Validation(double Loss, IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>A validation with a loss alone.</summary>
+    public static Validation Of(double loss) => new(loss, new Dictionary<string, double>());
+}
+
+/// <summary>A task's model and optimiser and how to take its steps; the loop owns epochs, checkpoints, resume and events.</summary>
+public interface ITrainingTask : IDisposable
+{
+    /// <summary>The trained module (saved in checkpoints).</summary>
+    nn.Module Model { get; }
+    /// <summary>Its optimiser (saved in checkpoints).</summary>
+    OptimizerHelper Optimizer { get; }
+    /// <summary>Optimiser steps in one epoch.</summary>
+    int StepsPerEpoch { get; }
+    /// <summary>
+    /// Prepares epoch <paramref name="epoch"/> (from 0). Everything it draws must follow from the seed and
+    /// the epoch alone, so that a run resumed at an epoch boundary repeats the uninterrupted one.
+    /// </summary>
+    ITrainingEpoch BeginEpoch(int epoch);
+    /// <summary>Measures the model on the task's validation data (no gradients).</summary>
+    Validation Validate();
+}
+
+/// <summary>One epoch's state (its noise, its sessions); disposed when the epoch ends.</summary>
+public interface ITrainingEpoch : IDisposable
+{
+    /// <summary>One optimiser step; returns its loss.</summary>
+    double Step(int step);
+}

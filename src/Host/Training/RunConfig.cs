@@ -1,0 +1,69 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HmmRnn.Host.Output;
+
+namespace HmmRnn.Host.Training;
+
+/// <summary>
+/// A run folder's config.json: the task's configuration with its task name ("task": "hmm" | "ibl"),
+/// written when a run starts and read by every command that opens the run.
+/// </summary>
+public static class RunConfig
+{
+    /// <summary>The file's name inside a run folder.</summary>
+    public const string FileName = "config.json";
+
+    private static readonly IReadOnlyDictionary<string, Type> Tasks = typeof(ITaskConfig).GetCustomAttributes<JsonDerivedTypeAttribute>()
+        .ToDictionary(a => (string)a.TypeDiscriminator!, a => a.DerivedType);
+
+    /// <summary>The task names.</summary>
+    public static IReadOnlyCollection<string> TaskNames => [.. Tasks.Keys];
+
+    /// <summary>Writes the configuration (atomically) with its task name.</summary>
+    public static string Write(RunFolder folder, ITaskConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        return folder.WriteJson(FileName, config);
+    }
+
+    /// <summary>Reads a run's configuration, whichever task it is; a config.json without a task name is an HMM run (written before IBL runs existed).</summary>
+    /// <exception cref="InvalidDataException">no config.json, malformed JSON, an unknown task or a bad field; the message names the file.</exception>
+    public static ITaskConfig Read(RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var path = folder.PathOf(FileName);
+        if (!File.Exists(path)) throw new InvalidDataException($"{folder.Path} has no {FileName}: not a run folder written by 'train' or 'ibl train'");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var task = doc.RootElement.TryGetProperty("task", out var t) ? t.GetString() ?? "" : "hmm";
+            if (!Tasks.TryGetValue(task, out var type))
+                throw new InvalidDataException($"{path}: unknown task '{task}'; known: {string.Join(", ", Tasks.Keys)}");
+            var config = (ITaskConfig)(doc.RootElement.Deserialize(type, RunFolder.Json) ?? throw new InvalidDataException($"{path}: empty"));
+            config.Check();
+            return config;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: {e.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    /// <summary>Reads a run's configuration and checks that it is a run of task <typeparamref name="T"/>.</summary>
+    /// <exception cref="InvalidDataException">as <see cref="Read(RunFolder)"/>, or the run belongs to another task.</exception>
+    public static T Read<T>(RunFolder folder) where T : ITaskConfig
+    {
+        var config = Read(folder);
+        if (config is T typed) return typed;
+        var wanted = Tasks.First(kv => kv.Value == typeof(T)).Key;
+        throw new InvalidDataException($"{folder.Path} is a run of the {config.Task} task, not of the {wanted} task");
+    }
+
+    /// <summary>The first 16 hex digits of the SHA-256 of a configuration's JSON (as its concrete type): what resume compares.</summary>
+    public static string HashOf<T>(T config) where T : ITaskConfig
+    {
+        var json = JsonSerializer.Serialize(config, RunFolder.Json);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
+    }
+}
