@@ -155,4 +155,60 @@ public class IblGolden
         var late = curve.Skip(15).Average(p => p.All.Value(TimeoutPolicy.CountAsWrong));
         Assert.True(late > early + 0.03, $"first 3 trials {early:F3} vs trials 15–19 {late:F3}");
     }
+
+    [Theory]
+    [InlineData(BlockModel.SemiMarkov, StimulusPrior.Concordance)]      // "forced"
+    [InlineData(BlockModel.SemiMarkov, StimulusPrior.BlockPrediction)]  // "forced+block-prior"
+    [InlineData(BlockModel.Markov, StimulusPrior.Concordance)]
+    [InlineData(BlockModel.Markov, StimulusPrior.BlockPrediction)]
+    public void Forced_choice_accuracy_by_contrast_is_the_exact_integral(BlockModel blockModel, StimulusPrior prior)
+    {
+        // Analytic (ForcedChoiceExact, written from SPEC B1/B3 without the code under test): given its
+        // prior log-odds c on the stimulus side, the forced choice after 10 observation steps is right with
+        // probability P(correct | μ, c) = ∫ φ(z) Q((f⁻¹(f(√10 z) − c) − 10μ)/√10) dz, the shared contrast
+        // marginalised in f. The prior at each trial's start is the test's own block filter (Markov or
+        // semi-Markov) on the sides revealed so far — the forced choice never times out, so every side is
+        // revealed — turned into a stimulus prior through p_s (concordance) or taken as is (block prediction).
+        // Given the drawn sides and contrasts the trials' outcomes are independent Bernoulli(q_i), so a
+        // contrast's number correct has mean Σ q_i and variance Σ q_i(1 − q_i): tolerance 4 SE, the variance
+        // floored at one trial (a near-certain contrast has a Poisson-like tail). 25,000 trials per agent.
+        var agent = new BayesianAgent(blockModel, DecisionRule.ForcedChoice, StimulusPrior: prior);
+        var trials = IblSimulation.RunSessions(IblTaskConfig.Paper, agent, 25, 1000, Rng.FromSeed(11));
+        Assert.All(trials, t => Assert.Equal(ForcedChoiceExact.Steps, t.ObservationSteps));
+
+        // The block prediction P(b_n = right | s_<n) at each trial's start, session by session.
+        var blockLogOdds = new List<double>(trials.Length);
+        for (int start = 0; start < trials.Length; start += 1000)
+        {
+            var sides = trials.Skip(start).Take(1000).Select(t => t.Trial.StimulusSide).ToList();
+            blockLogOdds.AddRange(blockModel == BlockModel.Markov
+                ? ForcedChoiceExact.MarkovBlockLogOdds(sides) : ForcedChoiceExact.SemiMarkovBlockLogOdds(sides));
+        }
+        for (int i = 0; i < trials.Length; i++)
+            Assert.True(Math.Abs(trials[i].BlockPriorRight - 1 / (1 + Math.Exp(-blockLogOdds[i]))) < 1e-12,
+                $"trial {i}: recorded block prior {trials[i].BlockPriorRight} vs the predicted {1 / (1 + Math.Exp(-blockLogOdds[i]))}");
+
+        var ps = ForcedChoiceExact.Concordance;
+        foreach (var mu in ForcedChoiceExact.Contrasts)
+        {
+            double correct = 0, expected = 0, variance = 0;
+            int count = 0;
+            for (int i = 0; i < trials.Length; i++)
+            {
+                var t = trials[i];
+                if (t.Trial.Contrast != mu) continue;
+                var b = 1 / (1 + Math.Exp(-blockLogOdds[i]));
+                var priorRight = prior == StimulusPrior.BlockPrediction ? blockLogOdds[i]
+                    : Math.Log(ps * b + (1 - ps) * (1 - b)) - Math.Log((1 - ps) * b + ps * (1 - b));
+                var q = ForcedChoiceExact.PCorrect(mu, t.Trial.StimulusSide == Side.Right ? priorRight : -priorRight);
+                count++;
+                expected += q;
+                variance += q * (1 - q);
+                if (t.Correct) correct++;
+            }
+            var tolerance = 4 * Math.Sqrt(Math.Max(variance, 1));
+            Assert.True(Math.Abs(correct - expected) <= tolerance,
+                $"{blockModel}, {prior}, μ = {mu}: {correct / count:F4} correct vs the exact {expected / count:F4} (±{tolerance / count:F4}, {count} trials)");
+        }
+    }
 }

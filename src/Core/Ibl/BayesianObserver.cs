@@ -30,7 +30,9 @@ public enum StimulusPrior
     Concordance,
     /// <summary>
     /// The reference code's actor: the predicted block posterior itself, P(s_n = right) := P(b_n = right),
-    /// skipping p_s. Overconfident: a well-known block gives a prior near 1 − p_b0 = 0.98 instead of ≤ p_s = 0.8.
+    /// skipping p_s. Overconfident: a well-known block gives a prior near 1 − p_b0 = 0.98 instead of ≤ p_s = 0.8
+    /// under the Markov filter, and closer still to 1 under the semi-Markov one (whose hazard is 0 in a block's
+    /// first trials), which costs accuracy at high contrast (forced+block-prior: 0.985 at μ = 1.5, the exact value).
     /// </summary>
     BlockPrediction,
 }
