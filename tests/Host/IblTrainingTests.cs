@@ -1,0 +1,125 @@
+using System.Collections.Immutable;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Ibl;
+using HmmRnn.Core.Rnn;
+using HmmRnn.Host.Cli;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
+using HmmRnn.Host.Tasks.Ibl;
+using HmmRnn.Host.Training;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tests;
+
+[Collection("torch")]
+public class IblTrainingTests : TempFolderTest
+{
+    /// <summary>A run small enough for CI: 16 units, 16 sessions, 20-step truncation.</summary>
+    private static IblTrainingConfig Tiny(int epochs = 2) => IblTrainingConfig.Preset("quick") with
+    {
+        Hidden = 16, Sessions = 16, Truncation = 20, StepsPerEpoch = 10, Epochs = epochs, ValidationSessions = 2, ValidationTrials = 100,
+        LogEvery = 5, Seed = 3,
+    };
+
+    private RunFolder Folder(string name) => RunFolder.Create(Path.Combine(Root, name));
+
+    private static TanhRnnWeights WeightsIn(RunFolder folder, string checkpoint, int hidden = 16)
+    {
+        using var model = new IblRnnModel(hidden);
+        Checkpoint.Load(folder.PathOf(checkpoint), model, null);
+        return model.Snapshot();
+    }
+
+    [Fact]
+    public void Network_agrees_with_Cores_tanh_dynamics_in_float64()
+    {
+        // One mathematics in two places: TorchSharp's RNN cell (two biases) and Core's TanhRnn (their sum).
+        manual_seed(5);
+        using var model = new IblRnnModel(12);
+        var w = model.Snapshot();
+        var rng = Rng.FromSeed(4);
+        var inputs = new double[9 * 3];
+        rng.FillNormal(inputs);
+        var reference = TanhRnn.Run(w, new double[12], inputs);
+        var h = zeros([1, 12], float64);
+        for (int t = 0; t < 9; t++)
+        {
+            (h, var logp) = model.call(tensor(inputs[(3 * t)..(3 * t + 3)], [1, 3], float64), h);
+            var hv = h.data<double>().ToArray();
+            for (int i = 0; i < 12; i++) Assert.Equal(reference.Hidden[t * 12 + i], hv[i], 1e-12);
+            var p = logp.exp().data<double>().ToArray();
+            var q = TanhRnn.Softmax(reference.Logits.AsSpan(t * 2, 2));
+            Assert.Equal(q[0], p[0], 1e-12);
+            Assert.Equal(q[1], p[1], 1e-12);
+        }
+        Assert.Contains(reference.Hidden, x => Math.Abs(x) > 0.1); // not a trivially silent network
+    }
+
+    [Fact]
+    public void A_short_run_learns_the_easy_trials()
+    {
+        // Chance is 0.5; an untrained network mostly times out. After 60 steps of 16 sessions the
+        // network acts on the high-contrast trials (μ ≥ 1.5) and gets them mostly right.
+        var config = Tiny(epochs: 6);
+        var folder = Folder("learn");
+        var events = Trainer.Run(config, folder).ToList();
+        var w = WeightsIn(folder, Trainer.LastCheckpoint);
+        var trials = IblSimulation.RunSessions(IblTaskConfig.Paper, new RnnPolicy(w), 4, 500, Rng.FromSeed(77));
+        var easy = Accuracy.Of(trials.Where(t => t.Trial.Contrast >= 1.5));
+        Assert.True(easy.Value(TimeoutPolicy.CountAsWrong) > 0.8, $"high-contrast accuracy {easy.Value(TimeoutPolicy.CountAsWrong):F3}");
+        var first = events.OfType<EpochCompleted>().First();
+        Assert.InRange(first.Metrics["accuracy"], 0.0, 1.0);
+        Assert.InRange(first.Metrics["timeouts"], 0.0, 1.0);
+        Assert.Equal(1 - first.Metrics["accuracy"], first.ValidationLoss, 1e-12);
+    }
+
+    [Fact]
+    public void Killed_and_resumed_run_is_bit_identical_to_an_uninterrupted_one()
+    {
+        var whole = Folder("whole");
+        _ = Trainer.Run(Tiny(epochs: 3), whole).ToList();
+        var parts = Folder("parts");
+        _ = Trainer.Run(Tiny(epochs: 1), parts).ToList();
+        _ = Trainer.Run(Tiny(epochs: 3), parts, resume: true).ToList();
+        Assert.Equal(WeightsIn(whole, Trainer.LastCheckpoint), WeightsIn(parts, Trainer.LastCheckpoint));
+    }
+
+    [Fact]
+    public void Whole_session_mode_plays_each_session_to_its_last_block()
+    {
+        // The paper preset's shape (one session of blocks per step, fresh from h = 0), made tiny: one block.
+        var config = Tiny(epochs: 1) with { Loss = IblLoss.Paper, Sessions = 2, Truncation = 0, BlocksPerSession = 1, StepsPerEpoch = 2, Optimizer = IblOptimizer.Sgd, LearningRate = 1e-3 };
+        var events = Trainer.Run(config, Folder("whole-session")).ToList();
+        var epoch = Assert.Single(events.OfType<EpochCompleted>());
+        Assert.True(double.IsFinite(epoch.TrainLoss) && epoch.TrainLoss > 0, $"train loss {epoch.TrainLoss}"); // cross-entropy > 0
+    }
+
+    [Fact]
+    public void Config_json_names_the_task_and_commands_refuse_the_other_tasks_runs()
+    {
+        var folder = Folder("ibl-run");
+        RunConfig.Write(folder, Tiny());
+        Assert.Contains("\"task\": \"ibl\"", File.ReadAllText(folder.PathOf(RunConfig.FileName)));
+        Assert.Equal(Tiny(), RunConfig.Read(folder));
+        var e = Assert.Throws<InvalidDataException>(() => RunConfig.Read<HmmTrainingConfig>(folder));
+        Assert.Contains("is a run of the ibl task, not of the hmm task", e.Message);
+        var (code, error) = CliRunner.Run(TrainCommands.Evaluate(), folder.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("ibl task", error);
+    }
+
+    [Theory]
+    [InlineData("Hidden = 0: must be > 0", "--hidden", "0")]
+    [InlineData("'mse' not recognized", "--loss", "mse")]
+    [InlineData("LearningRate = -1: must be finite and > 0", "--lr", "-1")]
+    public void Ibl_train_refuses_bad_input_in_one_line_and_writes_nothing(string expected, string flag, string value)
+    {
+        var outDir = Path.Combine(Root, "never");
+        var (code, error) = CliRunner.Run(IblCommands.Create(), "train", flag, value, "--out", outDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.False(Directory.Exists(outDir));
+    }
+}
