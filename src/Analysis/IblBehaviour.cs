@@ -53,6 +53,37 @@ public sealed record ContrastPoint(double Contrast, Accuracy All, Accuracy Conco
 /// <summary>Accuracy as a function of trials since the block began.</summary>
 public sealed record BlockChangePoint(int TrialsSinceChange, Accuracy All, Accuracy ZeroContrast);
 
+/// <summary>One point of the psychometric curve as the field draws it: P(rightward choice) at a signed contrast, for one block side.</summary>
+/// <param name="SignedContrast">μ on the right, −μ on the left (0 counts by the stimulus side, kept apart: ±0).</param>
+/// <param name="BlockSide">The block the trials were in.</param>
+/// <param name="Trials">Trials with an action at this point.</param>
+/// <param name="RightwardFraction">Fraction of those whose action was right.</param>
+public sealed record PsychometricPoint(double SignedContrast, Side BlockSide, int Trials, double RightwardFraction);
+
+/// <summary>One contrast's row of an agent's summary.</summary>
+/// <param name="Contrast">μ.</param>
+/// <param name="Trials">Trials at this contrast.</param>
+/// <param name="AccuracyTimeoutsWrong">Fraction correct, time-outs wrong.</param>
+/// <param name="AccuracyTimeoutsExcluded">Fraction correct among trials with an action.</param>
+/// <param name="ConcordantAccuracy">Concordant trials, time-outs wrong.</param>
+/// <param name="DiscordantAccuracy">Discordant trials, time-outs wrong.</param>
+/// <param name="MeanStepsConcordant">Mean observation steps before acting, concordant trials with an action.</param>
+/// <param name="MeanStepsDiscordant">The same, discordant.</param>
+public sealed record ContrastRow(double Contrast, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
+    double ConcordantAccuracy, double DiscordantAccuracy, double MeanStepsConcordant, double MeanStepsDiscordant);
+
+/// <summary>An agent's behaviour in numbers: overall and per contrast.</summary>
+/// <param name="Agent">Its name.</param>
+/// <param name="Trials">Trials played.</param>
+/// <param name="AccuracyTimeoutsWrong">Fraction correct, time-outs wrong (the reference code's score).</param>
+/// <param name="AccuracyTimeoutsExcluded">Fraction correct among trials with an action.</param>
+/// <param name="TimeoutRate">Fraction of trials without an action.</param>
+/// <param name="ObserverAccuracy">The exact observer's accuracy on the agent's inputs at the agent's action times.</param>
+/// <param name="MeanObservationSteps">Mean observation steps before acting (trials with an action).</param>
+/// <param name="ByContrast">Per contrast, ascending.</param>
+public sealed record AgentSummary(string Agent, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
+    double TimeoutRate, double ObserverAccuracy, double MeanObservationSteps, IReadOnlyList<ContrastRow> ByContrast);
+
 /// <summary>Behaviour curves of the IBL task (Schaeffer et al. 2020, Figs. 2–3) from trial records of any agent.</summary>
 public static class IblBehaviour
 {
@@ -84,6 +115,35 @@ public static class IblBehaviour
             var at = after.Where(t => t.Trial.TrialInBlock == k).ToArray();
             return new BlockChangePoint(k, Accuracy.Of(at), Accuracy.Of(at.Where(t => t.Trial.Contrast == 0)));
         }).ToArray();
+    }
+
+    /// <summary>An agent's trials summarised: accuracy both ways, time-outs, the observer's accuracy, reaction steps, and per contrast.</summary>
+    public static AgentSummary Summarise(string agent, IReadOnlyList<IblTrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (trials.Count == 0) throw new ArgumentException("needs at least one trial", nameof(trials));
+        var all = Accuracy.Of(trials);
+        var rows = ByContrast(trials).Select(p => new ContrastRow(p.Contrast, p.All.Trials,
+            p.All.Value(TimeoutPolicy.CountAsWrong), p.All.Value(TimeoutPolicy.Exclude),
+            p.Concordant.Value(TimeoutPolicy.CountAsWrong), p.Discordant.Value(TimeoutPolicy.CountAsWrong),
+            p.MeanStepsConcordant, p.MeanStepsDiscordant)).ToArray();
+        return new AgentSummary(agent, all.Trials, all.Value(TimeoutPolicy.CountAsWrong), all.Value(TimeoutPolicy.Exclude), all.TimeoutRate,
+            trials.Count(t => t.ObserverCorrect) / (double)trials.Count, MeanSteps(trials), rows);
+    }
+
+    /// <summary>
+    /// P(rightward choice) against signed contrast (right positive), one curve per block side, over the
+    /// trials with an action — the psychometric curve of the IBL literature. Zero contrast appears once per
+    /// block side, pooling both stimulus sides.
+    /// </summary>
+    public static IReadOnlyList<PsychometricPoint> Psychometric(IReadOnlyList<IblTrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        return trials.Where(t => !t.TimedOut)
+            .GroupBy(t => (Signed: t.Trial.Contrast * (int)t.Trial.StimulusSide, t.Trial.BlockSide))
+            .OrderBy(g => g.Key.BlockSide).ThenBy(g => g.Key.Signed)
+            .Select(g => new PsychometricPoint(g.Key.Signed, g.Key.BlockSide, g.Count(), g.Count(t => t.Action == Side.Right) / (double)g.Count()))
+            .ToArray();
     }
 
     private static double MeanSteps(IEnumerable<IblTrialRecord> trials)

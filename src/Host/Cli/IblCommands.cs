@@ -20,6 +20,46 @@ internal static class IblCommands
         var cmd = new Command("ibl", "The IBL hierarchical inference task (Schaeffer et al. 2020).");
         cmd.Subcommands.Add(Bayes());
         cmd.Subcommands.Add(Train());
+        cmd.Subcommands.Add(Analyze());
+        return cmd;
+    }
+
+    private static Command Analyze()
+    {
+        var run = new Argument<string>("run") { Description = "A run folder written by 'ibl train'." };
+        var sessions = new Option<int>("--sessions") { Description = "Behaviour: sessions per agent (network, Bayesian agents, distilled model).", DefaultValueFactory = _ => IblAnalysisOptions.Default.Sessions };
+        var trials = new Option<int>("--trials-per-session") { Description = "Behaviour: trials per session.", DefaultValueFactory = _ => IblAnalysisOptions.Default.TrialsPerSession };
+        var recorded = new Option<int>("--recorded-trials") { Description = "Trials whose every hidden state feeds PCA, readouts, flow fields, RADD and pools.", DefaultValueFactory = _ => IblAnalysisOptions.Default.RecordedTrials };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sessions played.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("analyze", "Open up a trained IBL network (SPEC B4): behaviour beside the Bayesian agents, PCA and readouts, " +
+                                         "velocities, flow fields and fixed points, RADD in closed form, unit pools. Writes analysis.json, analysis.md and PNGs into the run folder.")
+        {
+            run, sessions, trials, recorded, seed,
+        };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(run)!;
+            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
+            IblAnalysisOptions options;
+            try
+            {
+                options = (IblAnalysisOptions.Default with
+                {
+                    Sessions = r.GetValue(sessions), TrialsPerSession = r.GetValue(trials), RecordedTrials = r.GetValue(recorded),
+                }).Validate();
+            }
+            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            var folder = RunFolder.Create(path);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var report = IblAnalysisOutput.Run(folder, options, r.GetValue(seed), stage => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {stage}"));
+                Console.Out.Write(File.ReadAllText(folder.PathOf("analysis.md")));
+                Console.Error.WriteLine($"analysed in {clock.Elapsed.TotalSeconds:F1} s; wrote {folder.Path}/analysis.md, analysis.json and PNGs (accuracy {report.AccuracyTimeoutsWrong:F3})");
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Fail(e.Message); }
+        });
         return cmd;
     }
 
@@ -143,30 +183,13 @@ internal static class IblCommands
             folder.WriteAtomic($"trials-{name}.csv", s => WriteCsv(s, records));
         }
 
-        var summary = results.Select(x => Summarise(x.Name, x.Trials)).ToArray();
+        var summary = results.Select(x => IblBehaviour.Summarise(x.Name, x.Trials)).ToArray();
         folder.WriteJson("summary.json", summary);
         var markdown = Markdown(summary, taskName, sessions * trialsPerSession, seed);
         folder.WriteText("summary.md", markdown);
         Plot(folder, results);
         Console.Out.Write(markdown);
         Console.Error.WriteLine($"wrote {folder.Path}");
-    }
-
-    private sealed record AgentSummary(string Agent, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
-        double TimeoutRate, double ObserverAccuracy, double MeanObservationSteps, IReadOnlyList<ContrastRow> ByContrast);
-
-    private sealed record ContrastRow(double Contrast, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
-        double ConcordantAccuracy, double DiscordantAccuracy, double MeanStepsConcordant, double MeanStepsDiscordant);
-
-    private static AgentSummary Summarise(string name, IReadOnlyList<IblTrialRecord> trials)
-    {
-        var all = Accuracy.Of(trials);
-        var rows = IblBehaviour.ByContrast(trials).Select(p => new ContrastRow(p.Contrast, p.All.Trials,
-            p.All.Value(TimeoutPolicy.CountAsWrong), p.All.Value(TimeoutPolicy.Exclude),
-            p.Concordant.Value(TimeoutPolicy.CountAsWrong), p.Discordant.Value(TimeoutPolicy.CountAsWrong),
-            p.MeanStepsConcordant, p.MeanStepsDiscordant)).ToArray();
-        return new AgentSummary(name, all.Trials, all.Value(TimeoutPolicy.CountAsWrong), all.Value(TimeoutPolicy.Exclude), all.TimeoutRate,
-            trials.Count(t => t.ObserverCorrect) / (double)trials.Count, trials.Where(t => !t.TimedOut).Select(t => (double)t.ObservationSteps).DefaultIfEmpty(double.NaN).Average(), rows);
     }
 
     private static string Markdown(IReadOnlyList<AgentSummary> summary, string task, int trials, long seed)

@@ -12,6 +12,7 @@ namespace HmmRnn.Host.Training;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "task")]
 [JsonDerivedType(typeof(Tasks.Hmm.HmmTrainingConfig), "hmm")]
 [JsonDerivedType(typeof(Tasks.Ibl.IblTrainingConfig), "ibl")]
+[JsonDerivedType(typeof(Tasks.Ibl.IblDistillConfig), "ibl-distill")]
 public interface ITaskConfig
 {
     /// <summary>The task's name, as written in config.json ("hmm", "ibl").</summary>

@@ -56,11 +56,16 @@ public sealed class IblTask : ITrainingTask
     public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(this, epoch);
 
     /// <inheritdoc />
-    public Validation Validate()
+    public Validation Validate() => Play(model.Snapshot(), environment, config.ValidationSessions, config.ValidationTrials, config.Seed);
+
+    /// <summary>
+    /// A network's validation: it plays fixed sessions (from the seed's validation stream) through Core's
+    /// <see cref="RnnPolicy"/>; the loss is 1 − accuracy with time-outs wrong.
+    /// </summary>
+    public static Validation Play(Core.Rnn.TanhRnnWeights weights, IblTaskConfig environment, int sessions, int trials, long seed)
     {
-        var trials = IblSimulation.RunSessions(environment, new RnnPolicy(model.Snapshot(), environment.ActionThreshold),
-            config.ValidationSessions, config.ValidationTrials, ValidationStream(config.Seed));
-        var accuracy = Accuracy.Of(trials);
+        var played = IblSimulation.RunSessions(environment, new RnnPolicy(weights, environment.ActionThreshold), sessions, trials, ValidationStream(seed));
+        var accuracy = Accuracy.Of(played);
         return new Validation(1 - accuracy.Value(TimeoutPolicy.CountAsWrong), new Dictionary<string, double>
         {
             ["accuracy"] = accuracy.Value(TimeoutPolicy.CountAsWrong),

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Ibl;
+using HmmRnn.Core.Rnn;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Plots;
+using HmmRnn.Host.Training;
+
+namespace HmmRnn.Host.Tasks.Ibl;
+
+/// <summary>
+/// <c>ibl analyze</c>'s effects: load a trained IBL network from its run folder, run
+/// <see cref="IblNetworkAnalysis"/>, and write analysis.json, analysis.md and the figures (SPEC B4).
+/// </summary>
+public static class IblAnalysisOutput
+{
+    /// <summary>The paper's numbers (Schaeffer et al. 2020; SPEC B4), beside which ours are printed.</summary>
+    private static class Paper
+    {
+        public const double Accuracy = 0.855, TopTwo = 0.887, ReadoutInPlane = 0.934, BlockFull = 0.826, BlockPlane = 0.825,
+            AngleFull = 73, AnglePlane = 68, StimulusSlope = 0.84, BlockSlope = 0.18, Distilled = 0.8687, Network = 0.8550,
+            ZeroConcordant = 0.735, ZeroDiscordant = 0.27;
+        public static readonly double[] ByContrast = [0.64, 0.755, 0.85, 0.93, 0.95, 0.98];
+        public static readonly double[,] A = { { 0.54, 0.31 }, { 0.19, 0.84 } };
+        public static readonly double[,] B = { { -0.20, 0.20, 0.005 }, { -0.04, 0.04, 0.02 } };
+    }
+
+    /// <summary>The trained network of an IBL run: the best checkpoint if there is one, else the last.</summary>
+    /// <exception cref="InvalidDataException">not an IBL run, or a damaged checkpoint; the message names the file.</exception>
+    public static (IblTrainingConfig Config, TanhRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var config = RunConfig.Read<IblTrainingConfig>(folder);
+        var path = File.Exists(folder.PathOf(Trainer.BestCheckpoint)) ? folder.PathOf(Trainer.BestCheckpoint) : folder.PathOf(Trainer.LastCheckpoint);
+        using var model = new IblRnnModel(config.Hidden);
+        var meta = Checkpoint.Load(path, model, null);
+        return (config, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
+    }
+
+    /// <summary>Analyses the run's network and writes every output into its folder; returns the report.</summary>
+    public static IblNetworkReport Run(RunFolder folder, IblAnalysisOptions options, long seed, Action<string>? progress = null)
+    {
+        var (config, weights, checkpoint, epoch) = Load(folder);
+        var report = IblNetworkAnalysis.Run(weights, config.Environment, Rng.FromSeed(seed), options, progress);
+        progress?.Invoke("figures");
+        Plot(folder, report, weights);
+        folder.WriteJson("analysis.json", new { report.AccuracyTimeoutsWrong, checkpoint, epoch, seed, options, report });
+        folder.WriteText("analysis.md", Markdown(report, checkpoint, epoch, seed));
+        return report;
+    }
+
+    private static string F(double x, int digits = 3) => double.IsNaN(x) ? "–" : x.ToString("F" + digits, CultureInfo.InvariantCulture);
+
+    /// <summary>Every number beside the paper's.</summary>
+    public static string Markdown(IblNetworkReport r, string checkpoint, int epoch, long seed)
+    {
+        var sb = new StringBuilder();
+        var b = r.Behaviour;
+        sb.AppendLine($"## IBL network: {checkpoint} (epoch {epoch}), analysis seed {seed}");
+        sb.AppendLine();
+        sb.AppendLine($"### Behaviour ({b.Network.Trials:N0} trials per agent; time-outs count as wrong, left out in brackets)");
+        sb.AppendLine();
+        var contrasts = b.Network.ByContrast.Select(c => c.Contrast).ToArray();
+        sb.Append("| agent | ").Append(string.Join(" | ", contrasts.Select(c => $"μ = {c.ToString(CultureInfo.InvariantCulture)}")))
+          .AppendLine(" | overall | time-outs | zero contrast conc. / disc. | mean steps |");
+        sb.Append("|---|").Append(string.Concat(contrasts.Select(_ => "---|"))).AppendLine("---|---|---|---|");
+        sb.AppendLine($"| paper's RNN | {string.Join(" | ", Paper.ByContrast.Select(x => F(x, 2)))} | {F(Paper.Accuracy)} | | {F(Paper.ZeroConcordant)} / {F(Paper.ZeroDiscordant, 2)} | |");
+        foreach (var a in new[] { b.Network }.Concat(b.Agents).Append(b.Distilled))
+            sb.AppendLine($"| {a.Agent} | {string.Join(" | ", a.ByContrast.Select(c => $"{F(c.AccuracyTimeoutsWrong)} ({F(c.AccuracyTimeoutsExcluded)})"))} | " +
+                          $"{F(a.AccuracyTimeoutsWrong)} ({F(a.AccuracyTimeoutsExcluded)}) | {F(a.TimeoutRate)} | " +
+                          $"{F(a.ByContrast[0].ConcordantAccuracy)} / {F(a.ByContrast[0].DiscordantAccuracy)} | {F(a.MeanObservationSteps, 2)} |");
+        sb.AppendLine();
+        sb.AppendLine($"The exact observer, on the network's own inputs and at its action times, is right on {F(b.Network.ObserverAccuracy)} of the trials.");
+        sb.AppendLine();
+
+        var p = r.Representation;
+        sb.AppendLine($"### Representation ({p.States:N0} recorded states)");
+        sb.AppendLine();
+        sb.AppendLine("| quantity | ours | paper |");
+        sb.AppendLine("|---|---|---|");
+        sb.AppendLine($"| variance in PC1–PC2 | {F(p.TopTwoVariance)} | {F(Paper.TopTwo)} |");
+        sb.AppendLine($"| stimulus readout inside the PC plane (norm fraction) | {F(p.StimulusReadoutInPlane)} | {F(Paper.ReadoutInPlane)} |");
+        sb.AppendLine($"| block-side classifier, full state (held-out) | {F(p.BlockAccuracyFull)} | {F(Paper.BlockFull)} |");
+        sb.AppendLine($"| block-side classifier, PC plane (held-out) | {F(p.BlockAccuracyPlane)} | {F(Paper.BlockPlane)} |");
+        sb.AppendLine($"| angle stimulus vs block readout, full space | {F(p.ReadoutAngleFull, 1)}° | {Paper.AngleFull}° |");
+        sb.AppendLine($"| angle, within the PC plane | {F(p.ReadoutAnglePlane, 1)}° | {Paper.AnglePlane}° |");
+        sb.AppendLine($"| velocity along stimulus readout vs d = R − L (slope ± SE) | {F(p.StimulusVelocity.Slope)} ± {F(p.StimulusVelocity.SlopeStandardError)} | {F(Paper.StimulusSlope, 2)} |");
+        sb.AppendLine($"| velocity along block readout vs d (slope ± SE) | {F(p.BlockVelocity.Slope)} ± {F(p.BlockVelocity.SlopeStandardError)} | {F(Paper.BlockSlope, 2)} |");
+        sb.AppendLine($"| velocity along stimulus / block readout vs feedback | {F(p.StimulusFeedbackVelocity.Slope)} / {F(p.BlockFeedbackVelocity.Slope)} | |");
+        sb.AppendLine($"| block readout vs the exact observer's 2·P(b = right) − 1: scale, R² | {F(p.BlockPosterior.Slope)}, {F(p.BlockPosterior.RSquared)} | \"up to a scale\" |");
+        sb.AppendLine();
+        sb.AppendLine($"Cumulative variance of PCs 1–10: {string.Join(", ", p.CumulativeVariance.Select(x => F(x)))}.");
+        sb.AppendLine();
+
+        var d = r.Radd;
+        var m = d.Model;
+        sb.AppendLine("### RADD (closed form; projection: unit stimulus and block readouts, centred states)");
+        sb.AppendLine();
+        sb.AppendLine("| | ours | paper |");
+        sb.AppendLine("|---|---|---|");
+        sb.AppendLine($"| A′ | [[{F(m.A(0, 0), 2)}, {F(m.A(0, 1), 2)}], [{F(m.A(1, 0), 2)}, {F(m.A(1, 1), 2)}]] | [[.54, .31], [.19, .84]] |");
+        sb.AppendLine($"| B′ (L, R, r) | [[{F(m.B(0, 0))}, {F(m.B(0, 1))}, {F(m.B(0, 2))}], [{F(m.B(1, 0))}, {F(m.B(1, 1))}, {F(m.B(1, 2))}]] | [[−.20, .20, .005], [−.04, .04, .02]] |");
+        sb.AppendLine($"| c′ | [{F(m.Bias[0])}, {F(m.Bias[1])}] | |");
+        sb.AppendLine($"| κ; R² per unit | {F(m.Scale)}; {F(m.Fit.RSquared[0])}, {F(m.Fit.RSquared[1])} | |");
+        sb.AppendLine($"| readout: logit difference = {F(d.ReadoutScale)} · z₁ + {F(d.ReadoutBias)} (R² {F(d.ReadoutFit.RSquared)}) | | scale fitted there too |");
+        sb.AppendLine($"| accuracy, distilled vs network (time-outs wrong) | {F(d.AccuracyDistilled, 4)} vs {F(d.AccuracyNetwork, 4)} | {F(Paper.Distilled, 4)} vs {F(Paper.Network, 4)} |");
+        sb.AppendLine();
+        sb.AppendLine($"Free-running error ‖ẑ − z‖ after k steps (k = 1, 5, 10, 19), against a typical ‖z − mean‖ of {F(d.ErrorScale)}: " +
+                      string.Join(", ", new[] { 1, 5, 10, 19 }.Where(k => k <= d.ErrorByLag.Length).Select(k => F(d.ErrorByLag[k - 1]))) + ".");
+        sb.AppendLine();
+
+        var pools = r.Pools;
+        sb.AppendLine("### Pools (correlation profiles, complete linkage, cut at 0.5 × max)");
+        sb.AppendLine();
+        sb.AppendLine($"{pools.Clusters.Count} pool(s) of sizes {string.Join(", ", Enumerable.Range(0, pools.Clusters.Count).Select(c => pools.Clusters.Labels.Count(l => l == c)))}" +
+                      $"{(pools.Clusters.Silent.Length > 0 ? $", {pools.Clusters.Silent.Length} silent unit(s)" : "")}. Mean recurrent weight (row: to, column: from):");
+        sb.AppendLine();
+        foreach (var row in pools.MeanWeights) sb.AppendLine($"    [{string.Join(", ", row.Select(x => F(x, 4)))}]");
+        sb.AppendLine();
+        sb.AppendLine(pools.TwoOpposedPools
+            ? $"Two anti-correlated pools (r = {F(pools.PoolCorrelation)}), each exciting itself and inhibiting the other: the paper's motif."
+            : $"Not the paper's motif of two anti-correlated, self-exciting, mutually inhibiting pools{(double.IsNaN(pools.PoolCorrelation) ? "" : $" (pool correlation {F(pools.PoolCorrelation)})")}.");
+        return sb.ToString();
+    }
+
+    private static void Plot(RunFolder folder, IblNetworkReport r, TanhRnnWeights w)
+    {
+        var b = r.Behaviour;
+        var agents = new[] { b.Network }.Concat(b.Agents).Append(b.Distilled).ToArray();
+        Charts.Lines(folder, "accuracy-by-contrast.png", "Accuracy by contrast, concordant (solid) and discordant (dashed) trials; time-outs count as wrong",
+            "contrast μ", "fraction correct",
+            agents.SelectMany((a, g) => new[]
+            {
+                new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.ConcordantAccuracy)).ToArray(), Group: g),
+                new Line($"{a.Agent}, discordant", a.ByContrast.Select(c => (c.Contrast, c.DiscordantAccuracy)).ToArray(), Dashed: true, Group: g),
+            }), 0, 1);
+        Charts.Lines(folder, "psychometric.png", "Network: P(rightward choice) by signed contrast, per block side (trials with an action)",
+            "signed contrast (right > 0)", "P(right)",
+            IblBehaviour.Psychometric(r.Trials).GroupBy(x => x.BlockSide).Select((g, i) =>
+                new Line($"{g.Key.ToString().ToLowerInvariant()} block", g.Select(x => (x.SignedContrast, x.RightwardFraction)).ToArray(), Group: i)), 0, 1);
+        Charts.Lines(folder, "chronometric.png", "Observation steps before acting, concordant (solid) and discordant (dashed)", "contrast μ", "mean steps",
+            agents.SelectMany((a, g) => new[]
+            {
+                new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.MeanStepsConcordant)).ToArray(), Group: g),
+                new Line($"{a.Agent}, discordant", a.ByContrast.Select(c => (c.Contrast, c.MeanStepsDiscordant)).ToArray(), Dashed: true, Group: g),
+            }), 0);
+        Charts.Lines(folder, "block-change.png", "Network: accuracy after a block change (time-outs count as wrong)", "trials since the change", "fraction correct",
+        [
+            new Line("all contrasts", b.BlockChange.Select(p => ((double)p.TrialsSinceChange, p.All.Value(TimeoutPolicy.CountAsWrong))).ToArray()),
+            new Line("zero contrast", b.BlockChange.Select(p => ((double)p.TrialsSinceChange, p.ZeroContrast.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Dashed: true),
+        ], 0, 1);
+
+        var projected = r.Recorded.Select(s => (Step: s, Pc: r.Pca.Project(s.State))).ToArray();
+        Charts.Scatter(folder, "pca.png", "Hidden states in PC1–PC2, by block side (each dot a step)", "PC1", "PC2",
+        [
+            new Points("left block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Left).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 0),
+            new Points("right block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Right).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 1),
+        ], ReadoutLines(r));
+
+        var radd = r.Radd;
+        Charts.Lines(folder, "radd-error.png", "RADD: free-running error after k steps from the network's projected state", "steps k", "mean ‖ẑ − z‖",
+        [
+            new Line("distilled model", radd.ErrorByLag.Select((e, k) => (k + 1.0, e)).ToArray()),
+            new Line("typical ‖z − mean z‖", radd.ErrorByLag.Select((_, k) => (k + 1.0, radd.ErrorScale)).ToArray(), Dashed: true),
+        ], 0);
+
+        var order = r.Pools.Clusters.Order;
+        var reordered = new double[order.Length, order.Length];
+        for (int i = 0; i < order.Length; i++)
+            for (int j = 0; j < order.Length; j++) reordered[i, j] = w.W(order[i], order[j]);
+        Charts.Heatmap(folder, "pools.png", $"Recurrent weights W_rec, active units grouped into {r.Pools.Clusters.Count} pool(s) (row: to, column: from)",
+            "from unit (pool order)", "to unit (pool order)", reordered);
+    }
+
+    /// <summary>The two readouts drawn as lines through the PC plane's origin (their projections, scaled to the data).</summary>
+    private static IEnumerable<Line> ReadoutLines(IblNetworkReport r)
+    {
+        var spread = Math.Sqrt(r.Pca.Variances[0]) * 2;
+        foreach (var (name, v) in new[] { ("stimulus readout", r.StimulusReadout), ("block readout", r.BlockReadout) })
+        {
+            double x = 0, y = 0;
+            for (int i = 0; i < v.Length; i++) { x += v[i] * r.Pca.Components[0][i]; y += v[i] * r.Pca.Components[1][i]; }
+            var len = Math.Sqrt(x * x + y * y);
+            if (len == 0) continue;
+            yield return new Line(name, [(-spread * x / len, -spread * y / len), (spread * x / len, spread * y / len)]);
+        }
+    }
+}
