@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
+using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Analysis;
 
@@ -43,6 +44,19 @@ public sealed record RaddModel(int Units, int Inputs, ImmutableArray<double> Rec
 
     /// <summary>B′[i, k].</summary>
     public double B(int i, int k) => InputWeights[i * Inputs + k];
+
+    /// <summary>
+    /// The distilled RNN as a tanh network in the scaled coordinates u = z / κ: W_rec = A′, W_in = B′,
+    /// b = c′, and the readout κ I (no bias), so that its logits are z = κ u. Fixed points, flow fields
+    /// and Jacobians of the distilled model come from the same code as the teacher's.
+    /// </summary>
+    public TanhRnnWeights AsTanhRnn()
+    {
+        var readout = new double[Units * Units];
+        for (int i = 0; i < Units; i++) readout[i * Units + i] = Scale;
+        return new TanhRnnWeights(Units, Inputs, Units, Recurrent, InputWeights, Bias, ImmutableArray.Create(readout),
+            ImmutableArray.Create(new double[Units]));
+    }
 
     /// <inheritdoc />
     public bool Equals(RaddModel? other) =>
@@ -168,16 +182,18 @@ public static class Radd
     public static ImmutableArray<double> Step(RaddModel model, ImmutableArray<double> previous, ImmutableArray<double> input)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Step(model, model.AsTanhRnn(), previous, input);
+    }
+
+    /// <summary>z_t = κ · TanhRnn.Step(net, z_{t−1} / κ, o_t), with <paramref name="net"/> = <paramref name="model"/>.AsTanhRnn().</summary>
+    private static ImmutableArray<double> Step(RaddModel model, TanhRnnWeights net, ImmutableArray<double> previous, ImmutableArray<double> input)
+    {
         if (previous.Length != model.Units) throw new ArgumentException($"has {previous.Length} entries, the model {model.Units} units", nameof(previous));
         if (input.Length != model.Inputs) throw new ArgumentException($"has {input.Length} entries, the model {model.Inputs} inputs", nameof(input));
-        var next = new double[model.Units];
-        for (int i = 0; i < next.Length; i++)
-        {
-            var a = model.Bias[i];
-            for (int j = 0; j < model.Units; j++) a += model.A(i, j) * previous[j] / model.Scale;
-            for (int k = 0; k < model.Inputs; k++) a += model.B(i, k) * input[k];
-            next[i] = model.Scale * Math.Tanh(a);
-        }
+        var u = new double[model.Units];
+        for (int j = 0; j < u.Length; j++) u[j] = previous[j] / model.Scale;
+        var next = TanhRnn.Step(net, u, input.AsSpan());
+        for (int i = 0; i < next.Length; i++) next[i] *= model.Scale;
         return ImmutableArray.Create(next);
     }
 
@@ -193,9 +209,10 @@ public static class Radd
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
         if (start.Length != model.Units) throw new ArgumentException($"has {start.Length} entries, the model {model.Units} units", nameof(start));
+        var net = model.AsTanhRnn();
         var z = ImmutableArray.CreateBuilder<ImmutableArray<double>>(Math.Max(1, inputs.Count));
         z.Add(start);
-        for (int t = 1; t < inputs.Count; t++) z.Add(Step(model, z[t - 1], inputs[t]));
+        for (int t = 1; t < inputs.Count; t++) z.Add(Step(model, net, z[t - 1], inputs[t]));
         return z.ToImmutable();
     }
 

@@ -4,6 +4,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using HmmRnn.Analysis;
 using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Properties;
 
@@ -28,6 +29,9 @@ public class RaddProperties
         for (int i = 0; i < a.Length; i++) a[i] = (2 * rng.Uniform() - 1) * 0.9 / m;
         for (int i = 0; i < b.Length; i++) b[i] = 0.5 * rng.Normal();
         for (int i = 0; i < c.Length; i++) c[i] = 0.6 * rng.Uniform() - 0.3;
+        var readout = new double[m * m];
+        for (int i = 0; i < m; i++) readout[i * m + i] = 1;
+        var net = new TanhRnnWeights(m, inputs, m, [.. a], [.. b], [.. c], [.. readout], [.. new double[m]]);
         var sequences = ImmutableArray.CreateBuilder<RaddSequence>();
         for (int n = 0; n < count; n++)
         {
@@ -39,18 +43,7 @@ public class RaddProperties
             {
                 var o = new double[inputs];
                 for (int k = 0; k < inputs; k++) o[k] = rng.Normal();
-                if (t > 0)
-                {
-                    var next = new double[m];
-                    for (int i = 0; i < m; i++)
-                    {
-                        var x = c[i];
-                        for (int j = 0; j < m; j++) x += a[i * m + j] * u[j];
-                        for (int k = 0; k < inputs; k++) x += b[i * inputs + k] * o[k];
-                        next[i] = Math.Tanh(x);
-                    }
-                    u = next;
-                }
+                if (t > 0) u = TanhRnn.Step(net, u, o);
                 states.Add([.. u]);
                 ins.Add([.. o]);
             }
@@ -95,6 +88,19 @@ public class RaddProperties
             return run.Zip(q.States, (x, y) => MaxDifference(x, y)).Max();
         });
         return (worst < 1e-7).Label($"largest state difference {worst}");
+    });
+
+    [Property(MaxTest = 100)]
+    public Property Step_is_kappa_tanh_of_the_scaled_preactivation() => Prop.ForAll(Systems.ToArbitrary(), s =>
+    {
+        // With the paper's κ ≠ 1: z_t = κ tanh(A′ z_(t−1) / κ + B′ o_t + c′), written out from the parameters.
+        var model = Radd.Fit(Perturbed(s));
+        var worst = s.Sequences.SelectMany(q => Enumerable.Range(1, q.States.Length - 1).Select(t =>
+        {
+            var z = Radd.Step(model, q.States[t - 1], q.Inputs[t]);
+            return Enumerable.Range(0, model.Units).Max(i => Math.Abs(z[i] - model.Scale * Math.Tanh(PreActivation(model, q.States[t - 1], q.Inputs[t], i))));
+        })).Max();
+        return (Math.Abs(model.Scale - 1) > 1e-6 && worst < 1e-12).Label($"κ = {model.Scale}, largest difference {worst}");
     });
 
     [Property(MaxTest = 100)]

@@ -119,7 +119,7 @@ internal static class BenchCommands
         return cmd;
     }
 
-    /// <summary>A random tanh RNN (gain 0.9) run on the IBL task's inputs (an agent that always waits for the last step), and 2 random projection rows.</summary>
+    /// <summary>A random tanh RNN (gain 0.9, no bias) run on the IBL task's inputs (an agent that always waits for the last step), and 2 random projection rows.</summary>
     private static (ImmutableArray<double>[] States, ImmutableArray<ImmutableArray<double>> Inputs, ImmutableArray<double>[] Projection) RaddTeacher(int n, int count, Rng rng)
     {
         var w = new double[n * n];
@@ -127,6 +127,8 @@ internal static class BenchCommands
         var p = new double[2 * n];
         rng = rng.FillNormal(w).FillNormal(u).FillNormal(p);
         for (int i = 0; i < w.Length; i++) w[i] *= 0.9 / Math.Sqrt(n);
+        // The projection rows double as the teacher's readout (RADD projects onto readouts); it has no bias.
+        var teacher = new Core.Rnn.TanhRnnWeights(n, 3, 2, [.. w], [.. u], [.. new double[n]], [.. p], [0.0, 0.0]);
         var env = Core.Ibl.IblEnvironment.Start(Core.Ibl.IblTaskConfig.Paper, rng);
         var h = new double[n];
         var states = new ImmutableArray<double>[count];
@@ -135,15 +137,7 @@ internal static class BenchCommands
         {
             var step = env.Current;
             double[] o = [step.Input.Left, step.Input.Right, step.Input.Feedback];
-            var next = new double[n];
-            for (int i = 0; i < n; i++)
-            {
-                double a = 0;
-                for (int j = 0; j < n; j++) a += w[i * n + j] * h[j];
-                for (int k = 0; k < 3; k++) a += u[i * 3 + k] * o[k];
-                next[i] = Math.Tanh(a);
-            }
-            h = next;
+            h = Core.Rnn.TanhRnn.Step(teacher, h, o);
             states[t] = [.. h];
             inputs.Add([.. o]);
             (_, env) = Core.Ibl.IblEnvironment.Advance(env, step.IsLastStep ? Core.Ibl.Side.Left : null);
