@@ -76,9 +76,11 @@ public sealed record IblRaddSection(RaddModel Model, double ReadoutScale, double
 /// <summary>Unit clustering (SPEC B4, Fig. 9): the pools, the mean weights between them, and whether the paper's motif is there.</summary>
 /// <param name="Clusters">The clustering.</param>
 /// <param name="MeanWeights">Mean recurrent weight from pool b (column) to pool a (row).</param>
-/// <param name="PoolCorrelation">With two pools: the correlation of the pools' mean activities; NaN otherwise.</param>
-/// <param name="TwoOpposedPools">Two pools, anti-correlated, self-exciting (positive diagonal) and mutually inhibiting (negative off-diagonal).</param>
-public sealed record IblPoolsSection(UnitClusters Clusters, ImmutableArray<ImmutableArray<double>> MeanWeights, double PoolCorrelation, bool TwoOpposedPools);
+/// <param name="Largest">The two largest pools (their cluster labels), or fewer when there are fewer.</param>
+/// <param name="PoolCorrelation">The correlation of the two largest pools' mean activities; NaN with fewer than two pools.</param>
+/// <param name="TwoOpposedPools">The two largest pools are anti-correlated, self-exciting (positive mean weight within) and mutually inhibiting (negative between).</param>
+public sealed record IblPoolsSection(UnitClusters Clusters, ImmutableArray<ImmutableArray<double>> MeanWeights, ImmutableArray<int> Largest,
+    double PoolCorrelation, bool TwoOpposedPools);
 
 /// <summary>Everything <see cref="IblNetworkAnalysis.Run"/> measures, plus the data the figures are drawn from.</summary>
 /// <param name="AccuracyTimeoutsWrong">The network's accuracy, time-outs wrong (as <c>ibl bayes</c>'s summary).</param>
@@ -209,8 +211,14 @@ public static class IblNetworkAnalysis
             x.Add(feedback ? s.Input.Feedback : s.Input.Right - s.Input.Left);
             y.Add(Dot(direction.AsSpan(), recorded[t].State.AsSpan()) - Dot(direction.AsSpan(), recorded[t - 1].State.AsSpan()));
         }
-        return LinearFit.Fit(x, y);
+        return FitOrUndefined(x, y);
     }
+
+    /// <summary>The line fit, or NaNs where the data cannot define a slope (e.g. a network that never acts sees only −1 feedback).</summary>
+    private static LinearFitResult FitOrUndefined(IReadOnlyList<double> x, IReadOnlyList<double> y) =>
+        x.Count >= 3 && x.Distinct().Skip(1).Any()
+            ? LinearFit.Fit(x, y)
+            : new LinearFitResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, x.Count);
 
     private static LinearFitResult BlockPosterior(IReadOnlyList<IblStepRecord<ImmutableArray<double>>> recorded, ImmutableArray<double> block)
     {
@@ -221,7 +229,7 @@ public static class IblNetworkAnalysis
             x.Add(2 * s.ObserverBlockPriorRight - 1);
             y.Add(Dot(block.AsSpan(), s.State.AsSpan()));
         }
-        return LinearFit.Fit(x, y);
+        return FitOrUndefined(x, y);
     }
 
     private static IblRaddSection Distil(TanhRnnWeights weights, IblTaskConfig task, IReadOnlyList<IblStepRecord<ImmutableArray<double>>> recorded,
@@ -269,16 +277,18 @@ public static class IblNetworkAnalysis
     {
         var clusters = UnitClustering.Cluster(states);
         var means = UnitClustering.MeanByCluster(weights.Recurrent, clusters);
+        var largest = Enumerable.Range(0, clusters.Count).OrderByDescending(c => clusters.Labels.Count(l => l == c)).ThenBy(c => c).Take(2).ToImmutableArray();
         double correlation = double.NaN;
         bool opposed = false;
-        if (clusters.Count == 2)
+        if (largest.Length == 2)
         {
-            var a = states.Select(h => MeanOf(h, clusters.Labels, 0)).ToArray();
-            var b = states.Select(h => MeanOf(h, clusters.Labels, 1)).ToArray();
+            int p = largest[0], q = largest[1];
+            var a = states.Select(h => MeanOf(h, clusters.Labels, p)).ToArray();
+            var b = states.Select(h => MeanOf(h, clusters.Labels, q)).ToArray();
             correlation = MathNet.Numerics.Statistics.Correlation.Pearson(a, b);
-            opposed = correlation < 0 && means[0][0] > 0 && means[1][1] > 0 && means[0][1] < 0 && means[1][0] < 0;
+            opposed = correlation < 0 && means[p][p] > 0 && means[q][q] > 0 && means[p][q] < 0 && means[q][p] < 0;
         }
-        return new IblPoolsSection(clusters, means, correlation, opposed);
+        return new IblPoolsSection(clusters, means, largest, correlation, opposed);
     }
 
     private static double MeanOf(ImmutableArray<double> h, ImmutableArray<int> labels, int label)

@@ -18,7 +18,7 @@ public class IblTrainingTests : TempFolderTest
     /// <summary>A run small enough for CI: 16 units, 16 sessions, 20-step truncation.</summary>
     private static IblTrainingConfig Tiny(int epochs = 2) => IblTrainingConfig.Preset("quick") with
     {
-        Hidden = 16, Sessions = 16, Truncation = 20, StepsPerEpoch = 10, Epochs = epochs, ValidationSessions = 2, ValidationTrials = 100,
+        Hidden = 16, Sessions = 16, Truncation = 20, StepsPerEpoch = 10, Epochs = epochs, LearningRate = 3e-3, ValidationSessions = 2, ValidationTrials = 100,
         LogEvery = 5, Seed = 3,
     };
 
@@ -121,5 +121,64 @@ public class IblTrainingTests : TempFolderTest
         Assert.Contains(expected, error);
         Assert.DoesNotContain("   at ", error);
         Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Analyze_writes_every_output_of_a_trained_run()
+    {
+        var folder = Folder("analyze");
+        RunConfig.Write(folder, Tiny(epochs: 3));
+        _ = Trainer.Run(Tiny(epochs: 3), folder).ToList();
+        var (code, error) = CliRunner.Run(IblCommands.Create(), "analyze", folder.Path, "--sessions", "2", "--trials-per-session", "200", "--recorded-trials", "300");
+        Assert.True(code == 0, error);
+        foreach (var file in new[] { "analysis.json", "analysis.md", "accuracy-by-contrast.png", "psychometric.png", "chronometric.png", "block-change.png", "pca.png", "radd-error.png", "pools.png" })
+            Assert.True(File.Exists(folder.PathOf(file)), $"{file} missing");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.PathOf("analysis.json")));
+        var accuracy = json.RootElement.GetProperty("accuracyTimeoutsWrong").GetDouble();
+        Assert.InRange(accuracy, 0, 1);
+        var report = json.RootElement.GetProperty("report");
+        foreach (var key in new[] { "behaviour", "representation", "radd", "pools" }) Assert.True(report.TryGetProperty(key, out _), key);
+        Assert.Equal(accuracy, report.GetProperty("behaviour").GetProperty("network").GetProperty("accuracyTimeoutsWrong").GetDouble());
+        Assert.Empty(Directory.EnumerateFiles(folder.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Analyze_refuses_what_is_not_a_trained_IBL_run_in_one_line()
+    {
+        var empty = Folder("empty");
+        var hmm = Folder("hmm");
+        RunConfig.Write(hmm, HmmTrainingConfig.Preset("quick", "linear2"));
+        var truncated = Folder("truncated");
+        RunConfig.Write(truncated, Tiny(epochs: 1));
+        _ = Trainer.Run(Tiny(epochs: 1), truncated).ToList();
+        foreach (var name in new[] { Trainer.BestCheckpoint, Trainer.LastCheckpoint })
+            File.WriteAllBytes(truncated.PathOf(name), File.ReadAllBytes(truncated.PathOf(name))[..200]);
+        foreach (var (path, expected) in new[]
+                 {
+                     (Path.Combine(Root, "nowhere"), "is not a folder"), (empty.Path, "has no config.json"),
+                     (hmm.Path, "is a run of the hmm task, not of the ibl task"), (truncated.Path, "truncated or corrupt"),
+                 })
+        {
+            var (code, error) = CliRunner.Run(IblCommands.Create(), "analyze", path);
+            Assert.True(code != 0, path);
+            Assert.Contains(expected, error);
+            Assert.Single(error.Trim().Split('\n'));
+            if (Directory.Exists(path)) Assert.False(File.Exists(Path.Combine(path, "analysis.json")));
+        }
+    }
+
+    [Fact]
+    public void Output_distillation_trains_a_two_unit_student_through_the_same_loop()
+    {
+        var teacher = Folder("teacher");
+        RunConfig.Write(teacher, Tiny(epochs: 2));
+        _ = Trainer.Run(Tiny(epochs: 2), teacher).ToList();
+        var config = new IblDistillConfig { Teacher = teacher.Path, Sessions = 4, Steps = 200, StepsPerEpoch = 5, Epochs = 2, ValidationSessions = 2, ValidationTrials = 100 };
+        var epochs = Trainer.Run(config, Folder("student")).OfType<EpochCompleted>().ToArray();
+        Assert.Equal(2, epochs.Length);
+        Assert.True(epochs.All(e => e.TrainLoss >= 0), "a KL divergence is never negative");
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss, $"KL {epochs[0].TrainLoss} → {epochs[^1].TrainLoss}");
+        var e = Assert.Throws<InvalidDataException>(() => Trainer.Run(config with { Teacher = Path.Combine(Root, "none") }, Folder("x")).ToList());
+        Assert.Contains("no such run folder", e.Message);
     }
 }

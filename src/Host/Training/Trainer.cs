@@ -26,6 +26,27 @@ public static class Trainer
     /// <summary>The numbered checkpoint written after <paramref name="epoch"/> epochs (see <c>checkpointEvery</c>).</summary>
     public static string EpochCheckpoint(int epoch) => $"checkpoints/epoch-{epoch:D4}.ckpt";
 
+    /// <summary>
+    /// A run's checkpoint by name: "best" (the last when no epoch has finished), "last", or the number of an epoch
+    /// kept by <c>checkpointEvery</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">a name that is none of these.</exception>
+    /// <exception cref="FileNotFoundException">the run has no such checkpoint.</exception>
+    public static string CheckpointPath(RunFolder folder, string which)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var name = which switch
+        {
+            "best" => File.Exists(folder.PathOf(BestCheckpoint)) ? BestCheckpoint : LastCheckpoint,
+            "last" => LastCheckpoint,
+            _ when int.TryParse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epoch) => EpochCheckpoint(epoch),
+            _ => throw new ArgumentException($"checkpoint '{which}': must be best, last or an epoch number", nameof(which)),
+        };
+        var path = folder.PathOf(name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint in this run", path);
+        return path;
+    }
+
     /// <summary>The events of one run, produced as the caller enumerates.</summary>
     /// <param name="config">The run.</param>
     /// <param name="folder">Where checkpoints go.</param>

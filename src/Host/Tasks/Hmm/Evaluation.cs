@@ -30,7 +30,7 @@ public static class Evaluation
     public static EvaluationReport Run(RunFolder folder, int sequences, long seed)
     {
         var config = RunConfig.Read<HmmTrainingConfig>(folder);
-        var path = File.Exists(folder.PathOf(Trainer.BestCheckpoint)) ? folder.PathOf(Trainer.BestCheckpoint) : folder.PathOf(Trainer.LastCheckpoint);
+        var path = Trainer.CheckpointPath(folder, "best");
         var entry = config.Entry;
         var hmm = entry.Hmm;
         int T = entry.SequenceLength, V = hmm.Symbols;

@@ -27,22 +27,26 @@ public static class IblAnalysisOutput
         public static readonly double[,] B = { { -0.20, 0.20, 0.005 }, { -0.04, 0.04, 0.02 } };
     }
 
-    /// <summary>The trained network of an IBL run: the best checkpoint if there is one, else the last.</summary>
+    /// <summary>
+    /// The trained network of an IBL run at <paramref name="checkpoint"/>: "best" (the default; the last when
+    /// there is no best), "last", or an epoch number kept by <c>--checkpoint-every</c>.
+    /// </summary>
     /// <exception cref="InvalidDataException">not an IBL run, or a damaged checkpoint; the message names the file.</exception>
-    public static (IblTrainingConfig Config, TanhRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder)
+    /// <exception cref="FileNotFoundException">no such checkpoint.</exception>
+    public static (IblTrainingConfig Config, TanhRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder, string checkpoint = "best")
     {
         ArgumentNullException.ThrowIfNull(folder);
         var config = RunConfig.Read<IblTrainingConfig>(folder);
-        var path = File.Exists(folder.PathOf(Trainer.BestCheckpoint)) ? folder.PathOf(Trainer.BestCheckpoint) : folder.PathOf(Trainer.LastCheckpoint);
+        var path = Trainer.CheckpointPath(folder, checkpoint);
         using var model = new IblRnnModel(config.Hidden);
         var meta = Checkpoint.Load(path, model, null);
         return (config, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
     }
 
     /// <summary>Analyses the run's network and writes every output into its folder; returns the report.</summary>
-    public static IblNetworkReport Run(RunFolder folder, IblAnalysisOptions options, long seed, Action<string>? progress = null)
+    public static IblNetworkReport Run(RunFolder folder, IblAnalysisOptions options, long seed, string which = "best", Action<string>? progress = null)
     {
-        var (config, weights, checkpoint, epoch) = Load(folder);
+        var (config, weights, checkpoint, epoch) = Load(folder, which);
         var report = IblNetworkAnalysis.Run(weights, config.Environment, Rng.FromSeed(seed), options, progress);
         progress?.Invoke("figures");
         Plot(folder, report, weights);
@@ -119,9 +123,11 @@ public static class IblAnalysisOutput
         sb.AppendLine();
         foreach (var row in pools.MeanWeights) sb.AppendLine($"    [{string.Join(", ", row.Select(x => F(x, 4)))}]");
         sb.AppendLine();
+        var others = pools.Clusters.Count - pools.Largest.Length;
         sb.AppendLine(pools.TwoOpposedPools
-            ? $"Two anti-correlated pools (r = {F(pools.PoolCorrelation)}), each exciting itself and inhibiting the other: the paper's motif."
-            : $"Not the paper's motif of two anti-correlated, self-exciting, mutually inhibiting pools{(double.IsNaN(pools.PoolCorrelation) ? "" : $" (pool correlation {F(pools.PoolCorrelation)})")}.");
+            ? $"The two largest pools are anti-correlated (r = {F(pools.PoolCorrelation)}), each exciting itself and inhibiting the other: the paper's motif" +
+              (others > 0 ? $" ({others} smaller pool(s) besides)." : ".")
+            : $"Not the paper's motif of two anti-correlated, self-exciting, mutually inhibiting pools{(double.IsNaN(pools.PoolCorrelation) ? "" : $" (largest pools' correlation {F(pools.PoolCorrelation)})")}.");
         return sb.ToString();
     }
 
