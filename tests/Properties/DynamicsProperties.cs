@@ -210,6 +210,7 @@ public class FixedPointProperties
     /// <summary>W = [[w₁, 0], [k, w₂]], b: unit 1 alone, unit 2 driven by unit 1; no 1-D problem near a tangency.</summary>
     public sealed record Triangular(double W1, double B1, double K, double W2, double B2)
     {
+        /// <summary>The network h ↦ tanh(W h + b).</summary>
         public TanhRnnWeights Net => DynamicsOracle.Autonomous(2, [W1, 0, K, W2], [B1, B2]);
 
         /// <summary>Nested bisection: roots h₁ of unit 1, then for each the roots h₂ of unit 2; eigenvalues on the diagonal.</summary>
@@ -217,6 +218,7 @@ public class FixedPointProperties
             [.. DynamicsOracle.Roots(h => Math.Tanh(W1 * h + B1) - h, -1, 1).SelectMany(h1 =>
                 DynamicsOracle.Roots(h => Math.Tanh(W2 * h + K * h1 + B2) - h, -1, 1).Select(h2 => (h1, h2, W1 * (1 - h1 * h1), W2 * (1 - h2 * h2))))];
 
+        /// <summary>Every 1-D residual's extrema lie at least 0.02 from zero (no fixed point about to appear or vanish).</summary>
         public bool FarFromTangency() =>
             DynamicsOracle.Extrema(W1, B1).All(e => Math.Abs(e.R) > 0.02)
             && DynamicsOracle.Roots(h => Math.Tanh(W1 * h + B1) - h, -1, 1).All(h1 => DynamicsOracle.Extrema(W2, K * h1 + B2).All(e => Math.Abs(e.R) > 0.02));

@@ -143,6 +143,7 @@ public class LogisticRegressionProperties
     });
 }
 
+/// <summary>Logistic regression on hand-made data with closed-form answers, and its refusals.</summary>
 public class LogisticRegressionExamples
 {
     [Fact]
