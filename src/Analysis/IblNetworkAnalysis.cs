@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Core.Rnn;
@@ -82,17 +83,27 @@ public sealed record IblRaddSection(RaddModel Model, double ReadoutScale, double
 public sealed record IblPoolsSection(UnitClusters Clusters, ImmutableArray<ImmutableArray<double>> MeanWeights, ImmutableArray<int> Largest,
     double PoolCorrelation, bool TwoOpposedPools);
 
+/// <summary>The network's dynamics under one constant input (SPEC B4's six flow-field conditions).</summary>
+/// <param name="Name">What the input stands for.</param>
+/// <param name="Input">(L, R, feedback).</param>
+/// <param name="Flow">One-step displacement on a grid of the PC1–PC2 plane, masked to the cells the recorded session visited.</param>
+/// <param name="Points">Fixed and slow points found from visited states under this input.</param>
+/// <param name="Projected">Each point's (PC1, PC2) coordinates, in the order of <c>Points.Points</c>.</param>
+public sealed record IblCondition(string Name, ImmutableArray<double> Input, FlowFieldResult Flow, FixedPointResult Points,
+    ImmutableArray<PlanePoint> Projected);
+
 /// <summary>Everything <see cref="IblNetworkAnalysis.Run"/> measures, plus the data the figures are drawn from.</summary>
 /// <param name="AccuracyTimeoutsWrong">The network's accuracy, time-outs wrong (as <c>ibl bayes</c>'s summary).</param>
 /// <param name="Behaviour">Behaviour beside the Bayesian agents.</param>
 /// <param name="Representation">PCA, readouts, classifiers, velocities.</param>
 /// <param name="Radd">Distillation in closed form.</param>
 /// <param name="Pools">Unit clustering.</param>
+/// <param name="Dynamics">Flow fields and fixed points under the six input conditions.</param>
 /// <param name="Pca">The PCA of the recorded states (its first two axes are the plane of the figures).</param>
 /// <param name="StimulusReadout">The unit stimulus readout (right − left logit row), full space.</param>
 /// <param name="BlockReadout">The unit block readout (the full-space classifier's weights).</param>
 public sealed record IblNetworkReport(double AccuracyTimeoutsWrong, IblBehaviourSection Behaviour, IblRepresentationSection Representation,
-    IblRaddSection Radd, IblPoolsSection Pools, PcaResult Pca, ImmutableArray<double> StimulusReadout, ImmutableArray<double> BlockReadout)
+    IblRaddSection Radd, IblPoolsSection Pools, IReadOnlyList<IblCondition> Dynamics, PcaResult Pca, ImmutableArray<double> StimulusReadout, ImmutableArray<double> BlockReadout)
 {
     /// <summary>The recorded session's steps (for figures: trajectories, flow fields' visited region). Not serialised.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -148,6 +159,9 @@ public static class IblNetworkAnalysis
             Velocity(recorded, stimulus, feedback: true), Velocity(recorded, block, feedback: true),
             BlockPosterior(recorded, block));
 
+        progress?.Invoke("flow fields and fixed points");
+        var dynamics = Conditions(weights, recorded, pca, options, rng.Substream(4));
+
         progress?.Invoke("RADD");
         var radd = Distil(weights, task, recorded, pca.Mean, stimulus, block, network.AccuracyTimeoutsWrong, options, rng.Substream(3), out var distilled);
 
@@ -156,7 +170,42 @@ public static class IblNetworkAnalysis
 
         return new IblNetworkReport(network.AccuracyTimeoutsWrong,
             new IblBehaviourSection(network, agents, distilled, IblBehaviour.AfterBlockChange(trials, 40)),
-            representation, radd, pools, pca, stimulus, block) { Recorded = recorded, Trials = trials };
+            representation, radd, pools, dynamics, pca, stimulus, block) { Recorded = recorded, Trials = trials };
+    }
+
+    /// <summary>
+    /// The six input conditions of the paper's flow fields (Fig. 6; SPEC B4): strong left, weak both, strong
+    /// right while waiting; then punishment, nothing, reward on a blank step.
+    /// </summary>
+    public static IReadOnlyList<(string Name, double[] Input)> FlowConditions { get; } =
+    [
+        ("left stimulus (1.2, 0.2, −0.05)", [1.2, 0.2, -0.05]), ("weak both (0.2, 0.2, −0.05)", [0.2, 0.2, -0.05]),
+        ("right stimulus (0.2, 1.2, −0.05)", [0.2, 1.2, -0.05]), ("punishment (0, 0, −1)", [0, 0, -1]),
+        ("no input (0, 0, 0)", [0, 0, 0]), ("reward (0, 0, +1)", [0, 0, 1]),
+    ];
+
+    private static IReadOnlyList<IblCondition> Conditions(TanhRnnWeights weights, IReadOnlyList<IblStepRecord<ImmutableArray<double>>> recorded,
+        PcaResult pca, IblAnalysisOptions options, Rng rng)
+    {
+        var plane = StatePlane.FromPca(pca);
+        var visited = recorded.Select(s => plane.Project(s.State.AsSpan())).ToArray();
+        var along1 = GridAxis.Covering(visited.Select(p => p.Z1), options.FlowGrid);
+        var along2 = GridAxis.Covering(visited.Select(p => p.Z2), options.FlowGrid);
+        var starts = new double[options.FixedPointStarts][];
+        for (int k = 0; k < starts.Length; k++)
+        {
+            (var i, rng) = rng.NextInt(recorded.Count);
+            starts[k] = recorded[i].State.ToArray();
+        }
+        var conditions = new IblCondition[FlowConditions.Count];
+        Parallel.For(0, conditions.Length, c =>
+        {
+            var (name, input) = FlowConditions[c];
+            var flow = FlowField.MaskVisited(FlowField.Compute(weights, input, plane, along1, along2), visited);
+            var points = TanhFixedPoints.Find(weights, input, starts);
+            conditions[c] = new IblCondition(name, [.. input], flow, points, [.. points.Points.Select(p => plane.Project(p.State.AsSpan()))]);
+        });
+        return conditions;
     }
 
     /// <summary>The stimulus readout: the difference of the right and left rows of W_out (what the action's logit difference reads).</summary>

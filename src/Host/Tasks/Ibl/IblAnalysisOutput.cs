@@ -98,6 +98,19 @@ public static class IblAnalysisOutput
         sb.AppendLine($"Cumulative variance of PCs 1–10: {string.Join(", ", p.CumulativeVariance.Select(x => F(x)))}.");
         sb.AppendLine();
 
+        sb.AppendLine("### Dynamics: fixed and slow points under constant inputs (flow-*.png)");
+        sb.AppendLine();
+        sb.AppendLine("| input (L, R, feedback) | fixed points: stable / marginal / unstable | slow points | largest \\|λ\\| at the fixed points | starts that found neither |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var c in r.Dynamics)
+        {
+            var f = c.Points.Fixed;
+            int Count(HmmRnn.Analysis.Dynamics.Stability s) => f.Count(x => x.Stability == s);
+            sb.AppendLine($"| {c.Name} | {Count(HmmRnn.Analysis.Dynamics.Stability.Stable)} / {Count(HmmRnn.Analysis.Dynamics.Stability.Marginal)} / {Count(HmmRnn.Analysis.Dynamics.Stability.Unstable)} | " +
+                          $"{c.Points.Slow.Length} | {string.Join(", ", f.Select(x => F(x.SpectralRadius)))} | {c.Points.Dropped} of {c.Points.Starts} |");
+        }
+        sb.AppendLine();
+
         var d = r.Radd;
         var m = d.Model;
         sb.AppendLine("### RADD (closed form; projection: unit stimulus and block readouts, centred states)");
@@ -164,6 +177,29 @@ public static class IblAnalysisOutput
             new Points("left block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Left).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 0),
             new Points("right block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Right).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 1),
         ], ReadoutLines(r));
+
+        for (int c = 0; c < r.Dynamics.Count; c++)
+        {
+            var condition = r.Dynamics[c];
+            var flow = condition.Flow;
+            var arrows = new List<Arrow>();
+            for (int j = 0; j < flow.Along2.Count; j++)
+                for (int i = 0; i < flow.Along1.Count; i++)
+                {
+                    int at = j * flow.Along1.Count + i;
+                    if (flow.Mask[at]) arrows.Add(new Arrow(flow.Along1.Value(i), flow.Along2.Value(j), flow.Displacement1[at], flow.Displacement2[at]));
+                }
+            var points = condition.Points.Points.Zip(condition.Projected).ToArray();
+            Points Marks(string title, Func<HmmRnn.Analysis.Dynamics.FixedPoint, bool> which, int group) =>
+                new(title, points.Where(x => which(x.First)).Select(x => (x.Second.Z1, x.Second.Z2)).ToArray(), group);
+            Charts.Flow(folder, $"flow-{c + 1}.png", $"One-step flow in PC1–PC2 under {condition.Name}, visited region only", "PC1", "PC2",
+                arrows, Math.Min(flow.Along1.Spacing, flow.Along2.Spacing),
+            [
+                Marks("stable fixed point", p => p.Kind == HmmRnn.Analysis.Dynamics.FixedPointKind.Fixed && p.Stability != HmmRnn.Analysis.Dynamics.Stability.Unstable, 2),
+                Marks("unstable fixed point", p => p.Kind == HmmRnn.Analysis.Dynamics.FixedPointKind.Fixed && p.Stability == HmmRnn.Analysis.Dynamics.Stability.Unstable, 3),
+                Marks("slow point", p => p.Kind == HmmRnn.Analysis.Dynamics.FixedPointKind.Slow, 4),
+            ], ReadoutLines(r));
+        }
 
         var radd = r.Radd;
         Charts.Lines(folder, "radd-error.png", "RADD: free-running error after k steps from the network's projected state", "steps k", "mean ‖ẑ − z‖",
