@@ -13,10 +13,13 @@ namespace HmmRnn.Properties;
 /// <summary>Policies on the IBL task: the tanh RNN as Core plays it, and a RADD-distilled model closed-loop.</summary>
 public class IblPolicyProperties
 {
-    /// <summary>A 2-unit tanh teacher for the task (3 inputs, 2 outputs) whose action logit reads unit 0 only.</summary>
+    /// <summary>
+    /// A 2-unit tanh teacher for the task (3 inputs, 2 outputs) whose action logit reads unit 0 only. Gain 0.5:
+    /// at gain 1 some teachers saturate (|h| = 1 − 1e-12) and artanh amplifies rounding to 2e-8 (seed 59).
+    /// </summary>
     private static TanhRnnWeights Teacher(int seed)
     {
-        var w = RnnGen.RandomTanh(2, 3, 2, 1.0, Rng.FromSeed(seed));
+        var w = RnnGen.RandomTanh(2, 3, 2, 0.5, Rng.FromSeed(seed));
         // W_out rows: left = 0, right = (a, 0): the logit difference is a·h₀ + (b_R − b_L), so a readout of z₀ alone can copy it.
         var a = 4 + Math.Abs(w.Readout[0]);
         return new TanhRnnWeights(2, 3, 2, w.Recurrent, w.InputWeights, w.Bias, [0, 0, a, 0], w.ReadoutBias);
@@ -55,7 +58,7 @@ public class IblPolicyProperties
             if (Math.Abs(model.Recurrent[i] - w.Recurrent[i]) > 1e-8) return false;
         var policy = new IblRaddPolicy(model, [0.0, 0.0], w.Readout[2], w.ReadoutBias[1] - w.ReadoutBias[0]);
         var distilled = IblSimulation.Play(task, policy, 300, Rng.FromSeed(seed.Get));
-        return distilled.Trials.Select(t => (t.Action, t.ObservationSteps)).SequenceEqual(teacher.Trials.Select(t => (t.Action, t.ObservationSteps)));
+        return teacher.Trials.Any(t => !t.TimedOut) && distilled.Trials.Select(t => (t.Action, t.ObservationSteps)).SequenceEqual(teacher.Trials.Select(t => (t.Action, t.ObservationSteps)));
     }
 
     [Fact]
