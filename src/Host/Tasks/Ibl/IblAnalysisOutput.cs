@@ -148,7 +148,7 @@ public static class IblAnalysisOutput
     {
         var b = r.Behaviour;
         var agents = new[] { b.Network }.Concat(b.Agents).Append(b.Distilled).ToArray();
-        Charts.Lines(folder, "accuracy-by-contrast.png", "Accuracy by contrast, concordant (solid) and discordant (dashed) trials; time-outs count as wrong",
+        Charts.Lines(folder, "accuracy-by-contrast.png", "Accuracy by contrast: concordant (solid), discordant (dashed); time-outs wrong",
             "contrast μ", "fraction correct",
             agents.SelectMany((a, g) => new[]
             {
@@ -170,6 +170,14 @@ public static class IblAnalysisOutput
             new Line("all contrasts", b.BlockChange.Select(p => ((double)p.TrialsSinceChange, p.All.Value(TimeoutPolicy.CountAsWrong))).ToArray()),
             new Line("zero contrast", b.BlockChange.Select(p => ((double)p.TrialsSinceChange, p.ZeroContrast.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Dashed: true),
         ], 0, 1);
+
+        var epochs = MetricsLog.ReadEpochs(folder);
+        if (epochs.Count > 0)
+            Charts.Lines(folder, "training.png", "Training: validation accuracy (time-outs wrong) against wall time", "training time (s)", "fraction correct",
+            [
+                new Line("network", epochs.Select(e => (e.ElapsedSeconds, 1 - e.ValidationLoss)).ToArray()),
+                new Line("paper's RNN (85.5%)", [(0, Paper.Accuracy), (epochs[^1].ElapsedSeconds, Paper.Accuracy)], Dashed: true),
+            ], 0.5, 1);
 
         var projected = r.Recorded.Select(s => (Step: s, Pc: r.Pca.Project(s.State))).ToArray();
         Charts.Scatter(folder, "pca.png", "Hidden states in PC1–PC2, by block side (each dot a step)", "PC1", "PC2",

@@ -21,8 +21,9 @@ public sealed class IblDistillTask : ITrainingTask
     private readonly OptimizerHelper optimizer;
     private readonly Tensor inputs, teacher, mask, entropy;
     private readonly double observed;
+    private readonly TorchThreads threads;
 
-    /// <summary>Loads the teacher, records its sessions, seeds torch and builds the student.</summary>
+    /// <summary>Loads the teacher, records its sessions, seeds torch and builds the student (one CPU thread while the task lives).</summary>
     /// <exception cref="InvalidDataException">the teacher folder is not an IBL run, or its checkpoint is damaged.</exception>
     public IblDistillTask(IblDistillConfig config, Device device)
     {
@@ -57,6 +58,7 @@ public sealed class IblDistillTask : ITrainingTask
         observed = m.Sum();
         using (no_grad())
             entropy = (teacher * teacher.clamp_min(1e-300).log()).sum(-1).mul(mask).sum(); // Σ p log p: makes the loss a KL divergence
+        threads = TorchThreads.One(device);
         manual_seed(config.Seed);
         student = new IblRnnModel(config.Hidden);
         student.to(device);
@@ -84,6 +86,7 @@ public sealed class IblDistillTask : ITrainingTask
         optimizer.Dispose();
         student.Dispose();
         foreach (var t in new[] { inputs, teacher, mask, entropy }) t.Dispose();
+        threads.Dispose();
     }
 
     /// <summary>Every step of an epoch runs the same recorded sessions: the data are fixed.</summary>

@@ -26,19 +26,14 @@ public sealed class IblTask : ITrainingTask
     private readonly IblRnnModel model;
     private readonly OptimizerHelper optimizer;
     private readonly Device device;
-    private readonly int threads;
+    private readonly TorchThreads threads;
 
-    /// <summary>
-    /// Seeds torch, builds the network and its optimiser. On the CPU, torch runs on one thread while the
-    /// task lives (restored on dispose): its [sessions × 50] products are too small to share, and one
-    /// thread took 21 ms a quick-preset step against 36 ms with two (docs/benchmarks.md).
-    /// </summary>
+    /// <summary>Seeds torch, builds the network and its optimiser; torch runs on one CPU thread while the task lives (<see cref="TorchThreads"/>).</summary>
     public IblTask(IblTrainingConfig config, Device device)
     {
         ArgumentNullException.ThrowIfNull(config);
         (this.config, this.device, environment) = (config, device, config.Environment);
-        threads = get_num_threads();
-        if (device.type == DeviceType.CPU) set_num_threads(1);
+        threads = TorchThreads.One(device);
         manual_seed(config.Seed);
         model = new IblRnnModel(config.Hidden);
         model.to(device);
@@ -91,7 +86,7 @@ public sealed class IblTask : ITrainingTask
     {
         optimizer.Dispose();
         model.Dispose();
-        set_num_threads(threads);
+        threads.Dispose();
     }
 
     /// <summary>
