@@ -80,14 +80,16 @@ public static class Charts
     }
 
     /// <summary>
-    /// A flow field: arrows (scaled so the longest spans one grid cell), with dots (e.g. fixed points) and lines (e.g. trajectories) on top.
+    /// A flow field on a grid of cells <paramref name="cellX"/> × <paramref name="cellY"/>: arrows, all scaled by one factor so
+    /// that the longest spans 0.9 of a cell, with diamonds (<paramref name="marks"/>, e.g. fixed points), small dots
+    /// (<paramref name="dots"/>, e.g. visited states) and lines on top.
     /// </summary>
-    public static string Flow(RunFolder folder, string file, string title, string xTitle, string yTitle, IReadOnlyList<Arrow> arrows, double cell,
-        IEnumerable<Points>? marks = null, IEnumerable<Line>? lines = null)
+    public static string Flow(RunFolder folder, string file, string title, string xTitle, string yTitle, IReadOnlyList<Arrow> arrows,
+        double cellX, double cellY, IEnumerable<Points>? marks = null, IEnumerable<Line>? lines = null, IEnumerable<Points>? dots = null)
     {
         var model = Frame(title, xTitle, yTitle);
-        var longest = arrows.Count == 0 ? 1 : arrows.Max(a => Math.Sqrt(a.Dx * a.Dx + a.Dy * a.Dy));
-        var scale = longest > 0 ? 0.9 * cell / longest : 1;
+        var longest = arrows.Count == 0 ? 0 : arrows.Max(a => Math.Sqrt(a.Dx / cellX * (a.Dx / cellX) + a.Dy / cellY * (a.Dy / cellY)));
+        var scale = longest > 0 ? 0.9 / longest : 1;
         var colour = OxyColor.FromRgb(90, 90, 90);
         foreach (var a in arrows)
             model.Annotations.Add(new OxyPlot.Annotations.ArrowAnnotation
@@ -100,6 +102,13 @@ public static class Charts
         foreach (var a in arrows) extent.Points.Add(new ScatterPoint(a.X, a.Y));
         model.Series.Add(extent);
         int index = 0;
+        foreach (var cloud in dots ?? [])
+        {
+            var d = new ScatterSeries { Title = cloud.Title, MarkerType = MarkerType.Circle, MarkerSize = 1.5,
+                MarkerFill = OxyColor.FromAColor(110, Palette[(cloud.Group ?? index++) % Palette.Length]) };
+            foreach (var (x, y) in cloud.At) d.Points.Add(new ScatterPoint(x, y));
+            model.Series.Add(d);
+        }
         foreach (var line in lines ?? []) model.Series.Add(Series(line, index++));
         foreach (var m in marks ?? [])
         {

@@ -29,25 +29,32 @@ public static class IblAnalysisOutput
 
     /// <summary>
     /// The trained network of an IBL run at <paramref name="checkpoint"/>: "best" (the default; the last when
-    /// there is no best), "last", or an epoch number kept by <c>--checkpoint-every</c>.
+    /// there is no best), "last", or an epoch number kept by <c>--checkpoint-every</c>, and the task it plays.
+    /// A distilled student (<c>ibl distill</c>) is opened the same way and plays its teacher's task.
     /// </summary>
     /// <exception cref="InvalidDataException">not an IBL run, or a damaged checkpoint; the message names the file.</exception>
     /// <exception cref="FileNotFoundException">no such checkpoint.</exception>
-    public static (IblTrainingConfig Config, TanhRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder, string checkpoint = "best")
+    public static (IblTaskConfig Task, TanhRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder, string checkpoint = "best")
     {
         ArgumentNullException.ThrowIfNull(folder);
-        var config = RunConfig.Read<IblTrainingConfig>(folder);
+        var (task, hidden) = RunConfig.Read(folder) switch
+        {
+            IblTrainingConfig c => (c.Environment, c.Hidden),
+            IblDistillConfig d when Directory.Exists(d.Teacher) => (RunConfig.Read<IblTrainingConfig>(RunFolder.Create(d.Teacher)).Environment, d.Hidden),
+            IblDistillConfig d => throw new InvalidDataException($"{folder.Path}: its teacher {d.Teacher} is gone (the student plays the teacher's task)"),
+            var other => throw new InvalidDataException($"{folder.Path} is a run of the {other.Task} task, not of the ibl task"),
+        };
         var path = Trainer.CheckpointPath(folder, checkpoint);
-        using var model = new IblRnnModel(config.Hidden);
+        using var model = new IblRnnModel(hidden);
         var meta = Checkpoint.Load(path, model, null);
-        return (config, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
+        return (task, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
     }
 
     /// <summary>Analyses the run's network and writes every output into its folder; returns the report.</summary>
     public static IblNetworkReport Run(RunFolder folder, IblAnalysisOptions options, long seed, string which = "best", Action<string>? progress = null)
     {
-        var (config, weights, checkpoint, epoch) = Load(folder, which);
-        var report = IblNetworkAnalysis.Run(weights, config.Environment, Rng.FromSeed(seed), options, progress);
+        var (task, weights, checkpoint, epoch) = Load(folder, which);
+        var report = IblNetworkAnalysis.Run(weights, task, Rng.FromSeed(seed), options, progress);
         progress?.Invoke("figures");
         Plot(folder, report, weights);
         folder.WriteJson("analysis.json", new { report.AccuracyTimeoutsWrong, checkpoint, epoch, seed, options, report });
@@ -201,7 +208,7 @@ public static class IblAnalysisOutput
             Points Marks(string title, Func<HmmRnn.Analysis.Dynamics.FixedPoint, bool> which, int group) =>
                 new(title, points.Where(x => which(x.First)).Select(x => (x.Second.Z1, x.Second.Z2)).ToArray(), group);
             Charts.Flow(folder, $"flow-{c + 1}.png", $"One-step flow in PC1–PC2 under {condition.Name}, visited region only", "PC1", "PC2",
-                arrows, Math.Min(flow.Along1.Spacing, flow.Along2.Spacing),
+                arrows, flow.Along1.Spacing, flow.Along2.Spacing,
             [
                 Marks("stable fixed point", p => p.Kind == HmmRnn.Analysis.Dynamics.FixedPointKind.Fixed && p.Stability != HmmRnn.Analysis.Dynamics.Stability.Unstable, 2),
                 Marks("unstable fixed point", p => p.Kind == HmmRnn.Analysis.Dynamics.FixedPointKind.Fixed && p.Stability == HmmRnn.Analysis.Dynamics.Stability.Unstable, 3),
@@ -210,6 +217,7 @@ public static class IblAnalysisOutput
         }
 
         var radd = r.Radd;
+        RaddPortrait(folder, r);
         Charts.Lines(folder, "radd-error.png", "RADD: free-running error after k steps from the network's projected state", "steps k", "mean ‖ẑ − z‖",
         [
             new Line("distilled model", radd.ErrorByLag.Select((e, k) => (k + 1.0, e)).ToArray()),
@@ -222,6 +230,36 @@ public static class IblAnalysisOutput
             for (int j = 0; j < order.Length; j++) reordered[i, j] = w.W(order[i], order[j]);
         Charts.Heatmap(folder, "pools.png", $"Recurrent weights W_rec, active units grouped into {r.Pools.Clusters.Count} pool(s) (row: to, column: from)",
             "from unit (pool order)", "to unit (pool order)", reordered);
+    }
+
+    /// <summary>The distilled 2-unit model's own phase portrait: its flow in the (z_stimulus, z_block) plane with no input, over the range the network's projected states cover.</summary>
+    private static void RaddPortrait(RunFolder folder, IblNetworkReport r)
+    {
+        var model = r.Radd.Model;
+        var plane = new HmmRnn.Analysis.Dynamics.StatePlane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0]);
+        var z = r.Recorded.Select(s =>
+        {
+            double a = 0, b = 0;
+            for (int i = 0; i < s.State.Length; i++)
+            {
+                a += r.StimulusReadout[i] * (s.State[i] - r.Pca.Mean[i]);
+                b += r.BlockReadout[i] * (s.State[i] - r.Pca.Mean[i]);
+            }
+            return (a, b);
+        }).ToArray();
+        var along1 = HmmRnn.Analysis.Dynamics.GridAxis.Covering(z.Select(p => p.a), 15);
+        var along2 = HmmRnn.Analysis.Dynamics.GridAxis.Covering(z.Select(p => p.b), 15);
+        System.Collections.Immutable.ImmutableArray<double> none = [0.0, 0.0, 0.0];
+        var flow = HmmRnn.Analysis.Dynamics.FlowField.Compute(h => [.. Radd.Step(model, [.. h], none)], plane, along1, along2);
+        var arrows = new List<Arrow>();
+        for (int j = 0; j < along2.Count; j++)
+            for (int i = 0; i < along1.Count; i++)
+            {
+                int at = j * along1.Count + i;
+                arrows.Add(new Arrow(along1.Value(i), along2.Value(j), flow.Displacement1[at], flow.Displacement2[at]));
+            }
+        Charts.Flow(folder, "radd-flow.png", "RADD's 2-unit model: one-step flow with no input (0, 0, 0)", "z along the stimulus readout", "z along the block readout",
+            arrows, along1.Spacing, along2.Spacing, dots: [new Points("the network's states, projected", z, 0)]);
     }
 
     /// <summary>The two readouts drawn as lines through the PC plane's origin (their projections, scaled to the data).</summary>

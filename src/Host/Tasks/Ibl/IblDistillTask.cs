@@ -30,8 +30,7 @@ public sealed class IblDistillTask : ITrainingTask
         ArgumentNullException.ThrowIfNull(config);
         this.config = config;
         if (!Directory.Exists(config.Teacher)) throw new InvalidDataException($"Teacher = {config.Teacher}: no such run folder");
-        var (teacherConfig, weights, _, _) = IblAnalysisOutput.Load(RunFolder.Create(config.Teacher));
-        environment = teacherConfig.Environment;
+        (environment, var weights, _, _) = IblAnalysisOutput.Load(RunFolder.Create(config.Teacher));
 
         int S = config.Sessions, T = config.Steps;
         var x = new double[T * S * 3];
