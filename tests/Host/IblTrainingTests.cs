@@ -181,4 +181,19 @@ public class IblTrainingTests : TempFolderTest
         var e = Assert.Throws<InvalidDataException>(() => Trainer.Run(config with { Teacher = Path.Combine(Root, "none") }, Folder("x")).ToList());
         Assert.Contains("no such run folder", e.Message);
     }
+
+    [Fact]
+    public void Resuming_another_tasks_run_is_refused_before_anything_is_written()
+    {
+        var hmm = Folder("hmm-run");
+        var hmmConfig = HmmTrainingConfig.Preset("quick", "linear3") with { Hidden = 4, Input = 2, Batch = 64, TrainSequences = 64, ValidationSequences = 64, TestSequences = 0, Epochs = 1 };
+        RunConfig.Write(hmm, hmmConfig);
+        _ = Trainer.Run(hmmConfig, hmm).ToList();
+        var before = File.ReadAllText(hmm.PathOf(RunConfig.FileName));
+        var (code, error) = CliRunner.Run(IblCommands.Create(), "train", "--out", hmm.Path, "--resume");
+        Assert.NotEqual(0, code);
+        Assert.Contains("is a run of the hmm task, not of the ibl task", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(before, File.ReadAllText(hmm.PathOf(RunConfig.FileName)));
+    }
 }
