@@ -297,4 +297,42 @@ public class TrainingTests : TempFolderTest
         var e = Assert.Throws<InvalidOperationException>(() => Trainer.Run(Tiny(epochs: 2) with { Hidden = 9 }, folder, resume: true).ToList());
         Assert.Contains("another configuration", e.Message);
     }
+
+    [Fact]
+    public void Export_writes_the_checkpoints_weights_as_npz_byte_for_byte()
+    {
+        // The .npz is read back here by a reader written from NumPy's format description (zip of .npy v1.0:
+        // magic, version, header length, dict header, little-endian data), not by the writer.
+        var folder = Folder("to-export"); // not "export": parsed on its own, a subcommand takes a first token ending in its name for itself
+        RunConfig.Write(folder, Tiny(epochs: 1));
+        _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
+        var (code, error) = CliRunner.Run(Cli.ExportCommand.Create(), folder.Path, "--checkpoint", "last");
+        Assert.True(code == 0, error);
+        var w = WeightsIn(folder, Trainer.LastCheckpoint);
+        using var zip = new System.IO.Compression.ZipArchive(File.OpenRead(folder.PathOf("weights.npz")));
+        Assert.Equal(["W_hh.npy", "W_ih.npy", "readout.npy", "config_json.npy"], zip.Entries.Select(e => e.FullName));
+        (string Header, byte[] Data) Read(string name)
+        {
+            using var s = zip.GetEntry(name)!.Open();
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            var b = ms.ToArray();
+            Assert.Equal(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 }, b[..8]);
+            int length = b[8] | (b[9] << 8);
+            Assert.Equal(0, (10 + length) % 64);
+            return (System.Text.Encoding.ASCII.GetString(b, 10, length), b[(10 + length)..]);
+        }
+        float[] Floats(byte[] data) => Enumerable.Range(0, data.Length / 4).Select(i => BitConverter.ToSingle(data, 4 * i)).ToArray();
+        var (hh, dhh) = Read("W_hh.npy");
+        Assert.Contains("'descr': '<f4', 'fortran_order': False, 'shape': (8, 8)", hh);
+        Assert.Equal(w.RecurrentWeights.ToArray(), Floats(dhh));
+        var (ih, dih) = Read("W_ih.npy");
+        Assert.Contains("'shape': (8, 3)", ih);
+        Assert.Equal(w.InputWeights.ToArray(), Floats(dih));
+        var (_, dr) = Read("readout.npy");
+        Assert.Equal(w.Readout.ToArray(), Floats(dr));
+        var (cj, dcj) = Read("config_json.npy");
+        Assert.Contains("'descr': '|u1'", cj);
+        Assert.Equal(File.ReadAllText(folder.PathOf(RunConfig.FileName)), System.Text.Encoding.UTF8.GetString(dcj));
+    }
 }
