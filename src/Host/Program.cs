@@ -12,6 +12,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(HmmCommands.Create());
 root.Subcommands.Add(TrainCommands.Train());
 root.Subcommands.Add(TrainCommands.Evaluate());
+root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(IblCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());

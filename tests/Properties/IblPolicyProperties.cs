@@ -78,3 +78,4 @@ public class IblPolicyProperties
         Assert.Equal(new PsychometricPoint(1, Side.Right, 3, 2 / 3.0), points[1]);
     }
 }
+

@@ -56,7 +56,8 @@ public static class Evaluation
     }
 
     /// <summary>Sequences of symbols from the RNN (hard Gumbel-softmax samples), in chunks, without gradients.</summary>
-    public static ImmutableArray<int>[] Generate(HmmRnnModel model, int count, int length, double temperature, long seed, Device device)
+    public static ImmutableArray<int>[] Generate(HmmRnnModel model, int count, int length, double temperature, long seed, Device device,
+        double noiseScale = 1)
     {
         using var _ = no_grad();
         using var generator = new Generator((ulong)Rng.FromSeed(seed).Substream(3).NextUInt64().Value >> 1, device);
@@ -65,7 +66,7 @@ public static class Evaluation
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(2048, count - start);
-            var symbols = model.Emit(n, length, temperature, generator).argmax(-1).to(ScalarType.Int32).cpu().data<int>().ToArray();
+            var symbols = model.Emit(n, length, temperature, generator, noiseScale).argmax(-1).to(ScalarType.Int32).cpu().data<int>().ToArray();
             for (int i = 0; i < n; i++) result[start + i] = ImmutableArray.Create(symbols, i * length, length);
         }
         return result;

@@ -46,12 +46,14 @@ public sealed class HmmRnnModel : nn.Module<Tensor, (Tensor Hidden, Tensor Logit
     /// The network's emissions for <paramref name="count"/> sequences of <paramref name="length"/> steps:
     /// fresh noise x_t ~ N(0, I_d) from h_0 = 0, then one-hot hard Gumbel-softmax samples [count, length, O]
     /// (straight-through gradient). The one path from noise to symbols, for training, validation and evaluation.
+    /// <paramref name="noiseScale"/> multiplies the noise (σ; training uses 1): the stochastic-resonance sweep varies it.
     /// </summary>
-    public Tensor Emit(long count, int length, double temperature, Generator? generator)
+    public Tensor Emit(long count, int length, double temperature, Generator? generator, double noiseScale = 1)
     {
         using var scope = NewDisposeScope();
         var device = readout.weight!.device;
         var noise = randn([count, length, Input], device: device, generator: generator);
+        if (noiseScale != 1) noise.mul_(noiseScale);
         var (_, logits) = forward(noise);
         return GumbelSoftmax.Hard(logits, temperature, generator).MoveToOuterDisposeScope();
     }

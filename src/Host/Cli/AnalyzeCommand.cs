@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Diagnostics;
+using HmmRnn.Analysis;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary><c>analyze</c>: open up an HMM-emulating network (Torre et al. 2025, SPEC A5).</summary>
+internal static class AnalyzeCommand
+{
+    public static Command Create()
+    {
+        var run = new Argument<string>("run") { Description = "A run folder written by 'train'." };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "best, last, or an epoch number kept by --checkpoint-every.", DefaultValueFactory = _ => "best" };
+        var steps = new Option<int?>("--steps") { Description = "Steps of the noisy run (default: 5,000 for a 2-state HMM, 10,000 otherwise, as the reference)." };
+        var sigma = new Option<double>("--sigma") { Description = "Input noise σ of the noisy run and the trained value the sweep is scaled by (training used 1).", DefaultValueFactory = _ => 1.0 };
+        var sequences = new Option<int>("--resonance-sequences") { Description = "Sequences generated per σ in the stochastic-resonance sweep.", DefaultValueFactory = _ => 2_000 };
+        var points = new Option<int>("--resonance-points") { Description = "σ values from 0 to 3× the trained σ.", DefaultValueFactory = _ => 13 };
+        var checkpoints = new Option<int>("--resonance-checkpoints") { Description = "Saved epoch checkpoints (--checkpoint-every) also swept, evenly picked; 0 for none.", DefaultValueFactory = _ => 8 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("analyze", "Open up an RNN trained by 'train' (SPEC A5): a long noisy run and its PCA, the readouts' angles to the PC plane, " +
+                                         "what the dynamics do without noise, and stochastic resonance (emission error against the input noise σ, " +
+                                         "also across saved checkpoints). Writes analysis.json, analysis.md and PNGs into the run folder. For IBL runs use 'ibl analyze'.")
+        {
+            run, checkpoint, steps, sigma, sequences, points, checkpoints, seed,
+        };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(run)!;
+            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
+            HmmAnalysisOptions options;
+            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma)).Validate(); }
+            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            if (!(r.GetValue(sigma) > 0)) return Cli.Fail($"--sigma must be > 0, got {r.GetValue(sigma)}");
+            if (r.GetValue(sequences) < 100) return Cli.Fail($"--resonance-sequences must be ≥ 100, got {r.GetValue(sequences)}");
+            if (r.GetValue(points) < 2) return Cli.Fail($"--resonance-points must be ≥ 2, got {r.GetValue(points)}");
+            if (r.GetValue(checkpoints) < 0) return Cli.Fail($"--resonance-checkpoints must be ≥ 0, got {r.GetValue(checkpoints)}");
+            var folder = RunFolder.Create(path);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var resonance = new ResonanceOptions(r.GetValue(points), 3, r.GetValue(sequences), r.GetValue(checkpoints));
+                HmmAnalysisOutput.Run(folder, r.GetValue(checkpoint)!, options, resonance, r.GetValue(seed),
+                    stage => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {stage}"));
+                Console.Out.Write(File.ReadAllText(folder.PathOf("analysis.md")));
+                Console.Error.WriteLine($"analysed in {clock.Elapsed.TotalSeconds:F1} s; wrote {folder.Path}/analysis.md, analysis.json and PNGs");
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
+            {
+                return Cli.Fail(e.Message.Split(" (Parameter")[0]);
+            }
+        });
+        return cmd;
+    }
+}

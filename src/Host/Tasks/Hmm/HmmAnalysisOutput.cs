@@ -1,0 +1,187 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Plots;
+using HmmRnn.Host.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tasks.Hmm;
+
+/// <summary>Sizes of the stochastic-resonance sweep.</summary>
+/// <param name="Points">σ values from 0 to <paramref name="UpTo"/> × the trained σ (issue 9: ≥ 13, up to 3×).</param>
+/// <param name="UpTo">The sweep's end as a multiple of the trained σ.</param>
+/// <param name="Sequences">RNN sequences per σ (issue 9: ≥ 2,000).</param>
+/// <param name="Checkpoints">Epoch checkpoints (from <c>--checkpoint-every</c>) swept too, evenly picked; 0 for none.</param>
+public sealed record ResonanceOptions(int Points = 13, double UpTo = 3, int Sequences = 2_000, int Checkpoints = 8);
+
+/// <summary>The curve at one saved checkpoint.</summary>
+/// <param name="Epoch">The checkpoint's epoch.</param>
+/// <param name="Curve">Its sweep.</param>
+public sealed record CheckpointResonance(int Epoch, ResonanceCurve Curve);
+
+/// <summary>
+/// <c>analyze</c>'s effects for an HMM-emulating network: load it, run <see cref="HmmNetworkAnalysis"/> on arrays,
+/// sweep the input noise (generation on torch, measurement in Analysis), and write analysis.json, analysis.md and PNGs.
+/// </summary>
+public static class HmmAnalysisOutput
+{
+    /// <summary>The network of an HMM run at a checkpoint, as a torch model (caller disposes) and as Core weights.</summary>
+    /// <exception cref="InvalidDataException">not an HMM run, or a damaged checkpoint.</exception>
+    public static (HmmTrainingConfig Config, HmmRnnModel Model, ReluRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder, string which)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var config = RunConfig.Read(folder) switch
+        {
+            HmmTrainingConfig c => c,
+            var other => throw new InvalidDataException($"{folder.Path} is a run of the {other.Task} task, not an HMM emulation; use 'ibl analyze'"),
+        };
+        var path = Trainer.CheckpointPath(folder, which);
+        var model = new HmmRnnModel(config.Hidden, config.Input, config.Entry.Hmm.Symbols);
+        try
+        {
+            var meta = Checkpoint.Load(path, model, null);
+            return (config, model, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Analyses the run's network and writes every output into its folder.</summary>
+    public static (HmmNetworkReport Report, ResonanceCurve Resonance) Run(RunFolder folder, string which, HmmAnalysisOptions options,
+        ResonanceOptions resonance, long seed, Action<string>? progress = null)
+    {
+        var (config, model, weights, checkpoint, epoch) = Load(folder, which);
+        using var _ = model;
+        var entry = config.Entry;
+        progress?.Invoke("noisy run, PCA, readout angles, noise-free decay");
+        var report = HmmNetworkAnalysis.Run(weights, entry.Hmm.States, Rng.FromSeed(seed), options);
+
+        progress?.Invoke($"stochastic resonance: {resonance.Points} noise scales × {resonance.Sequences:N0} sequences");
+        var test = TrainingData.TestSplit(config with { TestSequences = Math.Max(config.TestSequences, resonance.Sequences) }).Outputs;
+        var curve = Sweep(model, config, test, options.Sigma, resonance, seed);
+        var across = new List<CheckpointResonance>();
+        var epochs = Directory.Exists(folder.PathOf("checkpoints"))
+            ? Directory.GetFiles(folder.PathOf("checkpoints"), "epoch-*.ckpt").Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)[6..], CultureInfo.InvariantCulture)).Order().ToArray()
+            : [];
+        if (resonance.Checkpoints > 0 && epochs.Length > 0)
+        {
+            var picked = epochs.Length <= resonance.Checkpoints ? epochs
+                : Enumerable.Range(0, resonance.Checkpoints).Select(i => epochs[(int)Math.Round(i * (epochs.Length - 1.0) / (resonance.Checkpoints - 1))]).Distinct().ToArray();
+            foreach (var e in picked)
+            {
+                progress?.Invoke($"resonance at epoch {e}");
+                var (_, m, _, _, _) = Load(folder, e.ToString(CultureInfo.InvariantCulture));
+                using (m) across.Add(new CheckpointResonance(e, Sweep(m, config, test, options.Sigma, resonance, seed)));
+            }
+        }
+
+        progress?.Invoke("figures");
+        Plot(folder, config, report, curve, across);
+        folder.WriteJson("analysis.json", new
+        {
+            hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance,
+            resonance = curve, resonanceAcrossTraining = across,
+            pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
+            readoutAnglesToPlane = report.ReadoutAnglesToPlane, noiseFreeDecay = report.Decay,
+        });
+        folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed));
+        return (report, curve);
+    }
+
+    private static ResonanceCurve Sweep(HmmRnnModel model, HmmTrainingConfig config, IReadOnlyList<ImmutableArray<int>> test, double trained,
+        ResonanceOptions options, long seed)
+    {
+        var entry = config.Entry;
+        var device = config.Device == "cuda" && cuda.is_available() ? CUDA : CPU;
+        model.to(device);
+        var points = Resonance.Sigmas(trained, options.Points, options.UpTo).Select(sigma =>
+        {
+            var rnn = Evaluation.Generate(model, options.Sequences, entry.SequenceLength, config.Temperature, seed, device, sigma);
+            return Resonance.Measure(entry.Hmm, sigma, rnn, test.Take(options.Sequences).ToArray());
+        });
+        return Resonance.Curve(points.ToArray(), trained);
+    }
+
+    private static string F(double x, int digits = 4) => double.IsNaN(x) ? "–" : x.ToString("F" + digits, CultureInfo.InvariantCulture);
+
+    private static string Markdown(HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve curve, IReadOnlyList<CheckpointResonance> across,
+        string checkpoint, int epoch, long seed)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"## {config.Hmm}: {checkpoint} (epoch {epoch}), |h| = {config.Hidden}, d = {config.Input}, analysis seed {seed}");
+        sb.AppendLine();
+        sb.AppendLine($"### Noisy run ({r.Steps:N0} steps, σ = 1) and its PCA");
+        sb.AppendLine();
+        var e = r.Pca.ExplainedFraction;
+        sb.AppendLine($"Variance explained: PC1 {F(e[0], 3)}, PC1–2 {F(e[0] + e[1], 3)}, PC1–3 {F(e.Take(3).Sum(), 3)}. " +
+                      $"Angle between each readout row and the PC1–PC2 plane: {string.Join(", ", r.ReadoutAnglesToPlane.Select((a, o) => $"symbol {o} {F(a, 1)}°"))}.");
+        sb.AppendLine();
+        var d = r.Decay;
+        sb.AppendLine("### Without noise");
+        sb.AppendLine();
+        sb.AppendLine($"From {d.Starts} states of the noisy run, the noise-free dynamics (x = 0) collapsed to the origin in {d.CollapsedToOrigin} " +
+                      $"(median {F(d.MedianDecaySteps, 0)} steps to fall below 1% of the starting norm; largest norm after the steps followed {F(d.MaxFinalNorm, 6)}). " +
+                      (d.CollapsedToOrigin == d.Starts
+                          ? "The orbits are sustained by the noise: without it activity collapses to the single fixed point at the origin, as the paper reports."
+                          : "Not every state collapses: the noise-free dynamics keep some activity (see the fixed points)."));
+        sb.AppendLine();
+        sb.AppendLine($"### Stochastic resonance ({curve.Points[0].Sequences:N0} sequences per σ; training used σ = {F(curve.TrainedSigma, 2)})");
+        sb.AppendLine();
+        sb.AppendLine("| σ | transition-matrix error | frequency error (L1) | dwell-time distance (TV) |");
+        sb.AppendLine("|---|---|---|---|");
+        foreach (var p in curve.Points)
+            sb.AppendLine($"| {F(p.Sigma, 2)} | {F(p.TransitionError, 5)} | {F(p.FrequencyError)} | {F(p.DwellDistance)} |");
+        sb.AppendLine();
+        sb.AppendLine($"Lowest transition error at σ = {F(curve.BestForTransition, 2)}, lowest dwell distance at σ = {F(curve.BestForDwell, 2)}: " +
+                      (curve.OptimumAboveZero ? "the emission statistics are best at a non-zero noise (stochastic resonance)." : "no optimum above zero noise."));
+        if (across.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Across training (saved checkpoints):");
+            sb.AppendLine();
+            sb.AppendLine("| epoch | best σ (transition) | its error | error at the trained σ | best σ (dwell) |");
+            sb.AppendLine("|---|---|---|---|---|");
+            foreach (var c in across)
+            {
+                var atTrained = c.Curve.Points.MinBy(p => Math.Abs(p.Sigma - c.Curve.TrainedSigma))!;
+                sb.AppendLine($"| {c.Epoch} | {F(c.Curve.BestForTransition, 2)} | {F(c.Curve.Points.Min(p => p.TransitionError), 5)} | {F(atTrained.TransitionError, 5)} | {F(c.Curve.BestForDwell, 2)} |");
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static void Plot(RunFolder folder, HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve curve, IReadOnlyList<CheckpointResonance> across)
+    {
+        var symbols = r.RunSymbols;
+        var projected = r.States.Select(s => r.Pca.Project(s)).ToArray();
+        Charts.Scatter(folder, "pca.png", $"{config.Hmm}: hidden states of a noisy run in PC1–PC2, by emitted symbol (argmax)", "PC1", "PC2",
+            Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => new Points($"symbol {v}",
+                projected.Where((_, t) => symbols[t] == v).Select(p => (p[0], p[1])).ToArray(), v)),
+            [new Line("first 200 steps", projected.Take(200).Select(p => (p[0], p[1])).ToArray(), Group: 6)]);
+        Charts.Lines(folder, "resonance.png", $"{config.Hmm}: emission error against the input noise σ (trained at {curve.TrainedSigma:0.##})", "σ",
+            "error (each curve divided by its largest value)",
+        [
+            Normalised("transition-matrix error", curve.Points.Select(p => (p.Sigma, p.TransitionError))),
+            Normalised("frequency error", curve.Points.Select(p => (p.Sigma, p.FrequencyError))),
+            Normalised("dwell-time distance", curve.Points.Select(p => (p.Sigma, p.DwellDistance))),
+        ], 0, 1.05);
+        if (across.Count > 0)
+            Charts.Lines(folder, "resonance-training.png", $"{config.Hmm}: transition error against σ at saved checkpoints", "σ", "transition-matrix error",
+                across.Select((c, g) => new Line($"epoch {c.Epoch}", c.Curve.Points.Select(p => (p.Sigma, p.TransitionError)).ToArray(), Group: g)), 0);
+    }
+
+    private static Line Normalised(string title, IEnumerable<(double X, double Y)> points)
+    {
+        var p = points.ToArray();
+        var max = p.Where(x => double.IsFinite(x.Y)).Select(x => x.Y).DefaultIfEmpty(1).Max();
+        return new Line(title, [.. p.Select(x => (x.X, max > 0 ? x.Y / max : x.Y))]);
+    }
+}
