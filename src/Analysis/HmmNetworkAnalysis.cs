@@ -41,8 +41,10 @@ public sealed record NoiseFreeDecay(int Starts, int CollapsedToOrigin, double Me
 /// <param name="ReadoutAnglesToPlane">Per readout row, the angle (degrees) between it and the PC1–PC2 plane.</param>
 /// <param name="Decay">Noise-free dynamics from states of the run.</param>
 /// <param name="RunSymbols">The argmax symbol of each step of the noisy run (for figures).</param>
+/// <param name="Kicks">Kick units found from the noisy run.</param>
+/// <param name="KickAblation">Silencing the kick units against random sets of as many units (null when none were found).</param>
 public sealed record HmmNetworkReport(int Steps, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFreeDecay Decay,
-    ImmutableArray<int> RunSymbols)
+    ImmutableArray<int> RunSymbols, Dynamics.KickDetection Kicks, Dynamics.AblationResult? KickAblation)
 {
     /// <summary>The noisy run's states (not serialised).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -71,7 +73,9 @@ public static class HmmNetworkAnalysis
             var row = weights.Readout.AsSpan(o * H, H).ToArray().Select(x => (double)x).ToArray();
             return Math.Acos(Math.Clamp(Math.Sqrt(Geometry.ShareInSubspace(row, plane)), 0, 1)) * 180 / Math.PI;
         }).ToImmutableArray();
-        return new HmmNetworkReport(steps, pca, angles, Decay(weights, states, options, rng.Substream(1)), symbols) { States = states };
+        var kicks = Dynamics.KickUnits.Detect(weights, states, symbols);
+        var ablation = kicks.Units.IsEmpty ? null : Dynamics.KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2));
+        return new HmmNetworkReport(steps, pca, angles, Decay(weights, states, options, rng.Substream(1)), symbols, kicks, ablation) { States = states };
     }
 
     private static NoiseFreeDecay Decay(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)

@@ -91,6 +91,7 @@ public static class HmmAnalysisOutput
             resonance = curve, resonanceAcrossTraining = across,
             pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
             readoutAnglesToPlane = report.ReadoutAnglesToPlane, noiseFreeDecay = report.Decay,
+            kickUnits = new { report.Kicks, ablation = report.KickAblation },
         });
         folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed));
         return (report, curve);
@@ -132,6 +133,21 @@ public static class HmmAnalysisOutput
                       (d.CollapsedToOrigin == d.Starts
                           ? "The orbits are sustained by the noise: without it activity collapses to the single fixed point at the origin, as the paper reports."
                           : "Not every state collapses: the noise-free dynamics keep some activity (see the fixed points)."));
+        sb.AppendLine();
+        sb.AppendLine("### Kick units (found automatically; verified by ablation)");
+        sb.AppendLine();
+        var k = r.Kicks;
+        if (k.Units.IsEmpty)
+            sb.AppendLine($"No unit rises ≥ 1 SD before exits from runs of ≥ 8 steps while pushing the readout toward the new symbol ({k.Transitions} transitions examined). " +
+                          "Strongest: " + string.Join("; ", k.Strongest.Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD)")) + ".");
+        else
+        {
+            sb.AppendLine($"{k.Units.Length} kick unit(s) from {k.Transitions} transitions: " +
+                          string.Join("; ", k.Kicks.Where(x => k.Units.Contains(x.Unit)).Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD, push {F(x.Push, 3)})")) + ".");
+            if (r.KickAblation is { } a)
+                sb.AppendLine($"Silencing them: {F(a.IntactRate)} → {F(a.AblatedRate)} symbol changes per step; silencing {a.RandomRates.Length} random sets of as many units: " +
+                              $"median {F(a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2))}; permutation p = {F(a.PValue, 3)}.");
+        }
         sb.AppendLine();
         sb.AppendLine($"### Stochastic resonance ({curve.Points[0].Sequences:N0} sequences per σ; training used σ = {F(curve.TrainedSigma, 2)})");
         sb.AppendLine();
