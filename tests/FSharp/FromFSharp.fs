@@ -5,11 +5,24 @@ open Xunit
 open HmmRnn.Core
 open HmmRnn.Analysis
 
+let private initial = [| 0.5; 0.5 |]
+let private transition = [| [| 0.9; 0.1 |]; [| 0.2; 0.8 |] |]
+let private emission = [| [| 0.7; 0.3 |]; [| 0.1; 0.9 |] |]
+
 /// A custom two-state "sticky coin" built from F# arrays.
 let stickyCoin =
-    Hmm(ProbabilityVector.Create [| 0.5; 0.5 |],
-        StochasticMatrix.FromRows [| [| 0.9; 0.1 |]; [| 0.2; 0.8 |] |],
-        StochasticMatrix.FromRows [| [| 0.7; 0.3 |]; [| 0.1; 0.9 |] |])
+    Hmm(ProbabilityVector.Create initial, StochasticMatrix.FromRows transition, StochasticMatrix.FromRows emission)
+
+/// P(o) by brute force: the sum over all 2^T state paths s of π(s_0) B(s_0, o_0) Π_t A(s_(t-1), s_t) B(s_t, o_t),
+/// read straight from the arrays above (no filter, no scaling).
+let bruteForceLikelihood (outputs: int[]) =
+    let T = outputs.Length
+    let rec paths t = if t = 0 then [ [] ] else [ for p in paths (t - 1) do for s in 0 .. 1 -> p @ [ s ] ]
+    paths T
+    |> List.sumBy (fun path ->
+        path
+        |> List.mapi (fun t s -> (if t = 0 then initial.[s] else transition.[path.[t - 1]].[s]) * emission.[s].[outputs.[t]])
+        |> List.fold (*) 1.0)
 
 [<Fact>]
 let ``a custom HMM samples, filters and summarises from F#`` () =
@@ -24,6 +37,20 @@ let ``a custom HMM samples, filters and summarises from F#`` () =
     // The filter's last posterior is a distribution.
     let last = (Filtering.Forward(stickyCoin, sample.Outputs.[0])).Filtered |> Seq.last
     Assert.Equal(1.0, last.Values |> Seq.sum, 12)
+    // The exact log-likelihood, by enumerating all 2^T state paths (T = 6 … 8): first steps of the sample
+    // and sequences chosen by hand (long runs, alternation).
+    let sequences =
+        [ sample.Outputs.[0] |> Seq.take 8 |> Array.ofSeq
+          sample.Outputs.[1] |> Seq.take 7 |> Array.ofSeq
+          [| 0; 0; 0; 0; 0; 0 |]
+          [| 1; 0; 1; 0; 1; 0; 1; 0 |]
+          [| 1; 1; 1; 0; 0; 1; 1 |] ]
+    for o in sequences do
+        let exact = log (bruteForceLikelihood o)
+        Assert.Equal(exact, (Filtering.Forward(stickyCoin, System.ReadOnlySpan o)).LogLikelihood, 12)
+    // The enumeration itself sums to one over all 2^6 output sequences of length 6.
+    let all6 = [ for k in 0 .. 63 -> Array.init 6 (fun t -> (k >>> t) &&& 1) ]
+    Assert.Equal(1.0, all6 |> List.sumBy bruteForceLikelihood, 12)
 
 [<Fact>]
 let ``stationary law of the sticky coin is (2/3, 1/3)`` () =

@@ -77,10 +77,10 @@ public class TrainingTests : TempFolderTest
     }
 
     [Fact]
-    public void Hard_Gumbel_softmax_is_one_hot_forward_and_softmax_backward()
+    public void Hard_Gumbel_softmax_is_one_hot_with_the_softmax_frequencies()
     {
         manual_seed(1);
-        var logits = tensor(new float[] { 1.0f, -0.5f, 0.3f }).repeat(20000, 1).requires_grad_(true);
+        var logits = tensor(new float[] { 1.0f, -0.5f, 0.3f }).repeat(20000, 1);
         var hard = GumbelSoftmax.Hard(logits, 1.0);
         Assert.True(hard.sum(-1).eq(1).all().ToBoolean());
         Assert.True(hard.eq(0).logical_or(hard.eq(1)).all().ToBoolean());
@@ -88,9 +88,50 @@ public class TrainingTests : TempFolderTest
         var p = tensor(new float[] { 1.0f, -0.5f, 0.3f }).softmax(0).data<float>().ToArray();
         var freq = hard.detach().mean([0]).data<float>().ToArray();
         for (int k = 0; k < 3; k++) Assert.InRange(freq[k], p[k] - 5 * Math.Sqrt(p[k] * (1 - p[k]) / 20000), p[k] + 5 * Math.Sqrt(p[k] * (1 - p[k]) / 20000));
-        // Straight-through: the gradient is that of the soft sample, not zero.
-        (hard * tensor(new float[] { 1f, 2f, 3f })).sum().backward();
-        Assert.True(logits.grad!.abs().sum().ToDouble() > 0);
+    }
+
+    [Theory]
+    [InlineData(1.0, 41UL)]
+    [InlineData(0.5, 42UL)]
+    [InlineData(2.5, 43UL)]
+    public void Straight_through_gradient_is_the_soft_samples_analytic_Jacobian(double tau, ulong seed)
+    {
+        // Forward: one-hot of argmax(l + g). Backward: that of s = softmax((l + g)/τ), whose Jacobian is
+        // ∂s_k/∂l_j = (1/τ) s_k (δ_kj − s_j), so d(Σ_k w_k hard_k)/dl_j = (1/τ) s_j (w_j − Σ_k s_k w_k).
+        // The noise g is recovered exactly by drawing the same uniforms again (GumbelSoftmax.Hard: rand(shape,
+        // generator).clamp_(1e-10, 1), g = −log(−log u)) from a generator with the same seed; everything after
+        // that is computed here in doubles. Float64 tensors: the tolerance 1e-12 is rounding only.
+        const int rows = 6, k = 4;
+        var rng = Rng.FromSeed((long)seed);
+        var l = new double[rows * k];
+        var w = new double[rows * k];
+        rng.FillNormal(l).FillNormal(w);
+        var logits = tensor(l, [rows, k]).requires_grad_(true);
+        double[] hard;
+        using (var generator = new Generator(seed))
+        {
+            var sample = GumbelSoftmax.Hard(logits, tau, generator);
+            hard = sample.detach().data<double>().ToArray();
+            (sample * tensor(w, [rows, k])).sum().backward();
+        }
+        var grad = logits.grad!.data<double>().ToArray();
+
+        using var again = new Generator(seed);
+        var u = rand([rows, k], dtype: ScalarType.Float64, generator: again).clamp_(1e-10, 1.0).data<double>().ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            var z = Enumerable.Range(0, k).Select(j => (l[r * k + j] - Math.Log(-Math.Log(u[r * k + j]))) / tau).ToArray();
+            var max = z.Max();
+            var e = z.Select(x => Math.Exp(x - max)).ToArray();
+            var s = e.Select(x => x / e.Sum()).ToArray();
+            var sw = Enumerable.Range(0, k).Sum(j => s[j] * w[r * k + j]);
+            var argmax = Array.IndexOf(z, max);
+            for (int j = 0; j < k; j++)
+            {
+                Assert.Equal(j == argmax ? 1.0 : 0.0, hard[r * k + j]);
+                Assert.Equal(s[j] * (w[r * k + j] - sw) / tau, grad[r * k + j], 1e-12);
+            }
+        }
     }
 
     [Fact]

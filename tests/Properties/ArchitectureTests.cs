@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
 using HmmRnn.Analysis;
 using HmmRnn.Core;
@@ -68,6 +70,71 @@ public class ArchitectureTests
             .Select(m => $"{m.DeclaringType!.Name}.{m.Name}")
             .ToArray();
         Assert.Empty(offences);
+    }
+
+    /// <summary>Framework types whose every use is an effect: the file system, the console, the process environment, hidden randomness, wall-clock timing, threads.</summary>
+    private static readonly HashSet<string> ForbiddenTypes =
+    [
+        "System.IO.File", "System.IO.Directory", "System.IO.FileStream", "System.IO.StreamWriter", "System.IO.StreamReader",
+        "System.Console", "System.Environment", "System.Random", "System.Diagnostics.Stopwatch", "System.Threading.Thread",
+    ];
+
+    /// <summary>Members that read the clock (property getters as the IL names them).</summary>
+    private static readonly HashSet<string> ForbiddenMembers =
+    [
+        "System.DateTime.get_Now", "System.DateTime.get_UtcNow", "System.DateTime.get_Today",
+        "System.DateTimeOffset.get_Now", "System.DateTimeOffset.get_UtcNow",
+    ];
+
+    /// <summary>Members of forbidden types that compiled C# itself emits and that have no effect.</summary>
+    private static readonly HashSet<string> AllowedMembers = ["System.Environment.get_CurrentManagedThreadId"];
+
+    /// <summary>
+    /// Every type and member the assembly's IL refers to outside itself (its TypeReference and MemberReference
+    /// tables), as "Namespace.Type" and "Namespace.Type.member"; nested types as "Outer+Inner".
+    /// </summary>
+    public static (IReadOnlyList<string> Types, IReadOnlyList<string> Members) ExternalReferences(string assemblyPath)
+    {
+        using var pe = new PEReader(File.OpenRead(assemblyPath));
+        var md = pe.GetMetadataReader();
+        string TypeName(TypeReferenceHandle h)
+        {
+            var t = md.GetTypeReference(h);
+            var name = md.GetString(t.Name);
+            if (t.ResolutionScope.Kind == HandleKind.TypeReference)
+                return TypeName((TypeReferenceHandle)t.ResolutionScope) + "+" + name;
+            var ns = md.GetString(t.Namespace);
+            return ns.Length == 0 ? name : ns + "." + name;
+        }
+        var types = md.TypeReferences.Select(TypeName).ToList();
+        var members = new List<string>();
+        foreach (var h in md.MemberReferences)
+        {
+            var m = md.GetMemberReference(h);
+            // The parent is a TypeReference for plain types; a TypeSpecification (generic instance) or a
+            // method cannot name the clock or the types above without a TypeReference that the type check sees.
+            if (m.Parent.Kind == HandleKind.TypeReference)
+                members.Add(TypeName((TypeReferenceHandle)m.Parent) + "." + md.GetString(m.Name));
+        }
+        return (types, members);
+    }
+
+    [Theory]
+    [MemberData(nameof(PureAssemblies))]
+    public void IL_touches_no_file_console_environment_clock_thread_or_hidden_randomness(string assembly)
+    {
+        // System.* counts as framework in the reference checks above, so File, Console or DateTime.Now would pass
+        // them: here the IL's own reference tables are read. (Parallel.For is allowed; Core uses it.)
+        var (types, members) = ExternalReferences(Load(assembly).Location);
+        Assert.Contains("System.Object", types); // the reader does see the references
+        // A forbidden type is an offender unless every use is an allowed member: the one allowed is the managed
+        // thread id that the compiler's iterator state machines (yield return) read in GetEnumerator.
+        var offendingTypes = types.Where(ForbiddenTypes.Contains)
+            .Where(t => members.Where(m => m.StartsWith(t + ".", StringComparison.Ordinal)).DefaultIfEmpty(t).Any(m => !AllowedMembers.Contains(m)));
+        var offendingMembers = members.Where(m => ForbiddenMembers.Contains(m) ||
+            (ForbiddenTypes.Contains(m[..m.LastIndexOf('.')]) && !AllowedMembers.Contains(m)));
+        var offenders = offendingTypes.Concat(offendingMembers).Distinct().Order().ToArray();
+        Assert.True(offenders.Length == 0, $"{assembly} refers to {string.Join(", ", offenders)}");
     }
 
     private static bool IsInit(MethodInfo setter) =>
