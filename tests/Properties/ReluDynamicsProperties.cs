@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using Complex = System.Numerics.Complex;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using HmmRnn.Analysis.Dynamics;
+using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
+
+namespace HmmRnn.Properties;
+
+/// <summary>Fixtures for the ReLU dynamics tests, written out here and sharing nothing with the code under test.</summary>
+internal static class ReluOracle
+{
+    /// <summary>A network with the given recurrent weights (H × H row-major), input weights (H × D) and readout (O × H).</summary>
+    public static ReluRnnWeights Net(int hidden, double[] recurrent, int input = 1, double[]? inputWeights = null, int outputs = 1, double[]? readout = null) =>
+        new(hidden, input, outputs, [.. (inputWeights ?? new double[hidden * input]).Select(v => (float)v)],
+            [.. recurrent.Select(v => (float)v)], [.. (readout ?? new double[outputs * hidden]).Select(v => (float)v)]);
+
+    /// <summary>ReLU(W h) written out from the weight array.</summary>
+    public static double[] Map(ReluRnnWeights w, IReadOnlyList<double> h) =>
+        [.. Enumerable.Range(0, w.Hidden).Select(i => Math.Max(0, Enumerable.Range(0, w.Hidden).Sum(j => (double)w.RecurrentWeights[i * w.Hidden + j] * h[j])))];
+
+    /// <summary>Every pattern of H units but the empty one.</summary>
+    public static ImmutableArray<bool>[] AllPatterns(int hidden) =>
+        [.. Enumerable.Range(1, (1 << hidden) - 1).Select(m => Enumerable.Range(0, hidden).Select(i => (m >> i & 1) == 1).ToImmutableArray())];
+
+    /// <summary>
+    /// A small net with a planted fixed ray on pattern S: W_SS = v cᵀ + E with cᵀ v = 1 and E v = 0, so W_SS v = v.
+    /// Every weight is a multiple of 1/32 of modest size, so float32 and double hold it, and W_SS v = v, exactly.
+    /// The inactive units' rows are random: the planted ray is consistent only when they are driven ≤ 0.
+    /// </summary>
+    public sealed record Planted(ReluRnnWeights W, bool[] S, double[] V)
+    {
+        /// <summary>(W v)_i for the units off S.</summary>
+        public double[] InactiveDrives =>
+            [.. Enumerable.Range(0, W.Hidden).Where(i => !S[i]).Select(i => Enumerable.Range(0, W.Hidden).Sum(j => (double)W.RecurrentWeights[i * W.Hidden + j] * V[j]))];
+    }
+
+    public static Planted Plant(int seed)
+    {
+        var rng = new RngStream(Rng.FromSeed(seed));
+        int Pick(int lo, int hi) => lo + (int)(rng.Uniform() * (hi - lo + 1));
+        int n = Pick(2, 5);
+        var s = Enumerable.Range(0, n).Select(_ => rng.Uniform() < 0.6).ToArray();
+        if (!s.Any(a => a)) s[Pick(0, n - 1)] = true;
+        var active = Enumerable.Range(0, n).Where(i => s[i]).ToArray();
+        int star = active[0];
+        var v = new double[n];
+        foreach (var i in active) v[i] = i == star ? 1 : Pick(1, 4);
+        var w = new double[n * n];
+        for (int k = 0; k < w.Length; k++) w[k] = Pick(-8, 8) / 8.0;
+        var c = new double[n];
+        foreach (var j in active) if (j != star) c[j] = Pick(-4, 4) / 8.0;
+        c[star] = 1 - active.Where(j => j != star).Sum(j => c[j] * v[j]);
+        foreach (var i in active)
+        {
+            var e = new double[n];
+            foreach (var j in active) if (j != star) e[j] = Pick(-2, 2) / 32.0;
+            e[star] = -active.Where(j => j != star).Sum(j => e[j] * v[j]);
+            foreach (var j in active) w[i * n + j] = v[i] * c[j] + e[j];
+        }
+        return new Planted(Net(n, w), s, v);
+    }
+
+    public static double[] Unit(IReadOnlyList<double> v)
+    {
+        var norm = Math.Sqrt(v.Sum(x => x * x));
+        return [.. v.Select(x => x / norm)];
+    }
+
+    public static double MaxDiff(IEnumerable<double> a, IEnumerable<double> b) => a.Zip(b, (x, y) => Math.Abs(x - y)).DefaultIfEmpty(0).Max();
+}
+
+/// <summary>Jacobian spectra against closed forms: diagonal nets, rotation-scaling blocks, traces, hand-picked eigenvalues.</summary>
+public class JacobianSpectraProperties
+{
+    [Property(MaxTest = 200)]
+    public Property A_diagonal_net_has_its_masked_diagonal_as_eigenvalues() =>
+        Prop.ForAll(Gen.Choose(1, 7).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (n, seed) =>
+        {
+            var rng = new RngStream(Rng.FromSeed(seed));
+            var d = Enumerable.Range(0, n).Select(_ => 3 * rng.Normal()).ToArray();
+            var w = new double[n * n];
+            for (int i = 0; i < n; i++) w[i * n + i] = d[i];
+            var net = ReluOracle.Net(n, w);
+            var pre = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, n).Select(_ => rng.Normal()).ToImmutableArray()).ToArray();
+            var steps = JacobianSpectra.FromPreActivations(net, pre);
+            for (int t = 0; t < pre.Length; t++)
+            {
+                var expected = Enumerable.Range(0, n).Select(i => pre[t][i] > 0 ? (double)(float)d[i] : 0).Order().ToArray();
+                var got = steps[t].Eigenvalues;
+                var unstable = expected.Count(v => Math.Abs(v) > 1);
+                if (got.Any(l => l.Imaginary != 0) || ReluOracle.MaxDiff(got.Select(l => l.Real).Order(), expected) > 1e-12
+                    || steps[t].Unstable != unstable || steps[t].NearCriticalPairs != 0 || !steps[t].Pattern.SequenceEqual(pre[t].Select(a => a > 0)))
+                    return false.Label($"step {t}: [{string.Join(", ", got)}] vs [{string.Join(", ", expected)}], unstable {steps[t].Unstable} vs {unstable}");
+            }
+            return true.ToProperty();
+        });
+
+    [Property(MaxTest = 200)]
+    public Property A_rotation_scaling_block_has_its_complex_pair() =>
+        Prop.ForAll(Gen.Choose(500, 1500).ToArbitrary(), Gen.Choose(50, 3000).ToArbitrary(), (rk, tk) =>
+        {
+            // W = [[r cos θ, −r sin θ, 0], [r sin θ, r cos θ, 0], [1, 1, 5]] on S = {0, 1}: eigenvalues r e^{±iθ} and 0.
+            double r = rk / 1000.0, theta = tk / 1000.0;
+            var net = ReluOracle.Net(3, [r * Math.Cos(theta), -r * Math.Sin(theta), 0, r * Math.Sin(theta), r * Math.Cos(theta), 0, 1, 1, 5]);
+            var step = JacobianSpectra.FromPreActivations(net, [[1.0, 2.0, -1.0]]).Single();
+            // The float32 weights' own block, and μ = (λ − 1)/(λ + 1) in closed form: Re μ = (ρ² − 1)/(ρ² + 2ρ cos φ + 1), Im μ = 2ρ sin φ/(…).
+            double a = (float)(r * Math.Cos(theta)), b = (float)(r * Math.Sin(theta));
+            double rho = Math.Sqrt(a * a + b * b), phi = Math.Atan2(b, a);
+            double denominator = rho * rho + 2 * rho * Math.Cos(phi) + 1, re = (rho * rho - 1) / denominator, im = 2 * rho * Math.Sin(phi) / denominator;
+            int critical = Math.Abs(re) < 0.1 && im > 0.06 ? 1 : 0, unstable = rho > 1 ? 2 : 0;
+            var top = step.Eigenvalues.Take(2).OrderByDescending(l => l.Imaginary).ToArray();
+            var err = Math.Max((top[0] - new Complex(a, b)).Magnitude, (top[1] - new Complex(a, -b)).Magnitude);
+            return (err < 1e-12 && step.Eigenvalues[2] == Complex.Zero && step.Unstable == unstable && step.NearCriticalPairs == critical)
+                .Label($"eigenvalues [{string.Join(", ", step.Eigenvalues)}], unstable {step.Unstable} vs {unstable}, near-critical {step.NearCriticalPairs} vs {critical}");
+        });
+
+    [Fact]
+    public void The_near_critical_test_on_hand_picked_eigenvalues()
+    {
+        // μ(i) = i: on the circle, Im 1. μ(−i) = −i. μ(1) = 0. μ(e^{0.1i}) = i tan 0.05 = 0.050i: too slow a rotation.
+        // λ = 1.1 e^{i}: Re μ = 0.21/(2.21 + 2.2 cos 1) = 0.0618, Im μ = 2.2 sin 1/(…) = 0.545. λ = 1.3 e^{i}: Re μ = 0.1685.
+        Assert.True(JacobianSpectra.IsNearCritical(Complex.ImaginaryOne));
+        Assert.False(JacobianSpectra.IsNearCritical(-Complex.ImaginaryOne));
+        Assert.False(JacobianSpectra.IsNearCritical(Complex.One));
+        Assert.False(JacobianSpectra.IsNearCritical(Complex.FromPolarCoordinates(1, 0.1)));
+        Assert.True(JacobianSpectra.IsNearCritical(Complex.FromPolarCoordinates(1, 0.13)));   // tan 0.065 = 0.0651
+        Assert.True(JacobianSpectra.IsNearCritical(Complex.FromPolarCoordinates(1.1, 1)));
+        Assert.False(JacobianSpectra.IsNearCritical(Complex.FromPolarCoordinates(1.3, 1)));
+        Assert.False(JacobianSpectra.IsNearCritical(Complex.FromPolarCoordinates(0.75, 1)));  // Re μ = −0.4375/(1.5625 + 1.5 cos 1) = −0.186
+        Assert.True(JacobianSpectra.IsNearCritical(Complex.FromPolarCoordinates(0.9, 1)));    // Re μ = −0.19/(1.81 + 1.8 cos 1) = −0.0672
+        Assert.False(JacobianSpectra.IsNearCritical(-Complex.One));
+        Assert.False(JacobianSpectra.IsNearCritical(Complex.ImaginaryOne, new JacobianOptions(CriticalImaginary: 1.5)));
+        Assert.True(JacobianSpectra.IsUnstable(new Complex(0.8, 0.7)));   // |λ| = 1.063
+        Assert.False(JacobianSpectra.IsUnstable(new Complex(0.7, 0.7)));  // |λ| = 0.990
+    }
+
+    [Property(MaxTest = 200)]
+    public Property Eigenvalues_have_the_traces_of_the_masked_matrix() =>
+        Prop.ForAll(Gen.Choose(1, 7).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (n, seed) =>
+        {
+            // Σλ = tr(D_S W) = Σ_{i∈S} W_ii and Σλ² = tr((D_S W)²) = Σ_{i,j∈S} W_ij W_ji.
+            var rng = new RngStream(Rng.FromSeed(seed));
+            var net = ReluOracle.Net(n, [.. Enumerable.Range(0, n * n).Select(_ => rng.Normal())]);
+            ImmutableArray<bool> s = [.. Enumerable.Range(0, n).Select(_ => rng.Uniform() < 0.6)];
+            double W(int i, int j) => net.RecurrentWeights[i * n + j];
+            var eig = JacobianSpectra.Eigenvalues(net, s);
+            var active = Enumerable.Range(0, n).Where(i => s[i]).ToArray();
+            var trace = active.Sum(i => W(i, i));
+            var trace2 = active.Sum(i => active.Sum(j => W(i, j) * W(j, i)));
+            var sum = eig.Aggregate(Complex.Zero, (acc, l) => acc + l);
+            var sum2 = eig.Aggregate(Complex.Zero, (acc, l) => acc + l * l);
+            var sorted = eig.Zip(eig.Skip(1), (x, y) => x.Magnitude >= y.Magnitude - 1e-15).All(b => b);
+            return (eig.Length == n && (sum - trace).Magnitude < 1e-9 && (sum2 - trace2).Magnitude < 1e-9 && sorted)
+                .Label($"Σλ = {sum} vs {trace}, Σλ² = {sum2} vs {trace2}, sorted {sorted}");
+        });
+
+    [Property(MaxTest = 100)]
+    public Property Along_a_run_the_pattern_is_the_next_states_support() =>
+        Prop.ForAll(Gen.Choose(1, 6).ToArbitrary(), Gen.Choose(1, 3).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (n, d, seed) =>
+        {
+            // h_t = ReLU(a_t), so 1[a_t > 0] = 1[h_t > 0]; the run comes from Core's reference dynamics.
+            var rng = new RngStream(Rng.FromSeed(seed));
+            var net = ReluOracle.Net(n, [.. Enumerable.Range(0, n * n).Select(_ => rng.Normal() / Math.Sqrt(n))], d,
+                [.. Enumerable.Range(0, n * d).Select(_ => rng.Normal())]);
+            int T = 12;
+            var inputs = Enumerable.Range(0, T * d).Select(_ => rng.Normal()).ToArray();
+            var run = ReluRnn.Run(net, inputs);
+            var states = new List<ImmutableArray<double>> { ImmutableArray.Create(new double[n]) };
+            for (int t = 0; t < T; t++) states.Add([.. run.Hidden.Skip(t * n).Take(n)]);
+            var xs = Enumerable.Range(0, T).Select(t => inputs.Skip(t * d).Take(d).ToImmutableArray()).ToArray();
+            var steps = JacobianSpectra.FromStates(net, states, xs);
+            var wrong = Enumerable.Range(0, T).Count(t => !steps[t].Pattern.SequenceEqual(states[t + 1].Select(h => h > 0)));
+            // At the states themselves (the reference's per-state count): the pattern of W_hh h.
+            var at = JacobianSpectra.AtStates(net, states);
+            var wrongAt = Enumerable.Range(0, states.Count).Count(t => !at[t].Pattern.SequenceEqual(
+                Enumerable.Range(0, n).Select(i => Enumerable.Range(0, n).Sum(j => (double)net.RecurrentWeights[i * n + j] * states[t][j]) > 0)));
+            return (steps.Length == T && wrong == 0 && wrongAt == 0).Label($"{wrong} steps and {wrongAt} states with the wrong pattern");
+        });
+}
