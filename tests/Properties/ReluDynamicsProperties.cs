@@ -72,6 +72,184 @@ internal static class ReluOracle
     public static double MaxDiff(IEnumerable<double> a, IEnumerable<double> b) => a.Zip(b, (x, y) => Math.Abs(x - y)).DefaultIfEmpty(0).Max();
 }
 
+/// <summary>Exact fixed rays of ReLU(W h) against substitution, planted rays, hand-built nets and iteration.</summary>
+public class ReluFixedPointProperties
+{
+    [Property(MaxTest = 300)]
+    public Property Every_fixed_ray_satisfies_the_fixed_point_equation_and_the_planted_one_is_judged_right() =>
+        Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            var p = ReluOracle.Plant(seed);
+            var results = ReluFixedPoints.Exact(p.W, ReluOracle.AllPatterns(p.W.Hidden));
+            foreach (var r in results.Where(r => r.Verdict == ReluRayVerdict.FixedRay))
+            {
+                var v = r.Direction;
+                var err = ReluOracle.MaxDiff(ReluOracle.Map(p.W, v), v);
+                var patternOk = Enumerable.Range(0, v.Length).All(i => r.Pattern[i] == v[i] > 0);
+                if (err > 1e-9 || !patternOk || Math.Abs(Math.Sqrt(v.Sum(x => x * x)) - 1) > 1e-12)
+                    return false.Label($"pattern [{string.Join("", r.Pattern.Select(b => b ? 1 : 0))}]: ReLU(W v) − v = {err}, v = [{string.Join(", ", v)}]");
+            }
+            // The planted pattern: with a 1-D null space the verdict is exactly the oracle's, and the direction is v / ‖v‖.
+            var planted = results.Single(r => r.Pattern.SequenceEqual(p.S));
+            if (planted.NullSpaceDimension == 1)
+            {
+                var consistent = p.InactiveDrives.All(d => d <= 0);
+                if (planted.Verdict != (consistent ? ReluRayVerdict.FixedRay : ReluRayVerdict.InactiveDriven))
+                    return false.Label($"planted pattern judged {planted.Verdict}, inactive drives [{string.Join(", ", p.InactiveDrives)}]");
+                if (consistent && ReluOracle.MaxDiff(planted.Direction, ReluOracle.Unit(p.V)) > 1e-9)
+                    return false.Label($"direction [{string.Join(", ", planted.Direction)}], planted [{string.Join(", ", p.V)}]");
+            }
+            return (planted.NullSpaceDimension >= 1).Label($"planted null space of dimension {planted.NullSpaceDimension}");
+        });
+
+    [Fact]
+    public void A_constructed_stable_ray_is_found_with_its_direction()
+    {
+        // W_SS = [[½, ½], [½, ½]] on S = {0, 1}: eigenvalues 1 (along (1, 1)) and 0; unit 2 is driven by −h₀ − h₁ < 0.
+        var w = ReluOracle.Net(3, [0.5, 0.5, 0, 0.5, 0.5, 0, -1, -1, 0.3]);
+        var r = ReluFixedPoints.Exact(w, [[true, true, false]]).Single();
+        Assert.Equal(ReluRayVerdict.FixedRay, r.Verdict);
+        Assert.Equal(1, r.NullSpaceDimension);
+        Assert.Equal(1 / Math.Sqrt(2), r.Direction[0], 12);
+        Assert.Equal(1 / Math.Sqrt(2), r.Direction[1], 12);
+        Assert.Equal(0, r.Direction[2]);
+        Assert.True(r.Residual < 1e-12);
+        // D_S W = [[½, ½, 0], [½, ½, 0], [0, 0, 0]]: eigenvalues 1, 0, 0; the ray's 1 set aside, the rest contract.
+        Assert.Equal(1, r.SpectralRadius, 12);
+        Assert.Equal(Stability.Stable, r.Stability);
+    }
+
+    [Fact]
+    public void A_constructed_ray_with_an_unstable_direction_is_unstable()
+    {
+        // W_SS = [[3/2, −½], [−½, 3/2]]: eigenvalue 1 along (1, 1), 2 along (1, −1).
+        var w = ReluOracle.Net(3, [1.5, -0.5, 0, -0.5, 1.5, 0, -1, -1, 0]);
+        var r = ReluFixedPoints.Exact(w, [[true, true, false]]).Single();
+        Assert.Equal(ReluRayVerdict.FixedRay, r.Verdict);
+        Assert.Equal(1 / Math.Sqrt(2), r.Direction[0], 12);
+        Assert.Equal(2, r.SpectralRadius, 12);
+        Assert.Equal(Stability.Unstable, r.Stability);
+    }
+
+    [Fact]
+    public void Candidates_outside_the_cone_are_rejected()
+    {
+        // The positive null vector (1, 1) of W_SS − I drives unit 2 by (1 − ½)/√2 > 0: not a fixed point.
+        var driven = ReluOracle.Net(3, [0.5, 0.5, 0, 0.5, 0.5, 0, 1, -0.5, 0]);
+        var r = ReluFixedPoints.Exact(driven, [[true, true, false]]).Single();
+        Assert.Equal(ReluRayVerdict.InactiveDriven, r.Verdict);
+        Assert.True(r.Direction.IsEmpty);
+        Assert.Null(r.Stability);
+        // W_SS = [[½, −½], [−½, ½]]: the null vector (1, −1) is not positive.
+        var mixed = ReluOracle.Net(2, [0.5, -0.5, -0.5, 0.5]);
+        Assert.Equal(ReluRayVerdict.NotPositive, ReluFixedPoints.Exact(mixed, [[true, true]]).Single().Verdict);
+        // W_SS = 0.9: no null space at all.
+        Assert.Equal(ReluRayVerdict.NoNullSpace, ReluFixedPoints.Exact(ReluOracle.Net(1, [0.9]), [[true]]).Single().Verdict);
+    }
+
+    [Fact]
+    public void Higher_dimensional_null_spaces_are_decided_only_by_a_witness()
+    {
+        // W_SS = I on S = {0, 1}: a 2-D null space. Unit 2 driven by −h₀ − h₁: the witness (1, 1) is feasible.
+        var quiet = ReluFixedPoints.Exact(ReluOracle.Net(3, [1, 0, 0, 0, 1, 0, -1, -1, 0]), [[true, true, false]]).Single();
+        Assert.Equal(2, quiet.NullSpaceDimension);
+        Assert.Equal(ReluRayVerdict.FixedRay, quiet.Verdict);
+        Assert.True(ReluOracle.MaxDiff(ReluOracle.Map(ReluOracle.Net(3, [1, 0, 0, 0, 1, 0, -1, -1, 0]), quiet.Direction), quiet.Direction) < 1e-12);
+        // Driven by h₀ − ½ h₁: (1, 1) fails, yet (1, 3) is feasible; the answer must be "undecided", never "infeasible".
+        var hard = ReluFixedPoints.Exact(ReluOracle.Net(3, [1, 0, 0, 0, 1, 0, 1, -0.5, 0]), [[true, true, false]]).Single();
+        Assert.Equal(2, hard.NullSpaceDimension);
+        Assert.Equal(ReluRayVerdict.Undecided, hard.Verdict);
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Where_iteration_converges_to_a_nonzero_point_that_point_lies_on_a_reported_ray() =>
+        Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            var p = ReluOracle.Plant(seed);
+            var rng = new RngStream(Rng.FromSeed(seed ^ 0x5bd1e995));
+            var starts = Enumerable.Range(0, 6).Select(_ => Enumerable.Range(0, p.W.Hidden).Select(_ => rng.Uniform()).ToImmutableArray())
+                .Append([.. p.V.Select(x => x + 0.1 * rng.Uniform())]).ToArray();
+            var ends = ReluFixedPoints.Iterate(p.W, starts, 500).Ends;
+            int checkedEnds = 0;
+            foreach (var e in ends.Where(e => !e.Collapsed && !e.Diverged && e.RelativeStep < 1e-12))
+            {
+                checkedEnds++;
+                // The end's pattern, read off the end itself, a unit still decaying towards 0 (below 1e-9 ‖h‖) counted as off.
+                ImmutableArray<bool> pattern = [.. e.End.Select(x => x > 1e-9 * e.Norm)];
+                var r = ReluFixedPoints.Exact(p.W, [pattern]).Single();
+                var direction = ReluOracle.Unit(e.End);
+                bool ok = r.Verdict == ReluRayVerdict.FixedRay && (r.NullSpaceDimension >= 2 || ReluOracle.MaxDiff(r.Direction, direction) < 1e-6)
+                    || r.Verdict == ReluRayVerdict.Undecided && r.NullSpaceDimension >= 2;
+                if (!ok) return false.Label($"end [{string.Join(", ", e.End)}]: {r.Verdict}, k = {r.NullSpaceDimension}, direction [{string.Join(", ", r.Direction)}]");
+            }
+            return true.ToProperty().Classify(checkedEnds > 0, "some end converged to a nonzero point");
+        });
+
+    [Property(MaxTest = 100)]
+    public Property A_contracting_net_collapses_and_every_visited_pattern_contracts() =>
+        Prop.ForAll(Gen.Choose(1, 6).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (n, seed) =>
+        {
+            // Scaled to Frobenius norm 0.9, so ‖W‖₂ ≤ 0.9 and every ρ(D_S W) ≤ ‖D_S W‖₂ ≤ 0.9.
+            var rng = new RngStream(Rng.FromSeed(seed));
+            var raw = Enumerable.Range(0, n * n).Select(_ => rng.Normal()).ToArray();
+            var frobenius = Math.Sqrt(raw.Sum(x => x * x));
+            var w = ReluOracle.Net(n, [.. raw.Select(x => 0.9 * x / frobenius)]);
+            var starts = Enumerable.Range(0, 10).Select(_ => Enumerable.Range(0, n).Select(_ => 3 * rng.Uniform()).ToImmutableArray()).ToArray();
+            var iterated = ReluFixedPoints.Iterate(w, starts, 500);
+            // The visited states, iterated here by hand.
+            var visited = new List<ImmutableArray<double>>();
+            foreach (var s in starts)
+            {
+                IReadOnlyList<double> h = s;
+                for (int t = 0; t < 30; t++) { h = ReluOracle.Map(w, h); visited.Add([.. h]); }
+            }
+            var patterns = ReluFixedPoints.Patterns(visited).Select(p => p.Pattern).ToArray();
+            var origin = ReluFixedPoints.OriginStability(w, patterns);
+            // ‖W‖₂ by power iteration on WᵀW.
+            var x = Enumerable.Repeat(1.0, n).ToArray();
+            double norm = 0;
+            for (int it = 0; it < 2000; it++)
+            {
+                var y = Enumerable.Range(0, n).Select(i => Enumerable.Range(0, n).Sum(j => (double)w.RecurrentWeights[i * n + j] * x[j])).ToArray();
+                var z = Enumerable.Range(0, n).Select(j => Enumerable.Range(0, n).Sum(i => (double)w.RecurrentWeights[i * n + j] * y[i])).ToArray();
+                var zn = Math.Sqrt(z.Sum(v => v * v));
+                if (zn == 0) break;
+                norm = Math.Sqrt(zn);
+                x = [.. z.Select(v => v / zn)];
+            }
+            return (iterated.Ends.All(e => e.Collapsed && !e.Diverged) && iterated.CollapsedShare == 1
+                    && origin.MaxSpectralRadius < 1 && origin.MaxNorm <= 0.9 + 1e-9 && origin.ProvablyAttracting
+                    && origin.Stability == Stability.Stable && Math.Abs(origin.RecurrentNorm - norm) < 1e-6 && origin.Patterns == patterns.Length)
+                .Label($"ends [{string.Join(", ", iterated.Ends.Select(e => e.Norm))}], ρ {origin.MaxSpectralRadius}, max ‖D_S W‖ {origin.MaxNorm}, ‖W‖ {origin.RecurrentNorm} vs {norm}");
+        });
+
+    [Fact]
+    public void An_expanding_net_diverges_and_its_origin_is_unstable()
+    {
+        var w = ReluOracle.Net(2, [2, 0, 0, 1.5]);
+        var end = ReluFixedPoints.Iterate(w, [[1.0, 1.0]], 2000).Ends.Single();
+        Assert.True(end.Diverged && !end.Collapsed);
+        var origin = ReluFixedPoints.OriginStability(w, [[false, true], [true, true]]);
+        Assert.Equal(2, origin.MaxSpectralRadius, 12);
+        Assert.Equal(new[] { true, true }, origin.MaxRadiusPattern);
+        Assert.Equal(Stability.Unstable, origin.Stability);
+        Assert.False(origin.ProvablyAttracting);
+    }
+
+    [Fact]
+    public void Patterns_are_counted_most_frequent_first()
+    {
+        var counts = ReluFixedPoints.Patterns([[1.0, 0], [0, 0], [2, 0], [0, 3], [0, 0.5], [4, 0]]);
+        Assert.Equal(3, counts.Length);
+        Assert.Equal(new[] { true, false }, counts[0].Pattern);
+        Assert.Equal(3, counts[0].Count);
+        Assert.Equal(new[] { false, true }, counts[1].Pattern);
+        Assert.Equal(2, counts[1].Count);
+        Assert.Equal(new[] { false, false }, counts[2].Pattern);
+        Assert.Equal(1, counts[2].Count);
+    }
+}
+
 /// <summary>Jacobian spectra against closed forms: diagonal nets, rotation-scaling blocks, traces, hand-picked eigenvalues.</summary>
 public class JacobianSpectraProperties
 {
