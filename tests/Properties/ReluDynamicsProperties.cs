@@ -358,3 +358,125 @@ public class JacobianSpectraProperties
             return (steps.Length == T && wrong == 0 && wrongAt == 0).Label($"{wrong} steps and {wrongAt} states with the wrong pattern");
         });
 }
+
+/// <summary>Residency times on planted systems, the class rule, determinism, and the noise-free limit against iteration.</summary>
+public class ResidencyProperties
+{
+    // Φ(−0.6744897501960817) = 0.25 (the lower quartile of the standard normal).
+    private const double LowerQuartile = -0.6744897501960817;
+
+    /// <summary>
+    /// Five units, one noise input, two outputs. Units 0 and 1 swap (a fast segment: the arg-max flips every step);
+    /// unit 2 excites itself (a slow segment: never flips); unit 4 excites itself at 1 and drives unit 3 by c, which
+    /// also gets the noise: h₃' = ReLU(c + σ z). Readout y₀ = h₀ + h₂ + h₃, y₁ = h₁ + h₄. From (0, 0, 0, 2, 1) the
+    /// arg-max stays 0 while c + σ z &gt; 1, with probability q = 0.75 when c = 1 − σ Φ⁻¹(0.25): RT = (1 − q⁶⁰)/(1 − q) ≈ 4.
+    /// </summary>
+    private static ReluRnnWeights Planted(double sigma)
+    {
+        double c = 1 - sigma * LowerQuartile;
+        double[] w =
+        [
+            0, 1, 0, 0, 0,
+            1, 0, 0, 0, 0,
+            0, 0, 1, 0, 0,
+            0, 0, 0, 0, c,
+            0, 0, 0, 0, 1,
+        ];
+        return ReluOracle.Net(5, w, 1, [0, 0, 0, 1, 0], 2, [1, 0, 1, 1, 0, 0, 1, 0, 0, 1]);
+    }
+
+    [Fact]
+    public void Planted_fast_slow_and_kick_segments_are_classified()
+    {
+        const double sigma = 0.01;
+        var w = Planted(sigma);
+        ImmutableArray<double> fast0 = [1, 0, 0, 0, 0], fast1 = [0, 1, 0, 0, 0], slow = [0, 0, 5, 0, 0], weak = [0, 0, 0.5, 0, 0], kick = [0, 0, 0, 2, 1];
+        var states = new List<ImmutableArray<double>> { fast0, fast1, slow, weak };
+        states.AddRange(Enumerable.Repeat(kick, 500));
+        var result = Residency.Compute(w, states, sigma, Rng.FromSeed(7));
+        Assert.Equal(1, result.Times[0]);
+        Assert.Equal(1, result.Times[1]);
+        Assert.Equal(ResidencyClass.Transition, result.Classes[0]);
+        Assert.Equal(new[] { 0, 1 }, result.StartSymbols.Take(2));
+        Assert.Equal(60, result.Times[2]);                      // never changes: counted as MaxSteps
+        Assert.Equal(ResidencyClass.SlowCluster, result.Classes[2]);
+        Assert.Equal(1 / (1 + Math.Exp(-5)), result.MaxProbability[2], 12);
+        Assert.Equal(60, result.Times[3]);
+        Assert.Equal(ResidencyClass.Other, result.Classes[3]);   // softmax(0.5, 0) = 0.62 ≤ 0.8
+        var kicks = result.Times.Skip(4).ToArray();
+        var expected = (1 - Math.Pow(0.75, 60)) / 0.25;
+        // Stopping time T: Var T = q/(1 − q)² = 12; 10,000 draws give a standard error of 0.035.
+        Assert.InRange(kicks.Average(), expected - 0.2, expected + 0.2);
+        Assert.True(result.Classes.Skip(4).Count(k => k == ResidencyClass.KickZone) > 450, $"{result.Classes.Skip(4).Count(k => k == ResidencyClass.KickZone)} of 500 kick states in the kick zone");
+        Assert.True(result.Share(ResidencyClass.Transition) >= 2.0 / 504 && result.Share(ResidencyClass.Other) >= 1.0 / 504);
+        Assert.Equal(1.0, Enum.GetValues<ResidencyClass>().Sum(result.Share), 12);
+    }
+
+    [Fact]
+    public void The_class_rule_on_hand_made_times()
+    {
+        Assert.Equal(ResidencyClass.Transition, Residency.Classify(1.99, 0.99));
+        Assert.Equal(ResidencyClass.KickZone, Residency.Classify(2, 0.1));
+        Assert.Equal(ResidencyClass.KickZone, Residency.Classify(8, 0.99));
+        Assert.Equal(ResidencyClass.SlowCluster, Residency.Classify(8.01, 0.81));
+        Assert.Equal(ResidencyClass.Other, Residency.Classify(8.01, 0.8));
+        Assert.Equal(ResidencyClass.SlowCluster, Residency.Classify(60, 0.9));
+        var custom = new ResidencyOptions(TransitionBelow: 3, KickUpTo: 10, SlowProbability: 0.5);
+        Assert.Equal(ResidencyClass.Transition, Residency.Classify(2.5, 0.9, custom));
+        Assert.Equal(ResidencyClass.KickZone, Residency.Classify(10, 0.9, custom));
+        Assert.Equal(ResidencyClass.SlowCluster, Residency.Classify(10.5, 0.6, custom));
+        Assert.Throws<ArgumentException>(() => Residency.Classify(1, 0.5, new ResidencyOptions(TransitionBelow: 5, KickUpTo: 4)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Residency.Compute(Planted(1), [[0, 0, 0, 2, 1]], -1, Rng.FromSeed(1)));
+    }
+
+    private static ReluRnnWeights RandomNet(int n, int d, int o, RngStream rng, double gain) =>
+        ReluOracle.Net(n, [.. Enumerable.Range(0, n * n).Select(_ => gain * rng.Normal() / Math.Sqrt(n))], d,
+            [.. Enumerable.Range(0, n * d).Select(_ => rng.Normal())], o, [.. Enumerable.Range(0, o * n).Select(_ => rng.Normal())]);
+
+    [Property(MaxTest = 50)]
+    public Property The_same_seed_gives_the_same_result_and_a_prefix_of_states_its_prefix() =>
+        Prop.ForAll(Gen.Choose(1, 7).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (n, seed) =>
+        {
+            var rng = new RngStream(Rng.FromSeed(seed));
+            var net = RandomNet(n, 2, 3, rng, 1.2);
+            var states = Enumerable.Range(0, 10).Select(_ => Enumerable.Range(0, n).Select(_ => 2 * rng.Uniform()).ToImmutableArray()).ToArray();
+            var options = new ResidencyOptions(Continuations: 20, MaxSteps: 25);
+            var a = Residency.Compute(net, states, 0.7, Rng.FromSeed(seed), options);
+            var b = Residency.Compute(net, states, 0.7, Rng.FromSeed(seed), options);
+            // Blocks hold 3 states here: the first 7 states fall into different blocks than the 10 do, yet draw the same noise.
+            var prefix = Residency.Compute(net, states[..7], 0.7, Rng.FromSeed(seed), options);
+            return (a.Times.SequenceEqual(b.Times) && a.Classes.SequenceEqual(b.Classes) && a.Times.Take(7).SequenceEqual(prefix.Times))
+                .Label($"[{string.Join(", ", a.Times)}] / [{string.Join(", ", b.Times)}] / [{string.Join(", ", prefix.Times)}]");
+        });
+
+    [Property(MaxTest = 100)]
+    public Property Without_noise_every_continuation_is_the_iterated_map() =>
+        Prop.ForAll((from n in Gen.Choose(1, 9) from d in Gen.Choose(1, 5) from o in Gen.Choose(1, 3) from seed in Gen.Choose(0, int.MaxValue) select (n, d, o, seed)).ToArbitrary(),
+            c =>
+            {
+                var (n, d, o, seed) = c;
+                // σ = 0: RT is the first k ≤ 15 with arg-max A F^k(h) ≠ arg-max A h (F from Core's ReluRnn.Step), else 15.
+                var rng = new RngStream(Rng.FromSeed(seed));
+                var net = RandomNet(n, d, o, rng, 1.5);
+                var states = Enumerable.Range(0, 8).Select(_ => Enumerable.Range(0, n).Select(_ => 2 * rng.Uniform()).ToImmutableArray()).ToArray();
+                var result = Residency.Compute(net, states, 0, Rng.FromSeed(seed), new ResidencyOptions(Continuations: 20, MaxSteps: 15));
+                int ArgMax(IReadOnlyList<double> h)
+                {
+                    var y = Enumerable.Range(0, o).Select(k => Enumerable.Range(0, n).Sum(j => (double)net.Readout[k * n + j] * h[j])).ToArray();
+                    return Array.IndexOf(y, y.Max());
+                }
+                var expected = states.Select(s =>
+                {
+                    var h = s.ToArray();
+                    int first = ArgMax(h);
+                    for (int k = 1; k <= 15; k++)
+                    {
+                        h = ReluRnn.Step(net, h, new double[d]);
+                        if (ArgMax(h) != first) return (double)k;
+                    }
+                    return 15.0;
+                }).ToArray();
+                return (result.Times.SequenceEqual(expected) && result.StartSymbols.SequenceEqual(states.Select(s => ArgMax(s))))
+                    .Label($"[{string.Join(", ", result.Times)}] vs [{string.Join(", ", expected)}]");
+            });
+}
