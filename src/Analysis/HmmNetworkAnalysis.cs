@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Analysis;
@@ -10,7 +11,10 @@ namespace HmmRnn.Analysis;
 /// <param name="Sigma">The input noise's standard deviation (training: 1).</param>
 /// <param name="DecayStarts">States of the run from which the noise-free dynamics are followed.</param>
 /// <param name="DecaySteps">Noise-free steps followed (reference 500).</param>
-public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, double Sigma = 1, int DecayStarts = 100, int DecaySteps = 500)
+/// <param name="ResidencyStates">States of the run (evenly spaced) whose residency times are measured.</param>
+/// <param name="Patterns">The most frequent activation patterns of the run searched for exact fixed rays.</param>
+public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, double Sigma = 1, int DecayStarts = 100, int DecaySteps = 500,
+    int ResidencyStates = 1_000, int Patterns = 200)
 {
     /// <summary>The reference analysis's sizes.</summary>
     public static HmmAnalysisOptions Default { get; } = new();
@@ -24,27 +28,48 @@ public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, doub
         if (!(Sigma >= 0 && double.IsFinite(Sigma))) Fail(nameof(Sigma), Sigma, "must be finite and ≥ 0");
         if (DecayStarts < 1) Fail(nameof(DecayStarts), DecayStarts, "must be ≥ 1");
         if (DecaySteps < 1) Fail(nameof(DecaySteps), DecaySteps, "must be ≥ 1");
+        if (ResidencyStates < 1) Fail(nameof(ResidencyStates), ResidencyStates, "must be ≥ 1");
+        if (Patterns < 1) Fail(nameof(Patterns), Patterns, "must be ≥ 1");
         return this;
     }
 }
 
 /// <summary>What the network does once the noise is switched off (the paper: activity collapses to a single fixed point).</summary>
-/// <param name="Starts">States of the noisy run followed without noise.</param>
-/// <param name="CollapsedToOrigin">Starts whose state fell below 1e-6 of its starting norm within the steps followed.</param>
-/// <param name="MedianDecaySteps">Median steps until the norm fell below 1% of the start (NaN if fewer than half did).</param>
-/// <param name="MaxFinalNorm">The largest norm at the end of the noise-free steps.</param>
-public sealed record NoiseFreeDecay(int Starts, int CollapsedToOrigin, double MedianDecaySteps, double MaxFinalNorm);
+/// <param name="Iteration">The reference's cross-check: h ← ReLU(W_hh h) from states of the noisy run.</param>
+/// <param name="Origin">The origin's stability read from the visited activation patterns.</param>
+/// <param name="Patterns">Distinct activation patterns in the run.</param>
+/// <param name="Searched">The most frequent of them (and the iteration end points' patterns) searched exactly.</param>
+/// <param name="FixedRays">Patterns with an exact fixed ray, and each ray's stability off the ray.</param>
+/// <param name="Undecided">Patterns whose null space has dimension ≥ 2 and whose feasibility was not decided.</param>
+/// <param name="ClosestToFixed">The smallest singular value of W_SS − I over the searched patterns: how near any visited pattern comes to a fixed ray.</param>
+public sealed record NoiseFree(ReluIterationResult Iteration, ReluOriginStability Origin, int Patterns, int Searched,
+    ImmutableArray<ReluPatternFixedPoint> FixedRays, int Undecided, double ClosestToFixed)
+{
+    /// <summary>Every start collapsed to the origin: the paper's single fixed point.</summary>
+    public bool CollapsesToOrigin => Iteration.Ends.All(e => e.Collapsed);
+}
+
+/// <summary>Residency classes of states of the run, and the Jacobian spectra per class.</summary>
+/// <param name="Indices">Which steps of the run were measured (evenly spaced).</param>
+/// <param name="Result">Per measured state: residency time, class, symbol.</param>
+/// <param name="Shares">The share of states per class (transition, kick zone, slow cluster, other).</param>
+/// <param name="SlowBySymbol">Slow-cluster states per emitted symbol: which output each slow region stands for.</param>
+/// <param name="MeanUnstable">Per class, the mean number of unstable eigenvalues (|λ| &gt; 1) of J = diag(1[W_hh h &gt; 0]) W_hh.</param>
+/// <param name="MeanNearCritical">Per class, the mean number of near-critical complex pairs.</param>
+public sealed record ResidencySection(ImmutableArray<int> Indices, ResidencyResult Result, ImmutableArray<double> Shares, ImmutableArray<int> SlowBySymbol,
+    ImmutableArray<double> MeanUnstable, ImmutableArray<double> MeanNearCritical);
 
 /// <summary>The pure part of opening up an HMM-emulating ReLU RNN (Torre et al. 2025, SPEC A5).</summary>
 /// <param name="Steps">States in the noisy run (after warm-up).</param>
 /// <param name="Pca">PCA of those states.</param>
 /// <param name="ReadoutAnglesToPlane">Per readout row, the angle (degrees) between it and the PC1–PC2 plane.</param>
-/// <param name="Decay">Noise-free dynamics from states of the run.</param>
+/// <param name="NoiseFree">Noise-free dynamics: iteration, exact fixed rays, the origin's stability.</param>
+/// <param name="Residency">Residency classes and Jacobian spectra.</param>
 /// <param name="RunSymbols">The argmax symbol of each step of the noisy run (for figures).</param>
 /// <param name="Kicks">Kick units found from the noisy run.</param>
 /// <param name="KickAblation">Silencing the kick units against random sets of as many units (null when none were found).</param>
-public sealed record HmmNetworkReport(int Steps, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFreeDecay Decay,
-    ImmutableArray<int> RunSymbols, Dynamics.KickDetection Kicks, Dynamics.AblationResult? KickAblation)
+public sealed record HmmNetworkReport(int Steps, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree NoiseFree, ResidencySection Residency,
+    ImmutableArray<int> RunSymbols, KickDetection Kicks, AblationResult? KickAblation)
 {
     /// <summary>The noisy run's states (not serialised).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -73,36 +98,48 @@ public static class HmmNetworkAnalysis
             var row = weights.Readout.AsSpan(o * H, H).ToArray().Select(x => (double)x).ToArray();
             return Math.Acos(Math.Clamp(Math.Sqrt(Geometry.ShareInSubspace(row, plane)), 0, 1)) * 180 / Math.PI;
         }).ToImmutableArray();
-        var kicks = Dynamics.KickUnits.Detect(weights, states, symbols);
-        var ablation = kicks.Units.IsEmpty ? null : Dynamics.KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2));
-        return new HmmNetworkReport(steps, pca, angles, Decay(weights, states, options, rng.Substream(1)), symbols, kicks, ablation) { States = states };
+        var kicks = KickUnits.Detect(weights, states, symbols);
+        var ablation = kicks.Units.IsEmpty ? null : KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2));
+        return new HmmNetworkReport(steps, pca, angles, NoiseFreeDynamics(weights, states, options, rng.Substream(1)),
+            ResidencyOf(weights, states, options, rng.Substream(3)), symbols, kicks, ablation) { States = states };
     }
 
-    private static NoiseFreeDecay Decay(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)
+    private static NoiseFree NoiseFreeDynamics(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)
     {
-        var zero = new double[w.Input];
-        int collapsed = 0;
-        var decays = new List<double>();
-        double maxFinal = 0;
-        for (int k = 0; k < options.DecayStarts; k++)
+        var starts = new ImmutableArray<double>[options.DecayStarts];
+        for (int k = 0; k < starts.Length; k++)
         {
             (var i, rng) = rng.NextInt(states.Count);
-            var h = states[i].ToArray();
-            var start = Norm(h);
-            int? decay = null;
-            for (int t = 1; t <= options.DecaySteps; t++)
-            {
-                h = ReluRnn.Step(w, h, zero);
-                if (decay is null && Norm(h) <= 0.01 * start) decay = t;
-            }
-            if (decay is int d) decays.Add(d);
-            var final = Norm(h);
-            if (final <= 1e-6 * Math.Max(start, 1e-300)) collapsed++;
-            maxFinal = Math.Max(maxFinal, final);
+            starts[k] = states[i];
         }
-        decays.Sort();
-        var median = decays.Count * 2 >= options.DecayStarts && decays.Count > 0 ? decays[decays.Count / 2] : double.NaN;
-        return new NoiseFreeDecay(options.DecayStarts, collapsed, median, maxFinal);
+        var iteration = ReluFixedPoints.Iterate(w, starts, options.DecaySteps);
+        var patterns = ReluFixedPoints.Patterns(states);
+        var searched = patterns.OrderByDescending(p => p.Count).Take(options.Patterns).Select(p => p.Pattern)
+            .Concat(ReluFixedPoints.Patterns([.. iteration.Ends.Where(e => !e.Collapsed && !e.Diverged).Select(e => e.End)]).Select(p => p.Pattern))
+            .Distinct(PatternComparer.Instance).ToArray();
+        var exact = ReluFixedPoints.Exact(w, searched);
+        var origin = ReluFixedPoints.OriginStability(w, patterns.Select(p => p.Pattern));
+        return new NoiseFree(iteration, origin, patterns.Length, searched.Length,
+            [.. exact.Where(x => x.Verdict == ReluRayVerdict.FixedRay)], exact.Count(x => x.Verdict == ReluRayVerdict.Undecided),
+            exact.Length == 0 ? double.NaN : exact.Min(x => x.SmallestSingularValue));
+    }
+
+    private static ResidencySection ResidencyOf(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)
+    {
+        var n = Math.Min(options.ResidencyStates, states.Count);
+        var indices = Enumerable.Range(0, n).Select(k => (int)((long)k * states.Count / n)).ToImmutableArray();
+        var picked = indices.Select(i => states[i]).ToArray();
+        var result = Residency.Compute(w, picked, options.Sigma, rng);
+        var classes = Enum.GetValues<ResidencyClass>();
+        var spectra = JacobianSpectra.AtStates(w, picked);
+        double Mean(ResidencyClass c, Func<JacobianStep, double> f)
+        {
+            var at = Enumerable.Range(0, n).Where(i => result.Classes[i] == c).ToArray();
+            return at.Length == 0 ? double.NaN : at.Average(i => f(spectra[i]));
+        }
+        var slow = Enumerable.Range(0, w.Outputs).Select(v => Enumerable.Range(0, n).Count(i => result.Classes[i] == ResidencyClass.SlowCluster && result.StartSymbols[i] == v));
+        return new ResidencySection(indices, result, [.. classes.Select(result.Share)], [.. slow],
+            [.. classes.Select(c => Mean(c, s => s.Unstable))], [.. classes.Select(c => Mean(c, s => s.NearCriticalPairs))]);
     }
 
     private static int ArgMax(ReadOnlySpan<double> y)

@@ -376,4 +376,51 @@ public class TrainingTests : TempFolderTest
         Assert.Contains("'descr': '|u1'", cj);
         Assert.Equal(File.ReadAllText(folder.PathOf(RunConfig.FileName)), System.Text.Encoding.UTF8.GetString(dcj));
     }
+
+    [Fact]
+    public void Analyze_opens_a_trained_HMM_network_and_writes_every_output()
+    {
+        var folder = Folder("analyse-hmm");
+        RunConfig.Write(folder, Tiny(epochs: 2));
+        _ = Trainer.Run(Tiny(epochs: 2), folder, checkpointEvery: 1).ToList();
+        var (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), folder.Path, "--steps", "400", "--resonance-sequences", "200",
+            "--resonance-points", "3", "--resonance-checkpoints", "2");
+        Assert.True(code == 0, error);
+        foreach (var file in new[] { "analysis.json", "analysis.md", "pca.png", "residency.png", "resonance.png", "resonance-training.png" })
+            Assert.True(File.Exists(folder.PathOf(file)), $"{file} missing");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.PathOf("analysis.json")));
+        foreach (var key in new[] { "fixedPoints", "residency", "kickUnits", "resonance", "resonanceAcrossTraining", "pca", "readoutAnglesToPlane" })
+            Assert.True(json.RootElement.TryGetProperty(key, out _), key);
+        var sigmas = json.RootElement.GetProperty("resonance").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("sigma").GetDouble()).ToArray();
+        Assert.Equal([0.0, 1.5, 3.0], sigmas);
+        Assert.Equal(2, json.RootElement.GetProperty("resonanceAcrossTraining").GetArrayLength());
+        var shares = json.RootElement.GetProperty("residency").GetProperty("shares").EnumerateArray().Sum(x => x.GetDouble());
+        Assert.Equal(1.0, shares, 9);
+    }
+
+    [Fact]
+    public void Analyze_refuses_what_is_not_a_trained_HMM_run_in_one_line()
+    {
+        var empty = Folder("empty");
+        var ibl = Folder("ibl");
+        RunConfig.Write(ibl, HmmRnn.Host.Tasks.Ibl.IblTrainingConfig.Preset("quick"));
+        var truncated = Folder("truncated");
+        RunConfig.Write(truncated, Tiny(epochs: 1));
+        _ = Trainer.Run(Tiny(epochs: 1), truncated).ToList();
+        foreach (var name in new[] { Trainer.BestCheckpoint, Trainer.LastCheckpoint })
+            File.WriteAllBytes(truncated.PathOf(name), File.ReadAllBytes(truncated.PathOf(name))[..200]);
+        foreach (var (args, expected) in new (string[], string)[]
+                 {
+                     ([Path.Combine(Root, "nowhere")], "is not a folder"), ([empty.Path], "has no config.json"),
+                     ([ibl.Path], "is a run of the ibl task"), ([truncated.Path], "truncated or corrupt"),
+                     ([truncated.Path, "--sigma", "-1"], "Sigma = -1"), ([truncated.Path, "--checkpoint", "7"], "no such checkpoint"),
+                 })
+        {
+            var (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), args);
+            Assert.True(code != 0, string.Join(" ", args));
+            Assert.Contains(expected, error);
+            Assert.Single(error.Trim().Split('\n'));
+            if (Directory.Exists(args[0])) Assert.False(File.Exists(Path.Combine(args[0], "analysis.json")));
+        }
+    }
 }

@@ -17,7 +17,7 @@ internal static class AnalyzeCommand
         var sigma = new Option<double>("--sigma") { Description = "Input noise σ of the noisy run and the trained value the sweep is scaled by (training used 1).", DefaultValueFactory = _ => 1.0 };
         var sequences = new Option<int>("--resonance-sequences") { Description = "Sequences generated per σ in the stochastic-resonance sweep.", DefaultValueFactory = _ => 2_000 };
         var points = new Option<int>("--resonance-points") { Description = "σ values from 0 to 3× the trained σ.", DefaultValueFactory = _ => 13 };
-        var checkpoints = new Option<int>("--resonance-checkpoints") { Description = "Saved epoch checkpoints (--checkpoint-every) also swept, evenly picked; 0 for none.", DefaultValueFactory = _ => 8 };
+        var checkpoints = new Option<int>("--resonance-checkpoints") { Description = "Saved epoch checkpoints (--checkpoint-every) also swept, evenly picked; 0 for none.", DefaultValueFactory = _ => 4 };
         var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("analyze", "Open up an RNN trained by 'train' (SPEC A5): a long noisy run and its PCA, the readouts' angles to the PC plane, " +
                                          "what the dynamics do without noise, and stochastic resonance (emission error against the input noise σ, " +

@@ -17,7 +17,7 @@ namespace HmmRnn.Host.Tasks.Hmm;
 /// <param name="UpTo">The sweep's end as a multiple of the trained σ.</param>
 /// <param name="Sequences">RNN sequences per σ (issue 9: ≥ 2,000).</param>
 /// <param name="Checkpoints">Epoch checkpoints (from <c>--checkpoint-every</c>) swept too, evenly picked; 0 for none.</param>
-public sealed record ResonanceOptions(int Points = 13, double UpTo = 3, int Sequences = 2_000, int Checkpoints = 8);
+public sealed record ResonanceOptions(int Points = 13, double UpTo = 3, int Sequences = 2_000, int Checkpoints = 4);
 
 /// <summary>The curve at one saved checkpoint.</summary>
 /// <param name="Epoch">The checkpoint's epoch.</param>
@@ -90,7 +90,10 @@ public static class HmmAnalysisOutput
             hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance,
             resonance = curve, resonanceAcrossTraining = across,
             pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
-            readoutAnglesToPlane = report.ReadoutAnglesToPlane, noiseFreeDecay = report.Decay,
+            readoutAnglesToPlane = report.ReadoutAnglesToPlane,
+            fixedPoints = report.NoiseFree,
+            residency = new { report.Residency.Shares, report.Residency.SlowBySymbol, report.Residency.MeanUnstable, report.Residency.MeanNearCritical,
+                classes = Enum.GetNames<HmmRnn.Analysis.Dynamics.ResidencyClass>(), meanTime = report.Residency.Result.Times.Average() },
             kickUnits = new { report.Kicks, ablation = report.KickAblation },
         });
         folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed));
@@ -125,14 +128,32 @@ public static class HmmAnalysisOutput
         sb.AppendLine($"Variance explained: PC1 {F(e[0], 3)}, PC1–2 {F(e[0] + e[1], 3)}, PC1–3 {F(e.Take(3).Sum(), 3)}. " +
                       $"Angle between each readout row and the PC1–PC2 plane: {string.Join(", ", r.ReadoutAnglesToPlane.Select((a, o) => $"symbol {o} {F(a, 1)}°"))}.");
         sb.AppendLine();
-        var d = r.Decay;
-        sb.AppendLine("### Without noise");
+        var n = r.NoiseFree;
+        var it = n.Iteration;
+        sb.AppendLine("### Without noise: fixed points");
         sb.AppendLine();
-        sb.AppendLine($"From {d.Starts} states of the noisy run, the noise-free dynamics (x = 0) collapsed to the origin in {d.CollapsedToOrigin} " +
-                      $"(median {F(d.MedianDecaySteps, 0)} steps to fall below 1% of the starting norm; largest norm after the steps followed {F(d.MaxFinalNorm, 6)}). " +
-                      (d.CollapsedToOrigin == d.Starts
-                          ? "The orbits are sustained by the noise: without it activity collapses to the single fixed point at the origin, as the paper reports."
-                          : "Not every state collapses: the noise-free dynamics keep some activity (see the fixed points)."));
+        sb.AppendLine($"Iterating h ← ReLU(W_hh h) for {it.Steps} steps from {it.Ends.Length} states of the run (the reference's check): " +
+                      $"{it.Ends.Count(e => e.Collapsed)} collapsed to the origin, {it.Ends.Count(e => e.Diverged)} diverged, " +
+                      $"{it.Ends.Count(e => !e.Collapsed && !e.Diverged)} ended elsewhere (largest end norm {F(it.Ends.Max(e => e.Norm), 6)}). " +
+                      (n.CollapsesToOrigin ? "Activity collapses to the single fixed point at the origin, as the paper reports: the orbits are sustained by the noise." :
+                          "Not every state collapses within the steps followed."));
+        sb.AppendLine();
+        sb.AppendLine($"Exact search (the map is linear per activation pattern): {n.Searched} of the run's {n.Patterns:N0} activation patterns searched; " +
+                      $"{n.FixedRays.Length} fixed ray(s){(n.Undecided > 0 ? $", {n.Undecided} undecided" : "")}; " +
+                      $"the smallest singular value of W_SS − I over them is {F(n.ClosestToFixed, 4)} (0 would be a ray of fixed points). " +
+                      $"Origin: largest spectral radius of D_S W over the visited patterns {F(n.Origin.MaxSpectralRadius, 3)} ({n.Origin.Stability.ToString().ToLowerInvariant()}), " +
+                      $"‖W_hh‖₂ = {F(n.Origin.RecurrentNorm, 3)}{(n.Origin.ProvablyAttracting ? " < 1: every noise-free trajectory provably decays to the origin" : "")}.");
+        sb.AppendLine();
+        var res = r.Residency;
+        sb.AppendLine($"### Residency ({res.Result.Times.Length:N0} states; 20 noisy continuations of ≤ 60 steps each)");
+        sb.AppendLine();
+        sb.AppendLine("| class | share of states | mean unstable eigenvalues of J | mean near-critical complex pairs |");
+        sb.AppendLine("|---|---|---|---|");
+        var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8, p > 0.8)", "other (RT > 8)" };
+        for (int c = 0; c < names.Length; c++)
+            sb.AppendLine($"| {names[c]} | {F(res.Shares[c], 3)} | {F(res.MeanUnstable[c], 2)} | {F(res.MeanNearCritical[c], 2)} |");
+        sb.AppendLine();
+        sb.AppendLine($"Slow-cluster states by the symbol they emit: {string.Join(", ", res.SlowBySymbol.Select((k, v) => $"symbol {v}: {k}"))}.");
         sb.AppendLine();
         sb.AppendLine("### Kick units (found automatically; verified by ablation)");
         sb.AppendLine();
@@ -182,6 +203,11 @@ public static class HmmAnalysisOutput
             Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => new Points($"symbol {v}",
                 projected.Where((_, t) => symbols[t] == v).Select(p => (p[0], p[1])).ToArray(), v)),
             [new Line("first 200 steps", projected.Take(200).Select(p => (p[0], p[1])).ToArray(), Group: 6)]);
+        var res = r.Residency;
+        var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8)", "other" };
+        Charts.Scatter(folder, "residency.png", $"{config.Hmm}: residency class of states of the noisy run, in PC1–PC2", "PC1", "PC2",
+            names.Select((name, c) => new Points(name, Enumerable.Range(0, res.Indices.Length)
+                .Where(i => (int)res.Result.Classes[i] == c).Select(i => (projected[res.Indices[i]][0], projected[res.Indices[i]][1])).ToArray(), c)));
         Charts.Lines(folder, "resonance.png", $"{config.Hmm}: emission error against the input noise σ (trained at {curve.TrainedSigma:0.##})", "σ",
             "error (each curve divided by its largest value)",
         [
