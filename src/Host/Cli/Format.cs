@@ -10,6 +10,9 @@ internal static class Format
 {
     public static string F(double x, int digits = 4) => x.ToString("F" + digits, CultureInfo.InvariantCulture);
 
+    /// <summary>A table cell: fixed digits, or "–" for a number that is not defined (NaN).</summary>
+    public static string Cell(double x, int digits = 4) => double.IsNaN(x) ? "–" : F(x, digits);
+
     public static string Vector(ReadOnlySpan<double> v, int digits = 4)
     {
         var parts = new string[v.Length];

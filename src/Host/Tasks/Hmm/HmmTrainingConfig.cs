@@ -96,27 +96,24 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and its value; returns this.</summary>
     public HmmTrainingConfig Validate()
     {
-        static void Fail(string field, object? value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
         try { _ = Entry; }
-        catch (ArgumentException e) { Fail(nameof(Hmm), Hmm, e.Message); }
-        if (Hidden <= 0) Fail(nameof(Hidden), Hidden, "must be > 0");
-        if (Input <= 0) Fail(nameof(Input), Input, "must be > 0");
-        if (TrainSequences <= 0) Fail(nameof(TrainSequences), TrainSequences, "must be > 0");
-        if (ValidationSequences <= 0) Fail(nameof(ValidationSequences), ValidationSequences, "must be > 0");
-        if (TestSequences < 0) Fail(nameof(TestSequences), TestSequences, "must be ≥ 0");
-        if (Batch <= 1) Fail(nameof(Batch), Batch, "must be > 1");
-        if (Batch > TrainSequences) Fail(nameof(Batch), Batch, $"must not exceed TrainSequences ({TrainSequences})");
-        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
-        if (!(Beta1 >= 0 && Beta1 < 1)) Fail(nameof(Beta1), Beta1, "must be in [0, 1)");
-        if (!(Beta2 >= 0 && Beta2 < 1)) Fail(nameof(Beta2), Beta2, "must be in [0, 1)");
-        if (GradClip is double c && !(c > 0 && double.IsFinite(c))) Fail(nameof(GradClip), c, "must be finite and > 0");
-        if (Epochs < 1) Fail(nameof(Epochs), Epochs, "must be ≥ 1");
-        if (Device is not ("cpu" or "cuda")) Fail(nameof(Device), Device, "must be cpu or cuda");
-        if (!double.IsFinite(RecurrentIdentity)) Fail(nameof(RecurrentIdentity), RecurrentIdentity, "must be finite");
-        if (!(Temperature > 0 && double.IsFinite(Temperature))) Fail(nameof(Temperature), Temperature, "must be finite and > 0");
-        if (!(Blur > 0 && double.IsFinite(Blur))) Fail(nameof(Blur), Blur, "must be finite and > 0");
-        if (!(Scaling > 0 && Scaling < 1)) Fail(nameof(Scaling), Scaling, "must be in (0, 1)");
-        if (LogEvery < 1) Fail(nameof(LogEvery), LogEvery, "must be ≥ 1");
+        catch (ArgumentException e) { ConfigRules.Fail(nameof(Hmm), Hmm, e.Message); }
+        if (Hidden <= 0) ConfigRules.Fail(nameof(Hidden), Hidden, "must be > 0");
+        if (Input <= 0) ConfigRules.Fail(nameof(Input), Input, "must be > 0");
+        if (TrainSequences <= 0) ConfigRules.Fail(nameof(TrainSequences), TrainSequences, "must be > 0");
+        if (ValidationSequences <= 0) ConfigRules.Fail(nameof(ValidationSequences), ValidationSequences, "must be > 0");
+        if (TestSequences < 0) ConfigRules.Fail(nameof(TestSequences), TestSequences, "must be ≥ 0");
+        if (Batch <= 1) ConfigRules.Fail(nameof(Batch), Batch, "must be > 1");
+        if (Batch > TrainSequences) ConfigRules.Fail(nameof(Batch), Batch, $"must not exceed TrainSequences ({TrainSequences})");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) ConfigRules.Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
+        if (!(Beta1 >= 0 && Beta1 < 1)) ConfigRules.Fail(nameof(Beta1), Beta1, "must be in [0, 1)");
+        if (!(Beta2 >= 0 && Beta2 < 1)) ConfigRules.Fail(nameof(Beta2), Beta2, "must be in [0, 1)");
+        if (GradClip is double c && !(c > 0 && double.IsFinite(c))) ConfigRules.Fail(nameof(GradClip), c, "must be finite and > 0");
+        if (!double.IsFinite(RecurrentIdentity)) ConfigRules.Fail(nameof(RecurrentIdentity), RecurrentIdentity, "must be finite");
+        if (!(Temperature > 0 && double.IsFinite(Temperature))) ConfigRules.Fail(nameof(Temperature), Temperature, "must be finite and > 0");
+        if (!(Blur > 0 && double.IsFinite(Blur))) ConfigRules.Fail(nameof(Blur), Blur, "must be finite and > 0");
+        if (!(Scaling > 0 && Scaling < 1)) ConfigRules.Fail(nameof(Scaling), Scaling, "must be in (0, 1)");
+        ConfigRules.CheckLoop(this);
         return this;
     }
 

@@ -62,7 +62,7 @@ public static class IblAnalysisOutput
         return report;
     }
 
-    private static string F(double x, int digits = 3) => double.IsNaN(x) ? "–" : x.ToString("F" + digits, CultureInfo.InvariantCulture);
+    private static string F(double x, int digits = 3) => Cli.Format.Cell(x, digits);
 
     /// <summary>Every number beside the paper's.</summary>
     public static string Markdown(IblNetworkReport r, string checkpoint, int epoch, long seed)

@@ -47,18 +47,15 @@ public sealed record IblDistillConfig : ITaskConfig
     /// <inheritdoc />
     public void Check()
     {
-        static void Fail(string field, object? value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
-        if (string.IsNullOrWhiteSpace(Teacher)) Fail(nameof(Teacher), Teacher, "must name the teacher's run folder");
-        if (Hidden <= 0) Fail(nameof(Hidden), Hidden, "must be > 0");
-        if (Sessions < 1) Fail(nameof(Sessions), Sessions, "must be ≥ 1");
-        if (Steps < 2) Fail(nameof(Steps), Steps, "must be ≥ 2");
-        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
-        if (StepsPerEpoch < 1) Fail(nameof(StepsPerEpoch), StepsPerEpoch, "must be ≥ 1");
-        if (Epochs < 1) Fail(nameof(Epochs), Epochs, "must be ≥ 1");
-        if (ValidationSessions < 1) Fail(nameof(ValidationSessions), ValidationSessions, "must be ≥ 1");
-        if (ValidationTrials < 1) Fail(nameof(ValidationTrials), ValidationTrials, "must be ≥ 1");
-        if (Device is not ("cpu" or "cuda")) Fail(nameof(Device), Device, "must be cpu or cuda");
-        if (LogEvery < 1) Fail(nameof(LogEvery), LogEvery, "must be ≥ 1");
+        if (string.IsNullOrWhiteSpace(Teacher)) ConfigRules.Fail(nameof(Teacher), Teacher, "must name the teacher's run folder");
+        if (Hidden <= 0) ConfigRules.Fail(nameof(Hidden), Hidden, "must be > 0");
+        if (Sessions < 1) ConfigRules.Fail(nameof(Sessions), Sessions, "must be ≥ 1");
+        if (Steps < 2) ConfigRules.Fail(nameof(Steps), Steps, "must be ≥ 2");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) ConfigRules.Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
+        if (StepsPerEpoch < 1) ConfigRules.Fail(nameof(StepsPerEpoch), StepsPerEpoch, "must be ≥ 1");
+        if (ValidationSessions < 1) ConfigRules.Fail(nameof(ValidationSessions), ValidationSessions, "must be ≥ 1");
+        if (ValidationTrials < 1) ConfigRules.Fail(nameof(ValidationTrials), ValidationTrials, "must be ≥ 1");
+        ConfigRules.CheckLoop(this);
     }
 
     /// <inheritdoc />

@@ -119,23 +119,20 @@ public sealed record IblTrainingConfig : ITaskConfig
     /// <inheritdoc />
     public void Check()
     {
-        static void Fail(string field, object? value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
         _ = Environment;
-        if (Hidden <= 0) Fail(nameof(Hidden), Hidden, "must be > 0");
-        if (!Enum.IsDefined(Loss)) Fail(nameof(Loss), Loss, "must be paper or reference");
-        if (!Enum.IsDefined(Optimizer)) Fail(nameof(Optimizer), Optimizer, "must be adam or sgd");
-        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
-        if (!(Momentum >= 0 && Momentum < 1)) Fail(nameof(Momentum), Momentum, "must be in [0, 1)");
-        if (GradClip is double c && !(c > 0 && double.IsFinite(c))) Fail(nameof(GradClip), c, "must be finite and > 0");
-        if (Sessions < 1) Fail(nameof(Sessions), Sessions, "must be ≥ 1");
-        if (Truncation < 0) Fail(nameof(Truncation), Truncation, "must be ≥ 0 (0: whole sessions)");
-        if (Truncation == 0 && BlocksPerSession < 1) Fail(nameof(BlocksPerSession), BlocksPerSession, "must be ≥ 1");
-        if (StepsPerEpoch < 1) Fail(nameof(StepsPerEpoch), StepsPerEpoch, "must be ≥ 1");
-        if (Epochs < 1) Fail(nameof(Epochs), Epochs, "must be ≥ 1");
-        if (ValidationSessions < 1) Fail(nameof(ValidationSessions), ValidationSessions, "must be ≥ 1");
-        if (ValidationTrials < 1) Fail(nameof(ValidationTrials), ValidationTrials, "must be ≥ 1");
-        if (Device is not ("cpu" or "cuda")) Fail(nameof(Device), Device, "must be cpu or cuda");
-        if (LogEvery < 1) Fail(nameof(LogEvery), LogEvery, "must be ≥ 1");
+        if (Hidden <= 0) ConfigRules.Fail(nameof(Hidden), Hidden, "must be > 0");
+        if (!Enum.IsDefined(Loss)) ConfigRules.Fail(nameof(Loss), Loss, "must be paper or reference");
+        if (!Enum.IsDefined(Optimizer)) ConfigRules.Fail(nameof(Optimizer), Optimizer, "must be adam or sgd");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) ConfigRules.Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
+        if (!(Momentum >= 0 && Momentum < 1)) ConfigRules.Fail(nameof(Momentum), Momentum, "must be in [0, 1)");
+        if (GradClip is double c && !(c > 0 && double.IsFinite(c))) ConfigRules.Fail(nameof(GradClip), c, "must be finite and > 0");
+        if (Sessions < 1) ConfigRules.Fail(nameof(Sessions), Sessions, "must be ≥ 1");
+        if (Truncation < 0) ConfigRules.Fail(nameof(Truncation), Truncation, "must be ≥ 0 (0: whole sessions)");
+        if (Truncation == 0 && BlocksPerSession < 1) ConfigRules.Fail(nameof(BlocksPerSession), BlocksPerSession, "must be ≥ 1");
+        if (StepsPerEpoch < 1) ConfigRules.Fail(nameof(StepsPerEpoch), StepsPerEpoch, "must be ≥ 1");
+        if (ValidationSessions < 1) ConfigRules.Fail(nameof(ValidationSessions), ValidationSessions, "must be ≥ 1");
+        if (ValidationTrials < 1) ConfigRules.Fail(nameof(ValidationTrials), ValidationTrials, "must be ≥ 1");
+        ConfigRules.CheckLoop(this);
     }
 
     /// <inheritdoc />
