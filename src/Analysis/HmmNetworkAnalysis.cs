@@ -89,6 +89,9 @@ public static class HmmNetworkAnalysis
         rng.Substream(0).FillNormal(noise);
         for (int i = 0; i < noise.Length; i++) noise[i] *= options.Sigma;
         var run = ReluRnn.Run(weights, noise);
+        for (int t = 0; t < total; t++)
+            if (!run.Hidden.AsSpan(t * H, H).ToArray().All(double.IsFinite))
+                throw new ArgumentException($"the network's activity diverges under noise (step {t} of the noisy run): its analyses are undefined", nameof(weights));
         var states = Enumerable.Range(options.WarmUp, steps).Select(t => ImmutableArray.Create(run.Hidden.AsSpan(t * H, H).ToArray())).ToImmutableArray();
         var symbols = Enumerable.Range(options.WarmUp, steps).Select(t => ArgMax(run.Logits.AsSpan(t * weights.Outputs, weights.Outputs))).ToImmutableArray();
         var pca = Pca.Fit(states);
