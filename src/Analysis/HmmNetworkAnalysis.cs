@@ -13,8 +13,12 @@ namespace HmmRnn.Analysis;
 /// <param name="DecaySteps">Noise-free steps followed (reference 500).</param>
 /// <param name="ResidencyStates">States of the run (evenly spaced) whose residency times are measured.</param>
 /// <param name="Patterns">The most frequent activation patterns of the run searched for exact fixed rays.</param>
+/// <param name="EpisodeLength">
+/// Null: one long run, as the reference (and, should it diverge, episodes of the training sequence length instead).
+/// A length L: the run restarts from h = 0 every L steps (the distribution the network was trained on), no warm-up.
+/// </param>
 public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, double Sigma = 1, int DecayStarts = 100, int DecaySteps = 500,
-    int ResidencyStates = 1_000, int Patterns = 200)
+    int ResidencyStates = 1_000, int Patterns = 200, int? EpisodeLength = null)
 {
     /// <summary>The reference analysis's sizes.</summary>
     public static HmmAnalysisOptions Default { get; } = new();
@@ -30,6 +34,7 @@ public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, doub
         if (DecaySteps < 1) Fail(nameof(DecaySteps), DecaySteps, "must be ≥ 1");
         if (ResidencyStates < 1) Fail(nameof(ResidencyStates), ResidencyStates, "must be ≥ 1");
         if (Patterns < 1) Fail(nameof(Patterns), Patterns, "must be ≥ 1");
+        if (EpisodeLength is int l && l < 2) Fail(nameof(EpisodeLength), l, "must be ≥ 2");
         return this;
     }
 }
@@ -61,6 +66,8 @@ public sealed record ResidencySection(ImmutableArray<int> Indices, ResidencyResu
 
 /// <summary>The pure part of opening up an HMM-emulating ReLU RNN (Torre et al. 2025, SPEC A5).</summary>
 /// <param name="Steps">States in the noisy run (after warm-up).</param>
+/// <param name="EpisodeLength">0: one long run; L: episodes of L steps from h = 0 (chosen, or the fallback after a divergence).</param>
+/// <param name="DivergedAt">The step at which one long run diverged before the fallback to episodes; −1 if it did not.</param>
 /// <param name="Pca">PCA of those states.</param>
 /// <param name="ReadoutAnglesToPlane">Per readout row, the angle (degrees) between it and the PC1–PC2 plane.</param>
 /// <param name="NoiseFree">Noise-free dynamics: iteration, exact fixed rays, the origin's stability.</param>
@@ -68,7 +75,7 @@ public sealed record ResidencySection(ImmutableArray<int> Indices, ResidencyResu
 /// <param name="RunSymbols">The argmax symbol of each step of the noisy run (for figures).</param>
 /// <param name="Kicks">Kick units found from the noisy run.</param>
 /// <param name="KickAblation">Silencing the kick units against random sets of as many units (null when none were found).</param>
-public sealed record HmmNetworkReport(int Steps, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree NoiseFree, ResidencySection Residency,
+public sealed record HmmNetworkReport(int Steps, int EpisodeLength, int DivergedAt, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree NoiseFree, ResidencySection Residency,
     ImmutableArray<int> RunSymbols, KickDetection Kicks, AblationResult? KickAblation)
 {
     /// <summary>The noisy run's states (not serialised).</summary>
@@ -80,20 +87,23 @@ public sealed record HmmNetworkReport(int Steps, PcaResult Pca, ImmutableArray<d
 public static class HmmNetworkAnalysis
 {
     /// <summary>Runs the analyses on <paramref name="weights"/>, which emulate an HMM with <paramref name="hmmStates"/> states.</summary>
-    public static HmmNetworkReport Run(ReluRnnWeights weights, int hmmStates, Rng rng, HmmAnalysisOptions? options = null)
+    public static HmmNetworkReport Run(ReluRnnWeights weights, int hmmStates, int sequenceLength, Rng rng, HmmAnalysisOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         options = (options ?? HmmAnalysisOptions.Default).Validate();
-        int steps = options.Steps ?? (hmmStates == 2 ? 5_000 : 10_000), total = steps + options.WarmUp, H = weights.Hidden, D = weights.Input;
-        var noise = new double[total * D];
-        rng.Substream(0).FillNormal(noise);
-        for (int i = 0; i < noise.Length; i++) noise[i] *= options.Sigma;
-        var run = ReluRnn.Run(weights, noise);
-        for (int t = 0; t < total; t++)
-            if (!run.Hidden.AsSpan(t * H, H).ToArray().All(double.IsFinite))
-                throw new ArgumentException($"the network's activity diverges under noise (step {t} of the noisy run): its analyses are undefined", nameof(weights));
-        var states = Enumerable.Range(options.WarmUp, steps).Select(t => ImmutableArray.Create(run.Hidden.AsSpan(t * H, H).ToArray())).ToImmutableArray();
-        var symbols = Enumerable.Range(options.WarmUp, steps).Select(t => ArgMax(run.Logits.AsSpan(t * weights.Outputs, weights.Outputs))).ToImmutableArray();
+        int steps = options.Steps ?? (hmmStates == 2 ? 5_000 : 10_000), H = weights.Hidden, O = weights.Outputs;
+        int episode = options.EpisodeLength ?? 0, divergedAt = -1;
+        var (hidden, logits, diverged) = Simulate(weights, steps, episode == 0 ? options.WarmUp : 0, episode, options.Sigma, rng.Substream(0));
+        if (diverged >= 0 && options.EpisodeLength is null && sequenceLength >= 2)
+        {
+            // Trained on sequences of T steps from h = 0, a network need not stay bounded over thousands: analyse it where it was trained.
+            (divergedAt, episode) = (diverged, sequenceLength);
+            (hidden, logits, diverged) = Simulate(weights, steps, 0, episode, options.Sigma, rng.Substream(0));
+        }
+        if (diverged >= 0)
+            throw new ArgumentException($"the network's activity diverges under noise (step {diverged} of the noisy run{(episode > 0 ? $", episodes of {episode}" : "")}): its analyses are undefined", nameof(weights));
+        var states = Enumerable.Range(0, steps).Select(t => ImmutableArray.Create(hidden.AsSpan(t * H, H).ToArray())).ToImmutableArray();
+        var symbols = Enumerable.Range(0, steps).Select(t => ArgMax(logits.AsSpan(t * O, O))).ToImmutableArray();
         var pca = Pca.Fit(states);
         var plane = pca.Components.Take(2).ToArray();
         var angles = Enumerable.Range(0, weights.Outputs).Select(o =>
@@ -102,8 +112,8 @@ public static class HmmNetworkAnalysis
             return Math.Acos(Math.Clamp(Math.Sqrt(Geometry.ShareInSubspace(row, plane)), 0, 1)) * 180 / Math.PI;
         }).ToImmutableArray();
         var kicks = KickUnits.Detect(weights, states, symbols);
-        var ablation = kicks.Units.IsEmpty ? null : KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2));
-        return new HmmNetworkReport(steps, pca, angles, NoiseFreeDynamics(weights, states, options, rng.Substream(1)),
+        var ablation = kicks.Units.IsEmpty ? null : KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2), episode);
+        return new HmmNetworkReport(steps, episode, divergedAt, pca, angles, NoiseFreeDynamics(weights, states, options, rng.Substream(1)),
             ResidencyOf(weights, states, options, rng.Substream(3)), symbols, kicks, ablation) { States = states };
     }
 
@@ -143,6 +153,30 @@ public static class HmmNetworkAnalysis
         var slow = Enumerable.Range(0, w.Outputs).Select(v => Enumerable.Range(0, n).Count(i => result.Classes[i] == ResidencyClass.SlowCluster && result.StartSymbols[i] == v));
         return new ResidencySection(indices, result, [.. classes.Select(result.Share)], [.. slow],
             [.. classes.Select(c => Mean(c, s => s.Unstable))], [.. classes.Select(c => Mean(c, s => s.NearCriticalPairs))]);
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> kept states (and logits) of a noise-driven run after <paramref name="warmUp"/> steps; with an episode
+    /// length L &gt; 0, h restarts at 0 every L steps. Returns the first step whose state is not finite, or −1.
+    /// </summary>
+    private static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
+    {
+        int total = steps + warmUp, H = w.Hidden, D = w.Input, O = w.Outputs, chunk = episode > 0 ? episode : total;
+        var noise = new double[total * D];
+        rng.FillNormal(noise);
+        for (int i = 0; i < noise.Length; i++) noise[i] *= sigma;
+        var hidden = new double[total * H];
+        var logits = new double[total * O];
+        for (int start = 0; start < total; start += chunk)
+        {
+            int n = Math.Min(chunk, total - start);
+            var run = ReluRnn.Run(w, noise.AsSpan(start * D, n * D));
+            run.Hidden.AsSpan().CopyTo(hidden.AsSpan(start * H, n * H));
+            run.Logits.AsSpan().CopyTo(logits.AsSpan(start * O, n * O));
+        }
+        for (int t = 0; t < total; t++)
+            if (!hidden.AsSpan(t * H, H).ToArray().All(double.IsFinite)) return ([], [], t);
+        return (hidden[(warmUp * H)..], logits[(warmUp * O)..], -1);
     }
 
     private static int ArgMax(ReadOnlySpan<double> y)

@@ -111,7 +111,15 @@ public static class KickUnits
     /// <paramref name="steps"/> steps and compares its rate of symbol changes with the intact network's and with
     /// <paramref name="randomSets"/> random sets of as many units, all on the same noise.
     /// </summary>
-    public static AblationResult Ablate(ReluRnnWeights weights, IReadOnlyCollection<int> units, int steps, double sigma, int randomSets, Rng rng)
+    /// <param name="weights">The network.</param>
+    /// <param name="units">The units to silence.</param>
+    /// <param name="steps">Steps of the run.</param>
+    /// <param name="sigma">The input noise's standard deviation.</param>
+    /// <param name="randomSets">Random sets of as many units to compare with.</param>
+    /// <param name="rng">The noise and the random sets.</param>
+    /// <param name="episodeLength">0: one run; L &gt; 0: the run restarts from h = 0 every L steps (changes across a restart are not counted).</param>
+    public static AblationResult Ablate(ReluRnnWeights weights, IReadOnlyCollection<int> units, int steps, double sigma, int randomSets, Rng rng,
+        int episodeLength = 0)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(units);
@@ -136,22 +144,26 @@ public static class KickUnits
             }
             choices[r] = order[..set.Length];
         }
-        Parallel.For(0, randomSets, r => random[r] = ChangeRate(weights, noise, choices[r]));
-        var ablated = ChangeRate(weights, noise, [.. set]);
+        Parallel.For(0, randomSets, r => random[r] = ChangeRate(weights, noise, choices[r], episodeLength));
+        var ablated = ChangeRate(weights, noise, [.. set], episodeLength);
         var p = (1.0 + random.Count(x => x <= ablated)) / (1.0 + randomSets);
-        return new AblationResult(set, ChangeRate(weights, noise, []), ablated, ImmutableArray.Create(random), p);
+        return new AblationResult(set, ChangeRate(weights, noise, [], episodeLength), ablated, ImmutableArray.Create(random), p);
     }
 
-    /// <summary>Symbol changes per step of a run on <paramref name="noise"/> with <paramref name="silenced"/> units held at 0.</summary>
-    public static double ChangeRate(ReluRnnWeights weights, ReadOnlySpan<double> noise, int[] silenced)
+    /// <summary>
+    /// Symbol changes per step of a run on <paramref name="noise"/> with <paramref name="silenced"/> units held at 0; with
+    /// <paramref name="episodeLength"/> L &gt; 0 the state restarts at 0 every L steps and pairs across a restart are not counted.
+    /// </summary>
+    public static double ChangeRate(ReluRnnWeights weights, ReadOnlySpan<double> noise, int[] silenced, int episodeLength = 0)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(silenced);
         int D = weights.Input, H = weights.Hidden, T = noise.Length / D;
         var h = new double[H];
-        int previous = -1, changes = 0;
+        int previous = -1, changes = 0, pairs = 0;
         for (int t = 0; t < T; t++)
         {
+            if (episodeLength > 0 && t % episodeLength == 0) { h = new double[H]; previous = -1; }
             h = ReluRnn.Step(weights, h, noise.Slice(t * D, D));
             foreach (var u in silenced) h[u] = 0;
             int symbol = 0;
@@ -162,9 +174,13 @@ public static class KickUnits
                 for (int j = 0; j < H; j++) y += weights.Readout[o * H + j] * h[j];
                 if (y > best) (best, symbol) = (y, o);
             }
-            if (previous >= 0 && symbol != previous) changes++;
+            if (previous >= 0)
+            {
+                pairs++;
+                if (symbol != previous) changes++;
+            }
             previous = symbol;
         }
-        return T > 1 ? changes / (double)(T - 1) : 0;
+        return pairs > 0 ? changes / (double)pairs : 0;
     }
 }

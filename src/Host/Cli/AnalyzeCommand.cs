@@ -18,19 +18,20 @@ internal static class AnalyzeCommand
         var sequences = new Option<int>("--resonance-sequences") { Description = "Sequences generated per σ in the stochastic-resonance sweep.", DefaultValueFactory = _ => 2_000 };
         var points = new Option<int>("--resonance-points") { Description = "σ values from 0 to 3× the trained σ.", DefaultValueFactory = _ => 13 };
         var checkpoints = new Option<int>("--resonance-checkpoints") { Description = "Saved epoch checkpoints (--checkpoint-every) also swept, evenly picked; 0 for none.", DefaultValueFactory = _ => 4 };
+        var episodes = new Option<int?>("--episode-length") { Description = "Restart the noisy run from h = 0 every L steps (default: one long run as the reference; episodes of the training length if that run diverges)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("analyze", "Open up an RNN trained by 'train' (SPEC A5): a long noisy run and its PCA, the readouts' angles to the PC plane, " +
                                          "what the dynamics do without noise, and stochastic resonance (emission error against the input noise σ, " +
                                          "also across saved checkpoints). Writes analysis.json, analysis.md and PNGs into the run folder. For IBL runs use 'ibl analyze'.")
         {
-            run, checkpoint, steps, sigma, sequences, points, checkpoints, seed,
+            run, checkpoint, steps, sigma, sequences, points, checkpoints, episodes, seed,
         };
         cmd.SetAction(r =>
         {
             var path = r.GetValue(run)!;
             if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
             HmmAnalysisOptions options;
-            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma)).Validate(); }
+            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes)).Validate(); }
             catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
             if (!(r.GetValue(sigma) > 0)) return Cli.Fail($"--sigma must be > 0, got {r.GetValue(sigma)}");
             if (r.GetValue(sequences) < 100) return Cli.Fail($"--resonance-sequences must be ≥ 100, got {r.GetValue(sequences)}");

@@ -62,7 +62,7 @@ public static class HmmAnalysisOutput
         using var _ = model;
         var entry = config.Entry;
         progress?.Invoke("noisy run, PCA, readout angles, noise-free decay");
-        var report = HmmNetworkAnalysis.Run(weights, entry.Hmm.States, Rng.FromSeed(seed), options);
+        var report = HmmNetworkAnalysis.Run(weights, entry.Hmm.States, entry.SequenceLength, Rng.FromSeed(seed), options);
 
         progress?.Invoke($"stochastic resonance: {resonance.Points} noise scales × {resonance.Sequences:N0} sequences");
         var test = TrainingData.TestSplit(config with { TestSequences = Math.Max(config.TestSequences, resonance.Sequences) }).Outputs;
@@ -90,6 +90,7 @@ public static class HmmAnalysisOutput
             hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance,
             resonance = curve, resonanceAcrossTraining = across,
             pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
+            run = new { report.Steps, report.EpisodeLength, report.DivergedAt },
             readoutAnglesToPlane = report.ReadoutAnglesToPlane,
             fixedPoints = report.NoiseFree,
             residency = new { report.Residency.Shares, report.Residency.SlowBySymbol, report.Residency.MeanUnstable, report.Residency.MeanNearCritical,
@@ -122,8 +123,14 @@ public static class HmmAnalysisOutput
         var sb = new StringBuilder();
         sb.AppendLine($"## {config.Hmm}: {checkpoint} (epoch {epoch}), |h| = {config.Hidden}, d = {config.Input}, analysis seed {seed}");
         sb.AppendLine();
-        sb.AppendLine($"### Noisy run ({r.Steps:N0} steps, σ = 1) and its PCA");
+        sb.AppendLine($"### Noisy run ({r.Steps:N0} steps, σ = 1{(r.EpisodeLength > 0 ? $", in episodes of {r.EpisodeLength} steps from h = 0" : "")}) and its PCA");
         sb.AppendLine();
+        if (r.DivergedAt >= 0)
+        {
+            sb.AppendLine($"One long run, as the reference analyses it, **diverged** (activity reached ∞ at step {r.DivergedAt}): trained on sequences of " +
+                          $"{r.EpisodeLength} steps from h = 0, this network is not stable over long horizons, so it is analysed on episodes of that length instead.");
+            sb.AppendLine();
+        }
         var e = r.Pca.ExplainedFraction;
         sb.AppendLine($"Variance explained: PC1 {F(e[0], 3)}, PC1–2 {F(e[0] + e[1], 3)}, PC1–3 {F(e.Take(3).Sum(), 3)}. " +
                       $"Angle between each readout row and the PC1–PC2 plane: {string.Join(", ", r.ReadoutAnglesToPlane.Select((a, o) => $"symbol {o} {F(a, 1)}°"))}.");
@@ -134,7 +141,7 @@ public static class HmmAnalysisOutput
         sb.AppendLine();
         sb.AppendLine($"Iterating h ← ReLU(W_hh h) for {it.Steps} steps from {it.Ends.Length} states of the run (the reference's check): " +
                       $"{it.Ends.Count(e => e.Collapsed)} collapsed to the origin, {it.Ends.Count(e => e.Diverged)} diverged, " +
-                      $"{it.Ends.Count(e => !e.Collapsed && !e.Diverged)} ended elsewhere (largest end norm {F(it.Ends.Max(e => e.Norm), 6)}). " +
+                      $"{it.Ends.Count(e => !e.Collapsed && !e.Diverged)} ended elsewhere (largest end norm {it.Ends.Max(e => e.Norm).ToString("G3", CultureInfo.InvariantCulture)}). " +
                       (n.CollapsesToOrigin ? "Activity collapses to the single fixed point at the origin, as the paper reports: the orbits are sustained by the noise." :
                           "Not every state collapses within the steps followed."));
         sb.AppendLine();
