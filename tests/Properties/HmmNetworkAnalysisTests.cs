@@ -1,0 +1,41 @@
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
+
+namespace HmmRnn.Properties;
+
+/// <summary>How the HMM network analysis treats a network that is unstable over long horizons.</summary>
+public class HmmNetworkAnalysisTests
+{
+    /// <summary>W_hh = 1.5·I on 3 units driven by noise: activity grows like 1.5^t and overflows after ≈ 1,750 steps.</summary>
+    private static ReluRnnWeights Growing()
+    {
+        float[] rec = [1.5f, 0, 0, 0, 1.5f, 0, 0, 0, 1.5f];
+        float[] inp = [1, 0, 0, 1, 1, 1];
+        float[] readout = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+        return new ReluRnnWeights(3, 2, 3, [.. inp], [.. rec], [.. readout]);
+    }
+
+    [Fact]
+    public void A_long_run_that_diverges_falls_back_to_episodes_of_the_training_length()
+    {
+        var options = new HmmAnalysisOptions(Steps: 3_000, DecayStarts: 5, DecaySteps: 20, ResidencyStates: 20, Patterns: 5);
+        var r = HmmNetworkAnalysis.Run(Growing(), 3, 30, Rng.FromSeed(1), options);
+        Assert.Equal(30, r.EpisodeLength);
+        // 1.5^t overflows a double near t = log(1.8e308) / log(1.5) ≈ 1,750; the run diverges before its 3,020 steps.
+        Assert.InRange(r.DivergedAt, 1_000, 3_020);
+        Assert.All(r.States, s => Assert.True(s.All(double.IsFinite)));
+        Assert.Equal(3_000, r.States.Length);
+    }
+
+    [Fact]
+    public void Without_a_training_length_to_fall_back_to_the_divergence_is_one_clear_error()
+    {
+        var options = new HmmAnalysisOptions(Steps: 3_000, DecayStarts: 5, DecaySteps: 20, ResidencyStates: 20, Patterns: 5);
+        var e = Assert.Throws<ArgumentException>(() => HmmNetworkAnalysis.Run(Growing(), 3, 0, Rng.FromSeed(1), options));
+        Assert.Contains("diverges under noise", e.Message);
+        // Chosen episodes short enough stay finite: no fallback, no divergence recorded.
+        var r = HmmNetworkAnalysis.Run(Growing(), 3, 0, Rng.FromSeed(1), options with { EpisodeLength = 50 });
+        Assert.Equal((50, -1), (r.EpisodeLength, r.DivergedAt));
+    }
+}
