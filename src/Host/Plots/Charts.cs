@@ -34,7 +34,7 @@ public static class Charts
         IEnumerable<Line> lines, double? yMin = null, double? yMax = null)
     {
         var model = new PlotModel { Title = title, Background = OxyColors.White };
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.BottomRight, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside }); // outside: a legend never covers data
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
         model.Axes.Add(new LinearAxis
         {
