@@ -155,18 +155,18 @@ public static class IblAnalysisOutput
     {
         var b = r.Behaviour;
         var agents = new[] { b.Network }.Concat(b.Agents).Append(b.Distilled).ToArray();
-        Charts.Lines(folder, "accuracy-by-contrast.png", "Accuracy by contrast: concordant (solid), discordant (dashed); time-outs wrong",
+        Charts.Lines(folder, "accuracy-by-contrast.png", "Accuracy by contrast (solid: concordant, dashed: discordant)",
             "contrast μ", "fraction correct",
             agents.SelectMany((a, g) => new[]
             {
                 new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.ConcordantAccuracy)).ToArray(), Group: g),
                 new Line($"{a.Agent}, discordant", a.ByContrast.Select(c => (c.Contrast, c.DiscordantAccuracy)).ToArray(), Dashed: true, Group: g),
             }), 0, 1);
-        Charts.Lines(folder, "psychometric.png", "Network: P(rightward choice) by signed contrast, per block side (trials with an action)",
+        Charts.Lines(folder, "psychometric.png", "P(rightward choice) by signed contrast, per block side",
             "signed contrast (right > 0)", "P(right)",
             IblBehaviour.Psychometric(r.Trials).GroupBy(x => x.BlockSide).Select((g, i) =>
                 new Line($"{g.Key.ToString().ToLowerInvariant()} block", g.Select(x => (x.SignedContrast, x.RightwardFraction)).ToArray(), Group: i)), 0, 1);
-        Charts.Lines(folder, "chronometric.png", "Observation steps before acting, concordant (solid) and discordant (dashed)", "contrast μ", "mean steps",
+        Charts.Lines(folder, "chronometric.png", "Steps before acting (solid: concordant, dashed: discordant)", "contrast μ", "mean steps",
             agents.SelectMany((a, g) => new[]
             {
                 new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.MeanStepsConcordant)).ToArray(), Group: g),
