@@ -174,8 +174,8 @@ public static class HmmNetworkAnalysis
             run.Hidden.AsSpan().CopyTo(hidden.AsSpan(start * H, n * H));
             run.Logits.AsSpan().CopyTo(logits.AsSpan(start * O, n * O));
         }
-        for (int t = 0; t < total; t++)
-            if (!hidden.AsSpan(t * H, H).ToArray().All(double.IsFinite)) return ([], [], t);
+        for (int i = 0; i < hidden.Length; i++)
+            if (!double.IsFinite(hidden[i])) return ([], [], i / H);
         return (hidden[(warmUp * H)..], logits[(warmUp * O)..], -1);
     }
 
@@ -184,12 +184,5 @@ public static class HmmNetworkAnalysis
         int best = 0;
         for (int i = 1; i < y.Length; i++) if (y[i] > y[best]) best = i;
         return best;
-    }
-
-    private static double Norm(ReadOnlySpan<double> v)
-    {
-        double s = 0;
-        foreach (var x in v) s += x * x;
-        return Math.Sqrt(s);
     }
 }

@@ -109,6 +109,9 @@ public sealed record IblNetworkReport(double AccuracyTimeoutsWrong, IblBehaviour
     [System.Text.Json.Serialization.JsonIgnore]
     public ImmutableArray<IblStepRecord<ImmutableArray<double>>> Recorded { get; init; } = [];
 
+    /// <summary>RADD's coordinates (z_stimulus, z_block) of a state, as the distillation projects it.</summary>
+    public ImmutableArray<double> RaddCoordinates(ImmutableArray<double> h) => IblNetworkAnalysis.RaddCoordinates(h.AsSpan(), Pca.Mean, StimulusReadout, BlockReadout);
+
     /// <summary>The network's behaviour trials (for figures). Not serialised.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public ImmutableArray<IblTrialRecord> Trials { get; init; } = [];
@@ -150,7 +153,7 @@ public static class IblNetworkAnalysis
         var stimulus = Unit(StimulusDirection(weights));
         var (blockFull, blockPlaneModel, accFull, accPlane) = BlockClassifiers(recorded, pca, options.TrainFraction, rng.Substream(2));
         var block = Unit(blockFull.Weights.AsSpan());
-        var stimulusInPlane = ImmutableArray.Create(plane.Select(c => Dot(c.AsSpan(), stimulus.AsSpan())).ToArray());
+        var stimulusInPlane = ImmutableArray.Create(plane.Select(c => Vectors.Dot(c.AsSpan(), stimulus.AsSpan())).ToArray());
         var representation = new IblRepresentationSection(states.Length,
             [.. Cumulative(pca.ExplainedFraction.Take(10))], pca.ExplainedFraction[0] + pca.ExplainedFraction[1],
             Math.Sqrt(Geometry.ShareInSubspace(stimulus.AsSpan(), plane)), accFull, accPlane,
@@ -208,6 +211,16 @@ public static class IblNetworkAnalysis
         return conditions;
     }
 
+    /// <summary>RADD's coordinates of a state: z = P (h − mean), P's rows the unit stimulus and block readouts.</summary>
+    public static ImmutableArray<double> RaddCoordinates(ReadOnlySpan<double> h, ImmutableArray<double> mean, ImmutableArray<double> stimulus, ImmutableArray<double> block)
+    {
+        if (h.Length != mean.Length || stimulus.Length != mean.Length || block.Length != mean.Length)
+            throw new ArgumentException($"state of {h.Length} units, mean {mean.Length}, readouts {stimulus.Length} and {block.Length}", nameof(h));
+        double a = 0, b = 0;
+        for (int i = 0; i < h.Length; i++) { a += stimulus[i] * (h[i] - mean[i]); b += block[i] * (h[i] - mean[i]); }
+        return [a, b];
+    }
+
     /// <summary>The stimulus readout: the difference of the right and left rows of W_out (what the action's logit difference reads).</summary>
     public static double[] StimulusDirection(TanhRnnWeights w)
     {
@@ -258,7 +271,7 @@ public static class IblNetworkAnalysis
             bool take = feedback ? Math.Abs(s.Input.Feedback) == 1 : !s.IsBlank;
             if (!take) continue;
             x.Add(feedback ? s.Input.Feedback : s.Input.Right - s.Input.Left);
-            y.Add(Dot(direction.AsSpan(), recorded[t].State.AsSpan()) - Dot(direction.AsSpan(), recorded[t - 1].State.AsSpan()));
+            y.Add(Vectors.Dot(direction.AsSpan(), recorded[t].State.AsSpan()) - Vectors.Dot(direction.AsSpan(), recorded[t - 1].State.AsSpan()));
         }
         return FitOrUndefined(x, y);
     }
@@ -276,7 +289,7 @@ public static class IblNetworkAnalysis
         foreach (var s in recorded.Where(s => s.Step.StepInTrial == 0))
         {
             x.Add(2 * s.ObserverBlockPriorRight - 1);
-            y.Add(Dot(block.AsSpan(), s.State.AsSpan()));
+            y.Add(Vectors.Dot(block.AsSpan(), s.State.AsSpan()));
         }
         return FitOrUndefined(x, y);
     }
@@ -285,19 +298,14 @@ public static class IblNetworkAnalysis
         ImmutableArray<double> mean, ImmutableArray<double> stimulus, ImmutableArray<double> block, double networkAccuracy,
         IblAnalysisOptions options, Rng rng, out AgentSummary distilled)
     {
-        ImmutableArray<double> Project(ReadOnlySpan<double> h)
-        {
-            double a = 0, b = 0;
-            for (int i = 0; i < h.Length; i++) { a += stimulus[i] * (h[i] - mean[i]); b += block[i] * (h[i] - mean[i]); }
-            return [a, b];
-        }
+        ImmutableArray<double> Project(ReadOnlySpan<double> h) => RaddCoordinates(h, mean, stimulus, block);
         var z = recorded.Select(s => Project(s.State.AsSpan())).ToImmutableArray();
         var inputs = recorded.Select(s => ImmutableArray.Create(s.Step.Input.Left, s.Step.Input.Right, s.Step.Input.Feedback)).ToImmutableArray();
         var model = Radd.Fit([new RaddSequence(z, inputs)]);
 
         // The readout: the teacher's logit difference against z_stimulus, in closed form.
         var difference = StimulusDirection(weights);
-        var logitDifference = recorded.Select(s => Dot(difference, s.State.AsSpan()) + weights.ReadoutBias[1] - weights.ReadoutBias[0]).ToArray();
+        var logitDifference = recorded.Select(s => Vectors.Dot(difference, s.State.AsSpan()) + weights.ReadoutBias[1] - weights.ReadoutBias[0]).ToArray();
         var readout = LinearFit.Fit(z.Select(v => v[0]).ToArray(), logitDifference);
 
         var policy = new IblRaddPolicy(model, Project(new double[weights.Hidden]), readout.Slope, readout.Intercept, task.ActionThreshold);
@@ -312,12 +320,12 @@ public static class IblNetworkAnalysis
             for (int k = 1; k <= options.MaxLag && t + k < z.Length; k++)
             {
                 zhat = Radd.Step(model, zhat, inputs[t + k]);
-                errors[k - 1] += Distance(zhat.AsSpan(), z[t + k].AsSpan());
+                errors[k - 1] += Vectors.Distance(zhat.AsSpan(), z[t + k].AsSpan());
                 counts[k - 1]++;
             }
         }
         var zMean = new[] { z.Average(v => v[0]), z.Average(v => v[1]) };
-        var scale = z.Average(v => Distance(v.AsSpan(), zMean));
+        var scale = z.Average(v => Vectors.Distance(v.AsSpan(), zMean));
         return new IblRaddSection(model, readout.Slope, readout.Intercept, readout, distilled.AccuracyTimeoutsWrong, networkAccuracy,
             [.. errors.Select((e, k) => counts[k] > 0 ? e / counts[k] : double.NaN)], scale);
     }
@@ -357,24 +365,11 @@ public static class IblNetworkAnalysis
 
     private static ImmutableArray<double> Unit(ReadOnlySpan<double> v)
     {
-        var n = Math.Sqrt(Dot(v, v));
+        var n = Math.Sqrt(Vectors.Dot(v, v));
         if (!(n > 0)) throw new ArgumentException("a readout is zero", nameof(v));
         var u = new double[v.Length];
         for (int i = 0; i < u.Length; i++) u[i] = v[i] / n;
         return ImmutableArray.Create(u);
     }
 
-    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
-        return s;
-    }
-
-    private static double Distance(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
-        return Math.Sqrt(s);
-    }
 }

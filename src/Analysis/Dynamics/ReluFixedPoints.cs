@@ -217,16 +217,16 @@ public static class ReluFixedPoints
             JacobianSpectra.CheckVector(starts[s], H, s, nameof(starts));
             var h = starts[s].ToArray();
             var next = new double[H];
-            double startNorm = Norm(h);
+            double startNorm = Vectors.Norm(h);
             bool diverged = false;
             for (int t = 0; t < steps; t++)
             {
                 Apply(w, H, h, next);
-                var n = Norm(next);
+                var n = Vectors.Norm(next);
                 if (!(n <= 1e200)) { diverged = true; break; }
                 (h, next) = (next, h);
             }
-            var norm = Norm(h);
+            var norm = Vectors.Norm(h);
             Apply(w, H, h, next);
             double move = 0;
             for (int i = 0; i < H; i++) move += (next[i] - h[i]) * (next[i] - h[i]);
@@ -309,13 +309,6 @@ public static class ReluFixedPoints
             for (int j = 0; j < H; j++) s += w[i * H + j] * h[j];
             next[i] = s > 0 ? s : 0;
         }
-    }
-
-    private static double Norm(double[] h)
-    {
-        double s = 0;
-        foreach (var x in h) s += x * x;
-        return Math.Sqrt(s);
     }
 
     private static ReluFixedPointOptions Check(ReluFixedPointOptions? o)

@@ -119,7 +119,7 @@ public static class TanhFixedPoints
         var kept = new List<(double[] H, double Q, FixedPointKind Kind, int Count)>();
         foreach (var cand in candidates.OrderBy(x => x.Q))
         {
-            int at = kept.FindIndex(k => Distance(k.H, cand.H) < options.DistinctDistance);
+            int at = kept.FindIndex(k => Vectors.Distance(k.H, cand.H) < options.DistinctDistance);
             if (at >= 0) kept[at] = kept[at] with { Count = kept[at].Count + 1 };
             else kept.Add((cand.H, cand.Q, cand.Kind, 1));
         }
@@ -143,7 +143,7 @@ public static class TanhFixedPoints
         var c = Drive(weights, input);
         if (h.Length != weights.Hidden) throw new ArgumentException($"has {h.Length} entries, the network {weights.Hidden} units", nameof(h));
         var (_, r) = Residual(weights, c, h);
-        return 0.5 * Dot(r, r);
+        return 0.5 * Vectors.Dot(r, r);
     }
 
     /// <summary>The Jacobian of h ↦ tanh(W h + U o + b) at h: diag(1 − tanh²(a)) W, H × H row-major.</summary>
@@ -220,7 +220,7 @@ public static class TanhFixedPoints
     {
         int n = w.Hidden;
         var (t, r) = Residual(w, c, h);
-        double q = 0.5 * Dot(r, r), mu = 0;
+        double q = 0.5 * Vectors.Dot(r, r), mu = 0;
         for (int iteration = 0; iteration < options.MaxIterations; iteration++)
         {
             var j = ResidualJacobian(w, t);
@@ -238,7 +238,7 @@ public static class TanhFixedPoints
                 var trial = new double[n];
                 for (int i = 0; i < n; i++) trial[i] = h[i] + step[i];
                 var (tt, tr) = Residual(w, c, trial);
-                var tq = 0.5 * Dot(tr, tr);
+                var tq = 0.5 * Vectors.Dot(tr, tr);
                 if (tq < q)
                 {
                     (h, t, r, q, improved) = (trial, tt, tr, tq, true);
@@ -270,7 +270,7 @@ public static class TanhFixedPoints
             var trial = new double[h.Length];
             for (int i = 0; i < h.Length; i++) trial[i] = h[i] + step[i];
             var (_, tr) = Residual(w, c, trial);
-            var tq = 0.5 * Dot(tr, tr);
+            var tq = 0.5 * Vectors.Dot(tr, tr);
             if (!(tq < q)) break;
             (h, q) = (trial, tq);
         }
@@ -303,19 +303,6 @@ public static class TanhFixedPoints
         if (o.MaxIterations < 1) throw new ArgumentException($"MaxIterations = {o.MaxIterations} must be ≥ 1", "options");
     }
 
-    private static double Dot(double[] a, double[] b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
-        return s;
-    }
-
     private static double InfinityNorm(double[] a) => a.Length == 0 ? 0 : a.Max(Math.Abs);
 
-    private static double Distance(double[] a, double[] b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
-        return Math.Sqrt(s);
-    }
 }

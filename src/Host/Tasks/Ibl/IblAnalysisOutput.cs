@@ -237,16 +237,7 @@ public static class IblAnalysisOutput
     {
         var model = r.Radd.Model;
         var plane = new HmmRnn.Analysis.Dynamics.StatePlane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0]);
-        var z = r.Recorded.Select(s =>
-        {
-            double a = 0, b = 0;
-            for (int i = 0; i < s.State.Length; i++)
-            {
-                a += r.StimulusReadout[i] * (s.State[i] - r.Pca.Mean[i]);
-                b += r.BlockReadout[i] * (s.State[i] - r.Pca.Mean[i]);
-            }
-            return (a, b);
-        }).ToArray();
+        var z = r.Recorded.Select(s => r.RaddCoordinates(s.State)).Select(c => (a: c[0], b: c[1])).ToArray();
         var along1 = HmmRnn.Analysis.Dynamics.GridAxis.Covering(z.Select(p => p.a), 15);
         var along2 = HmmRnn.Analysis.Dynamics.GridAxis.Covering(z.Select(p => p.b), 15);
         System.Collections.Immutable.ImmutableArray<double> none = [0.0, 0.0, 0.0];
