@@ -106,17 +106,12 @@ internal static class TrainCommands
     internal static async Task<(int Code, TrainingFinished? Result)> Execute(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
         int checkpointEvery, CancellationToken token)
     {
-        // A resume is checked before anything is written: the folder's run must be of this task and configuration.
-        var last = folder.PathOf(Trainer.LastCheckpoint);
-        if (resume && File.Exists(last))
+        // A resume is checked before anything is written (config.json, the logs): the folder's run must be of this task and configuration.
+        if (resume)
         {
-            CheckpointMeta meta;
-            try { meta = Checkpoint.ReadMeta(last); }
+            try { Trainer.ResumePoint(config, folder); }
+            catch (InvalidOperationException e) { return (Cli.Fail($"--{e.Message}"), null); } // "resume: …"
             catch (InvalidDataException e) { return (Cli.Fail($"--resume: {e.Message}"), null); }
-            if (meta.Task != config.Task)
-                return (Cli.Fail($"--resume: {folder.Path} is a run of the {meta.Task} task, not of the {config.Task} task"), null);
-            if (meta.ConfigHash != config.Hash())
-                return (Cli.Fail($"--resume: {last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options"), null);
         }
         RunConfig.Write(folder, config);
         // Ctrl+C / SIGTERM: finish the current step, report, keep the last checkpoint; a second signal is not needed.

@@ -47,6 +47,27 @@ public static class Trainer
         return path;
     }
 
+    /// <summary>
+    /// What a resume of <paramref name="config"/> in <paramref name="folder"/> would continue from: the last checkpoint's
+    /// metadata, or null when the folder has none. The one check of a resume, for the loop and for callers that
+    /// must refuse before writing anything (the CLI opens its logs first).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the checkpoint belongs to another task or another configuration.</exception>
+    /// <exception cref="InvalidDataException">the checkpoint is damaged.</exception>
+    public static CheckpointMeta? ResumePoint(ITaskConfig config, RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(folder);
+        var last = folder.PathOf(LastCheckpoint);
+        if (!File.Exists(last)) return null;
+        var meta = Checkpoint.ReadMeta(last);
+        if (meta.Task != config.Task)
+            throw new InvalidOperationException($"resume: {folder.Path} is a run of the {meta.Task} task, not of the {config.Task} task");
+        if (meta.ConfigHash != config.Hash())
+            throw new InvalidOperationException($"resume: {last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options");
+        return meta;
+    }
+
     /// <summary>The events of one run, produced as the caller enumerates.</summary>
     /// <param name="config">The run.</param>
     /// <param name="folder">Where checkpoints go.</param>
@@ -69,13 +90,9 @@ public static class Trainer
         var hash = config.Hash();
         int startEpoch = 0, bestEpoch = 0;
         double bestLoss = double.PositiveInfinity;
-        var last = folder.PathOf(LastCheckpoint);
-        if (resume && File.Exists(last))
+        if (resume && ResumePoint(config, folder) is { } meta)
         {
-            var meta = Checkpoint.ReadMeta(last);
-            if (meta.ConfigHash != hash)
-                throw new InvalidOperationException($"resume: {last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {hash})");
-            Checkpoint.Load(last, task.Model, task.Optimizer);
+            Checkpoint.Load(folder.PathOf(LastCheckpoint), task.Model, task.Optimizer);
             (startEpoch, bestEpoch, bestLoss) = (meta.Epoch, meta.BestEpoch, meta.BestValidationLoss);
         }
         int stepsPerEpoch = task.StepsPerEpoch;
