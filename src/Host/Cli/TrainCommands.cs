@@ -21,6 +21,9 @@ internal static class TrainCommands
         var input = new Option<int?>("--input") { Description = "d, noise dimensions (overrides the preset)." };
         var batch = new Option<int?>("--batch") { Description = "Sequences per batch (overrides the preset)." };
         var lr = new Option<double?>("--lr") { Description = "Adam learning rate (overrides the preset)." };
+        var halfLife = new Option<double?>("--lr-half-life") { Description = "Epochs over which the learning rate halves (overrides the preset; paper: constant)." };
+        var selection = new Option<string?>("--selection") { Description = "What picks the best checkpoint: loss (validation Sinkhorn divergence, paper) or transition (validation transition-matrix error; quick)." };
+        selection.AcceptOnlyFromAmong([.. HmmTrainingConfig.Selections]);
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
         var train = new Option<int?>("--train-sequences") { Description = "Training sequences (overrides the preset)." };
         var identity = new Option<double?>("--recurrent-identity") { Description = "Added to W_hh's diagonal at initialisation (quick: 0.97 linear chains, 0.9 others; paper 0)." };
@@ -34,7 +37,7 @@ internal static class TrainCommands
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
         var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
         {
-            hmm, preset, hidden, input, batch, lr, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
+            hmm, preset, hidden, input, batch, lr, halfLife, selection, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
         };
         cmd.SetAction(async (r, token) =>
         {
@@ -46,6 +49,7 @@ internal static class TrainCommands
                 {
                     Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
                     LearningRate = r.GetValue(lr) ?? c.LearningRate, Epochs = r.GetValue(epochs) ?? c.Epochs,
+                    LearningRateHalfLife = r.GetValue(halfLife) ?? c.LearningRateHalfLife, Selection = r.GetValue(selection) ?? c.Selection,
                     TrainSequences = r.GetValue(train) ?? c.TrainSequences, RecurrentIdentity = r.GetValue(identity) ?? c.RecurrentIdentity,
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();

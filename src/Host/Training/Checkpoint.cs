@@ -9,8 +9,8 @@ namespace HmmRnn.Host.Training;
 
 /// <summary>
 /// What a checkpoint says about itself: epochs completed when it was written, the run's
-/// <see cref="ITaskConfig.Hash"/> (resume refuses another), seed, best epoch and loss so far,
-/// this epoch's validation loss, versions, when it was written, and the task it belongs to.
+/// <see cref="ITaskConfig.Hash"/> (resume refuses another), seed, best epoch and its selection score so far
+/// (<see cref="Validation.Score"/>: the validation loss unless the task selects by another measure), this epoch's score, versions, when it was written, and the task it belongs to.
 /// </summary>
 public sealed record CheckpointMeta(int Epoch, string ConfigHash, long Seed, int BestEpoch, double BestValidationLoss,
     double ValidationLoss, string HmmRnnVersion, string TorchSharpVersion, string LibTorchVersion, DateTimeOffset Written)

@@ -35,11 +35,16 @@ public interface ITaskConfig
     ITrainingTask Create(Device device);
 }
 
-/// <summary>A task's validation after an epoch: a loss (lower is better; picks the best checkpoint) and named metrics.</summary>
-/// <param name="Loss">Lower is better.</param>
+/// <summary>A task's validation after an epoch: a loss, named metrics, and the score that picks the best checkpoint.</summary>
+/// <param name="Loss">The validation loss (the training objective on validation data).</param>
 /// <param name="Metrics">Other numbers worth logging (e.g. accuracy), by name.</param>
 public sealed record Validation(double Loss, IReadOnlyDictionary<string, double> Metrics)
 {
+    private readonly double? score;
+
+    /// <summary>Lower is better: picks the best checkpoint. The loss unless the task selects by another measure.</summary>
+    public double Score { get => score ?? Loss; init => score = value; }
+
     /// <summary>A validation with a loss alone.</summary>
     public static Validation Of(double loss) => new(loss, new Dictionary<string, double>());
 }

@@ -36,7 +36,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
                 break;
             case TrainingFinished f:
                 _out.WriteLine($"{(f.Cancelled ? "cancelled" : "finished")} after {f.EpochsCompleted} epochs in {f.Elapsed.TotalSeconds:F1} s; " +
-                               $"best validation {F(f.BestValidationLoss)} at epoch {f.BestEpoch}");
+                               $"best validation score {F(f.BestScore)} at epoch {f.BestEpoch}");
                 break;
             case TrainingFailed x:
                 _out.WriteLine($"training failed: {x.Error}");

@@ -120,13 +120,13 @@ public static class Trainer
             }
             if (cancelled) break;
             var validation = task.Validate();
-            var isBest = validation.Loss < bestLoss;
-            if (isBest) (bestLoss, bestEpoch) = (validation.Loss, epoch + 1);
+            var isBest = validation.Score < bestLoss;
+            if (isBest) (bestLoss, bestEpoch) = (validation.Score, epoch + 1);
             yield return new EpochCompleted(clock.Elapsed, epoch + 1, lossSum / steps, validation.Loss, isBest, bestLoss, bestEpoch,
                 Environment.WorkingSet) { Metrics = validation.Metrics };
-            if (isBest) yield return Save(BestCheckpoint, epoch + 1, validation.Loss, true);
-            if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) yield return Save(EpochCheckpoint(epoch + 1), epoch + 1, validation.Loss, false);
-            yield return Save(LastCheckpoint, epoch + 1, validation.Loss, false);
+            if (isBest) yield return Save(BestCheckpoint, epoch + 1, validation.Score, true);
+            if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) yield return Save(EpochCheckpoint(epoch + 1), epoch + 1, validation.Score, false);
+            yield return Save(LastCheckpoint, epoch + 1, validation.Score, false);
         }
         yield return new TrainingFinished(clock.Elapsed, epoch, bestEpoch, bestLoss, cancelled);
 

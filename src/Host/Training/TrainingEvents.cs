@@ -10,10 +10,11 @@ public sealed record TrainingStarted(TimeSpan Elapsed, ITaskConfig Config, long 
 public sealed record BatchCompleted(TimeSpan Elapsed, int Epoch, int Step, double Loss) : TrainingEvent(Elapsed);
 
 /// <summary>
-/// An epoch ended: mean training loss over its steps, validation loss, whether it is the best so far,
+/// An epoch ended: mean training loss over its steps, validation loss, whether it is the best so far by the
+/// task's selection score (<see cref="Validation.Score"/>; the validation loss unless the task says otherwise),
 /// and the process's resident memory (to show it stays flat; TorchSharp 0.107 exposes no CUDA allocator statistics).
 /// </summary>
-public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double BestValidationLoss, int BestEpoch,
+public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLoss, double ValidationLoss, bool IsBest, double BestScore, int BestEpoch,
     long ResidentBytes = 0) : TrainingEvent(Elapsed)
 {
     /// <summary>The task's other validation numbers (e.g. accuracy), by name.</summary>
@@ -24,7 +25,7 @@ public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLos
 public sealed record CheckpointSaved(TimeSpan Elapsed, int Epoch, string Path, bool IsBest) : TrainingEvent(Elapsed);
 
 /// <summary>The run ended normally or by cancellation (after a whole step; the last checkpoint is valid).</summary>
-public sealed record TrainingFinished(TimeSpan Elapsed, int EpochsCompleted, int BestEpoch, double BestValidationLoss, bool Cancelled) : TrainingEvent(Elapsed);
+public sealed record TrainingFinished(TimeSpan Elapsed, int EpochsCompleted, int BestEpoch, double BestScore, bool Cancelled) : TrainingEvent(Elapsed);
 
 /// <summary>The run stopped on an error.</summary>
 public sealed record TrainingFailed(TimeSpan Elapsed, string Error) : TrainingEvent(Elapsed);

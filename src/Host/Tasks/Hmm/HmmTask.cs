@@ -48,18 +48,39 @@ public sealed class HmmTask : ITrainingTask
     public int StepsPerEpoch => (data.TrainCount + config.Batch - 1) / config.Batch;
 
     /// <inheritdoc />
-    public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(this, epoch);
+    public ITrainingEpoch BeginEpoch(int epoch)
+    {
+        var lr = config.LearningRateAt(epoch);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        return new Epoch(this, epoch);
+    }
 
-    /// <summary>Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed noise.</summary>
+    /// <summary>
+    /// The Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed
+    /// noise; and the squared error of the output-transition matrix of as many generated sequences as the validation
+    /// split holds against the split's own (on other fixed noise than the evaluation's). <see cref="HmmTrainingConfig.Selection"/>
+    /// says which of the two picks the best checkpoint.
+    /// </summary>
     public Validation Validate()
     {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        using var generator = new Generator(EpochSeed(config.Seed, -1), device);
-        var n = data.Validation.shape[0];
-        var outputs = model.Emit(n, data.Length, config.Temperature, generator).reshape(n, -1);
-        return Validation.Of(SinkhornLoss.Divergence(outputs, data.Validation, sinkhorn).ToDouble());
+        double divergence;
+        using (var scope = NewDisposeScope())
+        using (var _ = no_grad())
+        using (var generator = new Generator(EpochSeed(config.Seed, -1), device))
+        {
+            var n = data.Validation.shape[0];
+            var outputs = model.Emit(n, data.Length, config.Temperature, generator).reshape(n, -1);
+            divergence = SinkhornLoss.Divergence(outputs, data.Validation, sinkhorn).ToDouble();
+        }
+        var generated = Evaluation.Generate(model, data.ValidationSample.Count, data.Length, config.Temperature, ValidationNoiseSeed(config.Seed), device);
+        var transition = EmpiricalStatistics.TransitionSquaredError(
+            EmpiricalStatistics.Outputs(generated, data.Symbols).Transition, data.ValidationTransition);
+        var metrics = new Dictionary<string, double> { ["transition_error"] = transition };
+        return new Validation(divergence, metrics) { Score = config.Selection == "transition" ? transition : divergence };
     }
+
+    /// <summary>The seed of the validation's generated sequences: another stream than any evaluation seed's.</summary>
+    private static long ValidationNoiseSeed(long seed) => (long)(Rng.FromSeed(seed).Substream(5).NextUInt64().Value >> 1);
 
     /// <inheritdoc />
     public void Dispose()
@@ -123,11 +144,18 @@ public sealed class HmmTask : ITrainingTask
 /// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor train, Tensor validation, int length, int symbols)
-        => (Train, Validation, Length, Symbols) = (train, validation, length, symbols);
+    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols)
+    {
+        (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, symbols);
+        ValidationTransition = EmpiricalStatistics.Outputs(ValidationSample, symbols).Transition;
+    }
 
     public Tensor Train { get; }
     public Tensor Validation { get; }
+    /// <summary>The whole validation split (the tensor holds one batch of it at most).</summary>
+    public IReadOnlyList<System.Collections.Immutable.ImmutableArray<int>> ValidationSample { get; }
+    /// <summary>The validation split's empirical output-transition matrix.</summary>
+    public StochasticMatrix ValidationTransition { get; }
     public int Length { get; }
     public int Symbols { get; }
     public int TrainCount => (int)Train.shape[0];
@@ -155,8 +183,9 @@ internal sealed class TrainingData : IDisposable
         var streams = SplitStreams(config);
         int T = entry.SequenceLength, V = entry.Hmm.Symbols;
         var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
-        var validation = HmmSampling.Sample(entry.Hmm, Math.Min(config.ValidationSequences, config.Batch), T, streams.Validation);
-        return new TrainingData(OneHot(train, V).to(device), OneHot(validation, V).to(device), T, V);
+        var validation = HmmSampling.Sample(entry.Hmm, config.ValidationSequences, T, streams.Validation);
+        var firstBatch = validation with { Outputs = validation.Outputs[..Math.Min(config.ValidationSequences, config.Batch)], States = [] };
+        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>

@@ -27,6 +27,17 @@ public sealed record HmmTrainingConfig : ITaskConfig
     public int Batch { get; init; } = 4096;
     /// <summary>Adam learning rate (paper 1e-3).</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>
+    /// Epochs over which the learning rate halves (lr · 2^(−epoch / this)); null: constant (paper). A function of the
+    /// epoch alone, so a resumed or extended run follows the same schedule.
+    /// </summary>
+    public double? LearningRateHalfLife { get; init; }
+    /// <summary>
+    /// What picks the best checkpoint: <c>loss</c> (the validation Sinkhorn divergence, paper) or <c>transition</c> (the
+    /// squared error of the generated output-transition matrix against the validation split's, the paper's own success
+    /// measure, taken on the validation split each epoch; never the test split).
+    /// </summary>
+    public string Selection { get; init; } = "loss";
     /// <summary>Adam β₁ (reference 0.9).</summary>
     public double Beta1 { get; init; } = 0.9;
     /// <summary>Adam β₂ (reference 0.9).</summary>
@@ -58,6 +69,12 @@ public sealed record HmmTrainingConfig : ITaskConfig
     public double Scaling { get; init; } = 0.5;
     /// <summary>Emit a batch event (and read the loss back from the device) every this many steps.</summary>
     public int LogEvery { get; init; } = 10;
+
+    /// <summary>The values of <see cref="Selection"/>.</summary>
+    public static IReadOnlyList<string> Selections { get; } = ["loss", "transition"];
+
+    /// <summary>The learning rate of epoch <paramref name="epoch"/> (from 0) under the schedule.</summary>
+    public double LearningRateAt(int epoch) => LearningRateHalfLife is double h ? LearningRate * Math.Pow(2, -epoch / h) : LearningRate;
 
     /// <summary>The presets: quick (minutes on a laptop CPU) and paper (SPEC A3, for a GPU).</summary>
     public static IReadOnlyList<string> Presets { get; } = ["quick", "paper"];
@@ -106,6 +123,8 @@ public sealed record HmmTrainingConfig : ITaskConfig
         if (Batch <= 1) ConfigRules.Fail(nameof(Batch), Batch, "must be > 1");
         if (Batch > TrainSequences) ConfigRules.Fail(nameof(Batch), Batch, $"must not exceed TrainSequences ({TrainSequences})");
         if (!(LearningRate > 0 && double.IsFinite(LearningRate))) ConfigRules.Fail(nameof(LearningRate), LearningRate, "must be finite and > 0");
+        if (LearningRateHalfLife is double h && !(h > 0 && double.IsFinite(h))) ConfigRules.Fail(nameof(LearningRateHalfLife), h, "must be finite and > 0");
+        if (!Selections.Contains(Selection)) ConfigRules.Fail(nameof(Selection), Selection, $"must be one of {string.Join(", ", Selections)}");
         if (!(Beta1 >= 0 && Beta1 < 1)) ConfigRules.Fail(nameof(Beta1), Beta1, "must be in [0, 1)");
         if (!(Beta2 >= 0 && Beta2 < 1)) ConfigRules.Fail(nameof(Beta2), Beta2, "must be in [0, 1)");
         if (GradClip is double c && !(c > 0 && double.IsFinite(c))) ConfigRules.Fail(nameof(GradClip), c, "must be finite and > 0");
@@ -119,7 +138,8 @@ public sealed record HmmTrainingConfig : ITaskConfig
 
     /// <inheritdoc />
     public string Describe() =>
-        $"{Hmm} ({PresetName}): |h| = {Hidden}, d = {Input}, batch {Batch}, Adam lr {LearningRate}, {Epochs} epochs, seed {Seed}";
+        $"{Hmm} ({PresetName}): |h| = {Hidden}, d = {Input}, batch {Batch}, Adam lr {LearningRate}" +
+        (LearningRateHalfLife is double h ? $" halving every {h} epochs" : "") + $", {Epochs} epochs, best by {Selection}, seed {Seed}";
 
     /// <inheritdoc />
     public void Check() => Validate();
