@@ -156,8 +156,15 @@ public static class HmmNetworkAnalysis
     }
 
     /// <summary>
+    /// A unit beyond this counts as diverged: an unstable network grows geometrically, and its states' second moments
+    /// (PCA, residency) overflow a double near 1e154, long before the states themselves are infinite (1e308).
+    /// </summary>
+    public const double DivergenceBound = 1e100;
+
+    /// <summary>
     /// <paramref name="steps"/> kept states (and logits) of a noise-driven run after <paramref name="warmUp"/> steps; with an episode
-    /// length L &gt; 0, h restarts at 0 every L steps. Returns the first step whose state is not finite, or −1.
+    /// length L &gt; 0, h restarts at 0 every L steps. Returns the first step whose state is not finite or exceeds
+    /// <see cref="DivergenceBound"/> in some unit, or −1.
     /// </summary>
     private static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
     {
@@ -175,7 +182,7 @@ public static class HmmNetworkAnalysis
             run.Logits.AsSpan().CopyTo(logits.AsSpan(start * O, n * O));
         }
         for (int i = 0; i < hidden.Length; i++)
-            if (!double.IsFinite(hidden[i])) return ([], [], i / H);
+            if (!(Math.Abs(hidden[i]) <= DivergenceBound)) return ([], [], i / H);
         return (hidden[(warmUp * H)..], logits[(warmUp * O)..], -1);
     }
 
