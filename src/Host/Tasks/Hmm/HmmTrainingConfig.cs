@@ -15,8 +15,10 @@ public sealed record HmmTrainingConfig : ITaskConfig
     [System.Text.Json.Serialization.JsonIgnore]
     public string Task => "hmm";
 
-    /// <summary>Catalogue model to emulate (linear2 … cyclic4).</summary>
+    /// <summary>Catalogue model to emulate (linear2 … cyclic4), or the name of <see cref="Custom"/>.</summary>
     public string Hmm { get; init; } = "linear2";
+    /// <summary>An HMM given by its matrices instead of a catalogue model (null: the catalogue's <see cref="Hmm"/>).</summary>
+    public CustomHmm? Custom { get; init; }
     /// <summary>The preset the other values came from (for the record).</summary>
     public string PresetName { get; init; } = "quick";
     /// <summary>|h|.</summary>
@@ -57,7 +59,7 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>cpu or cuda.</summary>
     public string Device { get; init; } = "cpu";
     /// <summary>
-    /// Added to the diagonal of W_hh at initialisation (paper 0; quick preset: <see cref="QuickIdentity"/>).
+    /// Added to the diagonal of W_hh at initialisation (paper 0; quick preset: <see cref="QuickIdentity(string)"/>).
     /// It leaves the i.i.d.-symbols plateau within a few epochs (SPEC A3 saw it with 0.9 on linear3).
     /// </summary>
     public double RecurrentIdentity { get; init; }
@@ -100,12 +102,15 @@ public sealed record HmmTrainingConfig : ITaskConfig
     public static double QuickIdentity(string hmm)
     {
         var known = HmmCatalogue.Names.Contains(hmm, StringComparer.OrdinalIgnoreCase);
-        return known && HmmCatalogue.Named(hmm).Family != HmmFamily.LinearChain ? 0.9 : 0.97;
+        return known ? QuickIdentity(HmmCatalogue.Named(hmm).Family) : 0.97;
     }
 
-    /// <summary>The catalogue entry (throws naming the known models).</summary>
+    /// <summary>The quick preset's identity bias for a family (see <see cref="QuickIdentity(string)"/>).</summary>
+    public static double QuickIdentity(HmmFamily family) => family != HmmFamily.LinearChain ? 0.9 : 0.97;
+
+    /// <summary>The model emulated: the custom one, or the catalogue entry (throws naming the known models).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public CatalogueEntry Entry => HmmCatalogue.Named(Hmm);
+    public CatalogueEntry Entry => Custom is { } c ? c.ToEntry(Hmm) : HmmCatalogue.Named(Hmm);
 
     /// <summary>The gradient clip in force.</summary>
     public double EffectiveGradClip => GradClip ?? (Entry.Family == HmmFamily.LinearChain ? 0.9 : 0.3);
@@ -114,7 +119,7 @@ public sealed record HmmTrainingConfig : ITaskConfig
     public HmmTrainingConfig Validate()
     {
         try { _ = Entry; }
-        catch (ArgumentException e) { ConfigRules.Fail(nameof(Hmm), Hmm, e.Message); }
+        catch (ArgumentException e) { ConfigRules.Fail(Custom is null ? nameof(Hmm) : nameof(Custom), Custom is null ? Hmm : "(matrices)", e.Message.Split(" (Parameter")[0]); }
         if (Hidden <= 0) ConfigRules.Fail(nameof(Hidden), Hidden, "must be > 0");
         if (Input <= 0) ConfigRules.Fail(nameof(Input), Input, "must be > 0");
         if (TrainSequences <= 0) ConfigRules.Fail(nameof(TrainSequences), TrainSequences, "must be > 0");
@@ -149,4 +154,35 @@ public sealed record HmmTrainingConfig : ITaskConfig
 
     /// <summary>A hash of everything but the epoch count and logging: a checkpoint resumes only a run with the same hash.</summary>
     public string Hash() => RunConfig.HashOf(this with { Epochs = 0, LogEvery = 0 });
+}
+
+/// <summary>An HMM given by its matrices (e.g. in an experiment file), with the sequence length to train on.</summary>
+/// <param name="Initial">π, the initial state distribution.</param>
+/// <param name="Transition">A, rows: from state; columns: to state.</param>
+/// <param name="Emission">B, rows: state; columns: symbol.</param>
+/// <param name="SequenceLength">T, steps per training sequence.</param>
+/// <param name="Family">Its structure (sets the paper's gradient clip and the quick preset's identity bias).</param>
+public sealed record CustomHmm(double[] Initial, double[][] Transition, double[][] Emission, int SequenceLength,
+    HmmFamily Family = HmmFamily.FullyConnected)
+{
+    /// <summary>Validates the matrices (the message names the bad one) and returns the model as a catalogue entry.</summary>
+    public CatalogueEntry ToEntry(string name)
+    {
+        if (Initial is null) throw new ArgumentException("initial: missing", nameof(Initial));
+        if (Transition is null) throw new ArgumentException("transition: missing", nameof(Transition));
+        if (Emission is null) throw new ArgumentException("emission: missing", nameof(Emission));
+        if (SequenceLength < 2) throw new ArgumentException($"sequenceLength: must be ≥ 2, got {SequenceLength}", nameof(SequenceLength));
+        var hmm = new Core.Hmm(ProbabilityVector.Create(Initial, "initial"), StochasticMatrix.FromRows(Transition, "transition"),
+            StochasticMatrix.FromRows(Emission, "emission"));
+        return new CatalogueEntry(name, Family, hmm, SequenceLength, "custom matrices");
+    }
+
+    /// <summary>Value equality over the matrices' entries (records compare arrays by reference).</summary>
+    public bool Equals(CustomHmm? other) => other is not null && Initial.AsSpan().SequenceEqual(other.Initial) &&
+        SequenceLength == other.SequenceLength && Family == other.Family && Same(Transition, other.Transition) && Same(Emission, other.Emission);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(SequenceLength, Family, Initial.Length, Transition.Length);
+
+    private static bool Same(double[][] a, double[][] b) => a.Length == b.Length && a.Zip(b).All(p => p.First.AsSpan().SequenceEqual(p.Second));
 }

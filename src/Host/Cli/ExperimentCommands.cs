@@ -1,0 +1,164 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using HmmRnn.Host.Experiments;
+using HmmRnn.Host.Output;
+
+namespace HmmRnn.Host.Cli;
+
+/// <summary><c>run</c>, <c>report</c> and <c>sweep</c>: the front door, from one experiment file to a report.</summary>
+internal static class ExperimentCommands
+{
+    public static Command Run()
+    {
+        var file = new Argument<string>("experiment") { Description = "An experiment file (JSON; see experiments/schema.json and experiments/*.json)." };
+        var output = new Option<string?>("--out") { Description = "Output folder (default runs/<name>). A rerun skips finished stages and resumes training." };
+        var cmd = new Command("run",
+            "Run an experiment file: train → evaluate → analyse each point (seeds × sweep grid), then write report.html and report.md. " +
+            "Resumable: rerun the same command after an interruption.")
+        {
+            file, output,
+        };
+        cmd.SetAction(async (r, token) =>
+        {
+            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output))) return Cli.UsageError;
+            var code = await Pipeline.Run(experiment!, root!, experiment!.Points, token);
+            if (code != 0) return code;
+            return Finish(root!, SweepTable.Read(root!));
+        });
+        return cmd;
+    }
+
+    public static Command ReportCommand()
+    {
+        var folder = new Argument<string>("run") { Description = "The output folder of 'run' or 'sweep', or a single run folder of 'train' / 'ibl train'." };
+        var cmd = new Command("report", "Write report.html (self-contained: figures embedded) and its Markdown twin report.md for a run or an experiment's output.")
+        {
+            folder,
+        };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(folder)!;
+            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
+            try
+            {
+                var (html, _) = Report.Write(RunFolder.Create(path));
+                Console.Error.WriteLine($"wrote {html} and {Report.MarkdownFile}");
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException) { return Cli.Fail(e.Message); }
+        });
+        return cmd;
+    }
+
+    public static Command SweepCommand()
+    {
+        var file = new Argument<string>("experiment") { Description = "An experiment file with a \"sweep\" grid." };
+        var output = new Option<string?>("--out") { Description = "Output folder shared by every shard (default runs/<name>)." };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard i/n of the points (i, i+n, …; from 0). Inside a Slurm array job the shard comes from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT." };
+        var cmd = new Command("sweep",
+            "Expand an experiment's grid (sweep × seeds) and run this process's share of the points; 'sweep collect' merges the shards' results into one table and plot, 'sweep slurm' writes an sbatch array script.")
+        {
+            file, output, shard,
+        };
+        cmd.SetAction(async (r, token) =>
+        {
+            Shard part;
+            try { part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.FromSlurm(Environment.GetEnvironmentVariable) ?? Shard.All; }
+            catch (ArgumentException e) { return Cli.Fail(e.Message); }
+            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output))) return Cli.UsageError;
+            var points = part.Select(experiment!.Points);
+            Console.Error.WriteLine($"sweep {experiment.Name}: shard {part.Index}/{part.Count}, {points.Count} of {experiment.Points.Count} point(s)");
+            return await Pipeline.Run(experiment, root!, points, token);
+        });
+        cmd.Subcommands.Add(Collect());
+        cmd.Subcommands.Add(Slurm());
+        return cmd;
+    }
+
+    private static Command Collect()
+    {
+        var folder = new Argument<string>("dir") { Description = "The sweep's output folder (shared by its shards)." };
+        var cmd = new Command("collect", "Merge the finished points of a sweep into sweep.csv, sweep.md, sweep.png, and write the report.") { folder };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(folder)!;
+            if (!Directory.Exists(path)) return Cli.Fail($"dir: {path} is not a folder");
+            try { return Finish(RunFolder.Create(path), SweepTable.Collect(RunFolder.Create(path))); }
+            catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException) { return Cli.Fail(e.Message.Split('\n')[0]); }
+        });
+        return cmd;
+    }
+
+    private static Command Slurm()
+    {
+        var file = new Argument<string>("experiment") { Description = "An experiment file with a \"sweep\" grid." };
+        var output = new Option<string?>("--out") { Description = "Output folder shared by every array task (default runs/<name>)." };
+        var tasks = new Option<int?>("--tasks") { Description = "Array tasks (default: one per point)." };
+        var cpus = new Option<int>("--cpus") { Description = "CPUs per array task.", DefaultValueFactory = _ => 2 };
+        var time = new Option<string>("--time") { Description = "Time limit per array task (sbatch --time).", DefaultValueFactory = _ => "02:00:00" };
+        var script = new Option<string?>("--script") { Description = "Where to write the script (default <out>/sweep.sbatch)." };
+        var command = new Option<string>("--hmmrnn") { Description = "How a task runs hmmrnn (default: this installation, 'dotnet <path>/hmmrnn.dll').", DefaultValueFactory = _ => $"dotnet {Path.Combine(AppContext.BaseDirectory, "hmmrnn.dll")}" };
+        var cmd = new Command("slurm", "Write an sbatch array script for the sweep: each array task runs 'sweep' on its shard; then 'sweep collect'.")
+        {
+            file, output, tasks, cpus, time, script, command,
+        };
+        cmd.SetAction(r =>
+        {
+            Experiment experiment;
+            try { experiment = Experiment.Load(r.GetValue(file)!); }
+            catch (ExperimentException e) { return Cli.Fail(e.Message); }
+            var n = r.GetValue(tasks) ?? experiment.Points.Count;
+            if (n < 1 || n > experiment.Points.Count) return Cli.Fail($"--tasks: must be between 1 and the sweep's {experiment.Points.Count} points, got {n}");
+            if (r.GetValue(cpus) < 1) return Cli.Fail($"--cpus: must be ≥ 1, got {r.GetValue(cpus)}");
+            RunFolder root;
+            try { root = RunFolder.Create(r.GetValue(output) ?? Path.Combine("runs", experiment.Name)); }
+            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
+            var path = r.GetValue(script) ?? root.PathOf("sweep.sbatch");
+            var text = SlurmScript(experiment.Name, Path.GetFullPath(r.GetValue(file)!), root.Path, n, r.GetValue(cpus), r.GetValue(time)!, r.GetValue(command)!);
+            var target = Path.GetFullPath(path);
+            RunFolder.Create(Path.GetDirectoryName(target)!).WriteText(Path.GetFileName(target), text);
+            Console.Out.WriteLine(target);
+            Console.Error.WriteLine($"submit with: sbatch {target}   then: hmmrnn sweep collect {root.Path}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>An sbatch array script: task k runs shard k of n (the shard comes from Slurm's environment).</summary>
+    internal static string SlurmScript(string name, string experiment, string output, int tasks, int cpus, string time, string hmmrnn)
+    {
+        static string Q(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        var sb = new StringBuilder();
+        sb.Append("#!/bin/bash\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name=hmmrnn-{name}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --array=0-{tasks - 1}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --cpus-per-task={cpus}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --time={time}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --output={output}/slurm-%A_%a.out\n");
+        sb.Append("# Written by 'hmmrnn sweep slurm'. Each array task runs its shard of the points (SLURM_ARRAY_TASK_ID of\n");
+        sb.Append("# SLURM_ARRAY_TASK_COUNT); all write into one output folder. When every task has finished:\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#   {hmmrnn} sweep collect {Q(output)}\n");
+        sb.Append("set -euo pipefail\n");
+        sb.Append(CultureInfo.InvariantCulture, $"exec {hmmrnn} sweep {Q(experiment)} --out {Q(output)}\n");
+        return sb.ToString();
+    }
+
+    private static bool Load(string file, out Experiment? experiment, out RunFolder? root, string? output)
+    {
+        (experiment, root) = (null, null);
+        try { experiment = Experiment.Load(file); }
+        catch (ExperimentException e) { Cli.Fail(e.Message); return false; }
+        try { root = RunFolder.Create(output ?? Path.Combine("runs", experiment.Name)); }
+        catch (IOException e) { Cli.Fail($"--out: {e.Message}"); return false; }
+        return true;
+    }
+
+    private static int Finish(RunFolder root, IReadOnlyList<PointSummary> rows)
+    {
+        if (rows.Count > 0) Console.Out.Write(SweepTable.Markdown(rows));
+        var (html, _) = Report.Write(root);
+        Console.Error.WriteLine($"report: {html}");
+        return 0;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Plots;
+
+namespace HmmRnn.Host.Experiments;
+
+/// <summary>Which share of a sweep's points this process runs: points i, i + n, i + 2n, … (0-based).</summary>
+/// <param name="Index">i, from 0.</param>
+/// <param name="Count">n, at least 1.</param>
+public sealed record Shard(int Index, int Count)
+{
+    /// <summary>All points.</summary>
+    public static Shard All { get; } = new(0, 1);
+
+    /// <summary>Parses "i/n" (0 ≤ i &lt; n).</summary>
+    /// <exception cref="ArgumentException">anything else; the message shows the value.</exception>
+    public static Shard Parse(string text)
+    {
+        var parts = (text ?? "").Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var i)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && i < n)
+            return new Shard(i, n);
+        throw new ArgumentException($"--shard: must be i/n with 0 ≤ i < n, got '{text}'");
+    }
+
+    /// <summary>
+    /// The shard a Slurm array task runs (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, the array's indices 0 … n − 1),
+    /// or null outside an array job.
+    /// </summary>
+    public static Shard? FromSlurm(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var id = environment("SLURM_ARRAY_TASK_ID");
+        var count = environment("SLURM_ARRAY_TASK_COUNT");
+        if (id is null || count is null) return null;
+        var min = environment("SLURM_ARRAY_TASK_MIN") ?? "0";
+        if (!int.TryParse(id, CultureInfo.InvariantCulture, out var i) || !int.TryParse(count, CultureInfo.InvariantCulture, out var n)
+            || !int.TryParse(min, CultureInfo.InvariantCulture, out var m))
+            throw new ArgumentException($"SLURM_ARRAY_TASK_ID = {id}, SLURM_ARRAY_TASK_COUNT = {count}: not integers");
+        return Parse($"{i - m}/{n}");
+    }
+
+    /// <summary>This shard's points.</summary>
+    public IReadOnlyList<ExperimentPoint> Select(IReadOnlyList<ExperimentPoint> points) =>
+        [.. (points ?? throw new ArgumentNullException(nameof(points))).Where(p => p.Index % Count == Index)];
+}
+
+/// <summary>The table of a sweep: one row per point (coordinates, then metrics), as Markdown, CSV and plots.</summary>
+public static class SweepTable
+{
+    /// <summary>What <c>sweep collect</c> writes.</summary>
+    public const string CsvFile = "sweep.csv", MarkdownFile = "sweep.md", PlotFile = "sweep.png";
+
+    // Wall-clock measures differ from run to run; the table holds only what the configuration determines.
+    private static readonly string[] Timing = ["trainSeconds"];
+
+    /// <summary>The points' summaries in point order, read from an experiment's output folder (points not run are absent).</summary>
+    public static IReadOnlyList<PointSummary> Read(RunFolder root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var experiment = root.PathOf(Pipeline.ExperimentFile);
+        if (!File.Exists(experiment)) throw new InvalidDataException($"{root.Path}: no {Pipeline.ExperimentFile}; not the output of 'run' or 'sweep'");
+        using var doc = JsonDocument.Parse(File.ReadAllText(experiment));
+        var list = new List<PointSummary>();
+        foreach (var point in doc.RootElement.GetProperty("points").EnumerateArray())
+        {
+            var file = Path.Combine(root.Path, Pipeline.PointsFolder, point.GetProperty("id").GetString()!, Pipeline.SummaryFile);
+            if (File.Exists(file)) list.Add(JsonSerializer.Deserialize<PointSummary>(File.ReadAllText(file), RunFolder.Json)!);
+        }
+        return list;
+    }
+
+    private static (string[] Coordinates, string[] Metrics) Columns(IReadOnlyList<PointSummary> rows) =>
+        ([.. rows.SelectMany(r => r.Coordinates.Keys).Distinct()],
+         [.. rows.SelectMany(r => r.Metrics.Keys).Distinct().Where(k => !Timing.Contains(k)).Order(StringComparer.Ordinal)]);
+
+    private static string Value(PointSummary row, string metric) =>
+        row.Metrics.TryGetValue(metric, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>The table as CSV (full precision; no timings, so that shards reproduce an unsharded run byte for byte).</summary>
+    public static string Csv(IReadOnlyList<PointSummary> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var (coordinates, metrics) = Columns(rows);
+        var sb = new StringBuilder();
+        sb.AppendLine(string.Join(",", new[] { "point" }.Concat(coordinates).Concat(metrics)));
+        foreach (var r in rows)
+            sb.AppendLine(string.Join(",", new[] { r.Id }.Concat(coordinates.Select(c => r.Coordinates.GetValueOrDefault(c, ""))).Concat(metrics.Select(m => Value(r, m)))));
+        return sb.ToString();
+    }
+
+    /// <summary>The table as Markdown (4 significant decimals; training time last).</summary>
+    public static string Markdown(IReadOnlyList<PointSummary> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var (coordinates, metrics) = Columns(rows);
+        var timed = rows.Any(r => r.Metrics.ContainsKey("trainSeconds"));
+        var header = new[] { "point" }.Concat(coordinates).Concat(metrics).Concat(timed ? ["training (s)"] : []).ToArray();
+        var sb = new StringBuilder();
+        sb.AppendLine("| " + string.Join(" | ", header) + " |");
+        sb.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (var r in rows)
+        {
+            var cells = new[] { r.Id }.Concat(coordinates.Select(c => r.Coordinates.GetValueOrDefault(c, "")))
+                .Concat(metrics.Select(m => r.Metrics.TryGetValue(m, out var v) ? Cell(m, v) : "–"))
+                .Concat(timed ? [r.Metrics.TryGetValue("trainSeconds", out var t) ? Cli.Format.Cell(t, 0) : "–"] : []);
+            sb.AppendLine("| " + string.Join(" | ", cells) + " |");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A metric as a table shows it: verdicts (meets…) as yes/no, epochs as integers, the rest with 4 decimals.</summary>
+    private static string Cell(string metric, double value) =>
+        metric.StartsWith("meets", StringComparison.Ordinal) ? (value != 0 ? "yes" : "no")
+        : metric.EndsWith("Epoch", StringComparison.Ordinal) ? Cli.Format.Cell(value, 0)
+        : Cli.Format.Cell(value, 4);
+
+    /// <summary>
+    /// Writes sweep.csv, sweep.md and (for a sweep over at least one numeric axis with a transition error) sweep.png:
+    /// transition error against the first axis, one line per value of the second (the paper's hidden × input grid).
+    /// </summary>
+    public static IReadOnlyList<PointSummary> Collect(RunFolder root)
+    {
+        var rows = Read(root);
+        if (rows.Count == 0) throw new InvalidDataException($"{root.Path}: no finished points (no {Pipeline.PointsFolder}/*/{Pipeline.SummaryFile})");
+        root.WriteText(CsvFile, Csv(rows));
+        root.WriteText(MarkdownFile, Markdown(rows));
+        Plot(root, rows);
+        return rows;
+    }
+
+    private static void Plot(RunFolder root, IReadOnlyList<PointSummary> rows)
+    {
+        var axes = Columns(rows).Coordinates.Where(c => c != "seed").ToArray();
+        var metric = rows.All(r => r.Metrics.ContainsKey("transitionError")) ? "transitionError"
+            : rows.All(r => r.Metrics.ContainsKey("accuracy")) ? "accuracy" : null;
+        if (axes.Length == 0 || metric is null) return;
+        double? Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : null;
+        var x = axes[0];
+        if (rows.Any(r => Number(r.Coordinates[x]) is null)) return;
+        var group = axes.Length > 1 ? axes[1] : null;
+        var lines = rows.GroupBy(r => group is null ? "" : r.Coordinates[group])
+            .Select((g, i) => new Line(group is null ? metric : $"{group.Split('.')[^1]} = {g.Key}",
+                g.GroupBy(r => Number(r.Coordinates[x])!.Value).OrderBy(p => p.Key)
+                    .Select(p => (p.Key, p.Average(r => r.Metrics[metric]))).ToArray(), Group: i))
+            .ToList();
+        var label = metric == "transitionError" ? "transition-matrix squared error (mean over seeds)" : "accuracy (mean over seeds)";
+        Charts.Lines(root, PlotFile, $"Sweep: {label} against {x.Split('.')[^1]}", x.Split('.')[^1], label, lines, 0);
+    }
+}
