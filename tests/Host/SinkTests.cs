@@ -62,6 +62,23 @@ public class SinkTests : TempFolderTest
     }
 
     [Fact]
+    public void A_line_cut_short_by_a_kill_is_dropped_when_the_run_resumes()
+    {
+        // Bug caught: appending after a half-written row glued two rows into one unreadable line, and every later
+        // reader of metrics.csv (evaluate's loss plot, the pipeline's summary) failed on the resumed run.
+        var folder = Folder("cut");
+        using (var first = new MetricsLog(folder))
+            for (int e = 1; e <= 2; e++) first.OnNext(Epoch(e, 1.0 / e, 2.0 / e, false, e, 0));
+        File.AppendAllText(folder.PathOf(MetricsLog.CsvName), "epoch,3,,0.33");
+        File.AppendAllText(folder.PathOf(MetricsLog.EventsName), "{\"type\":\"Epoch");
+        using (var resumed = new MetricsLog(folder))
+            resumed.OnNext(Epoch(3, 0.3, 0.6, true, 3, 0));
+        Assert.Equal([1, 2, 3], MetricsLog.ReadEpochs(folder).Select(r => r.Epoch));
+        Assert.Equal(0.3, MetricsLog.ReadEpochs(folder)[2].TrainLoss);
+        Assert.All(File.ReadAllLines(folder.PathOf(MetricsLog.EventsName)), l => System.Text.Json.JsonDocument.Parse(l).Dispose());
+    }
+
+    [Fact]
     public void Every_events_line_is_JSON_naming_its_event_type()
     {
         var folder = Folder("events");

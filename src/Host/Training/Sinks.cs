@@ -104,10 +104,30 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
     {
         ArgumentNullException.ThrowIfNull(folder);
         var csvPath = folder.PathOf(CsvName);
-        var fresh = !File.Exists(csvPath);
+        DropPartialLine(csvPath);
+        DropPartialLine(folder.PathOf(EventsName));
+        var fresh = !File.Exists(csvPath) || new FileInfo(csvPath).Length == 0;
         _csv = new StreamWriter(csvPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
         if (fresh) _csv.WriteLine(Header);
         _events = new StreamWriter(folder.PathOf(EventsName), append: true, new UTF8Encoding(false)) { AutoFlush = true };
+    }
+
+    /// <summary>A process killed while appending can leave half a line: cut the file back to its last whole line before appending.</summary>
+    private static void DropPartialLine(string path)
+    {
+        if (!File.Exists(path)) return;
+        using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        var length = f.Length;
+        var end = length;
+        var one = new byte[1];
+        while (end > 0)
+        {
+            f.Position = end - 1;
+            f.ReadExactly(one);
+            if (one[0] == (byte)'\n') break;
+            end--;
+        }
+        if (end != length) f.SetLength(end);
     }
 
     /// <inheritdoc />

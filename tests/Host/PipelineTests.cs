@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using HmmRnn.Host.Cli;
+using HmmRnn.Host.Experiments;
+
+namespace HmmRnn.Host.Tests;
+
+/// <summary>Tiny experiments that train in about a second a point, for the pipeline's tests.</summary>
+public static class TinyExperiments
+{
+    public const string Training = """ "model": { "hidden": 6, "input": 2 }, "training": { "epochs": 3, "batch": 16, "trainSequences": 48, "validationSequences": 16, "testSequences": 300 } """;
+    public const string Analysis = """ "evaluation": { "sequences": 300 }, "analysis": { "steps": 600, "residencyStates": 30, "decayStarts": 10, "decaySteps": 100, "patterns": 20 } """;
+
+    public static string Write(string folder, string name, string body)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name + ".json");
+        File.WriteAllText(path, $$"""{ "name": "{{name}}", "task": "hmm", "hmm": "linear3", {{body}} }""");
+        return path;
+    }
+
+    /// <summary>A point's headline numbers without wall-clock times (which differ from run to run).</summary>
+    public static string Metrics(string pointFolder)
+    {
+        var s = JsonSerializer.Deserialize<PointSummary>(File.ReadAllText(Path.Combine(pointFolder, Pipeline.SummaryFile)), Output.RunFolder.Json)!;
+        return string.Join(";", s.Metrics.Where(m => m.Key != "trainSeconds").Select(m => $"{m.Key}={m.Value:R}"));
+    }
+}
+
+[Collection("torch")]
+public sealed class PipelineTests : TempFolderTest
+{
+    private (int Code, string Error) Cli(params string[] args) => CliRunner.Run(Commands.Root(), args);
+
+    [Fact]
+    public void A_rerun_skips_what_is_unchanged_and_redoes_only_what_depends_on_a_change()
+    {
+        var file = TinyExperiments.Write(Root, "stages", $"{TinyExperiments.Training}, {TinyExperiments.Analysis}");
+        var output = Path.Combine(Root, "out");
+        var first = Cli("run", file, "--out", output);
+        Assert.True(first.Code == 0, first.Error);
+        var point = Path.Combine(output, "points", "s0");
+        var metrics = TinyExperiments.Metrics(point);
+
+        var again = Cli("run", file, "--out", output);
+        Assert.Equal(0, again.Code);
+        foreach (var stage in new[] { "train", "evaluate", "reverse-engineer" })
+            Assert.Contains($"{stage}: up to date", again.Error);
+        Assert.Equal(metrics, TinyExperiments.Metrics(point));
+
+        // Another analysis option: training and evaluation stand, the reverse engineering is redone.
+        File.WriteAllText(file, File.ReadAllText(file).Replace("\"steps\": 600", "\"steps\": 700", StringComparison.Ordinal));
+        var analysis = Cli("run", file, "--out", output);
+        Assert.Contains("train: up to date", analysis.Error);
+        Assert.Contains("evaluate: up to date", analysis.Error);
+        Assert.DoesNotContain("reverse-engineer: up to date", analysis.Error);
+
+        // More epochs: the training resumes from its last checkpoint (same run, longer), and everything after it is redone.
+        File.WriteAllText(file, File.ReadAllText(file).Replace("\"epochs\": 3", "\"epochs\": 4", StringComparison.Ordinal));
+        var longer = Cli("run", file, "--out", output);
+        Assert.Equal(0, longer.Code);
+        Assert.Contains("train: resuming from the last checkpoint", longer.Error);
+        Assert.Contains("resuming after epoch 3", longer.Error);
+        // The evaluation is redone only if the best checkpoint changed (a fourth epoch need not beat the first three).
+    }
+
+    [Fact]
+    public void The_report_is_well_formed_self_contained_HTML_with_every_figure_embedded()
+    {
+        var file = TinyExperiments.Write(Root, "report", $"{TinyExperiments.Training}, {TinyExperiments.Analysis}");
+        var output = Path.Combine(Root, "out");
+        Assert.Equal(0, Cli("run", file, "--out", output).Code);
+        var html = File.ReadAllText(Path.Combine(output, Report.HtmlFile));
+        var markdown = File.ReadAllText(Path.Combine(output, Report.MarkdownFile));
+
+        var doc = XDocument.Parse(html); // well-formed: every tag closed, every attribute quoted, entities escaped
+        var images = doc.Descendants("img").ToList();
+        var linked = Regex.Matches(markdown, @"^!\[[^\]]*\]\(([^)]+)\)$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        // loss, transition, dwell, lag (evaluate) and pca, residency, resonance (reverse-engineer) at least.
+        Assert.True(linked.Count >= 7, $"only {linked.Count} figures in the report");
+        Assert.Equal(linked.Count, images.Count); // every figure of the Markdown twin is in the page
+        foreach (var img in images)
+        {
+            var src = (string)img.Attribute("src")!;
+            Assert.StartsWith("data:image/png;base64,", src); // embedded: the page needs no other file and no network
+            var png = Convert.FromBase64String(src["data:image/png;base64,".Length..]);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        }
+        foreach (var path in linked) Assert.True(File.Exists(Path.Combine(output, path)), path);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        // The RNN's statistics beside its HMM's, the analysis, and the resolved configuration.
+        Assert.Contains("transition-matrix squared error", html);
+        Assert.Contains("Opened up", html);
+        Assert.Contains("<td>hidden</td><td>6</td>", html);
+        Assert.Contains("transition.png", markdown);
+    }
+
+    [Fact]
+    public void Shards_in_any_order_reproduce_the_unsharded_sweep_table_byte_for_byte()
+    {
+        var file = TinyExperiments.Write(Root, "grid",
+            $"{TinyExperiments.Training.Replace("\"hidden\": 6, ", "", StringComparison.Ordinal)}, \"evaluation\": {{ \"sequences\": 300 }}, \"analyses\": [\"evaluate\"], \"seeds\": [0, 1], \"sweep\": {{ \"model.hidden\": [4, 6] }}");
+        var whole = Path.Combine(Root, "whole");
+        var sharded = Path.Combine(Root, "sharded");
+        Assert.Equal(0, Cli("sweep", file, "--out", whole).Code);
+        foreach (var shard in new[] { "2/3", "0/3", "1/3" })
+            Assert.Equal(0, Cli("sweep", file, "--out", sharded, "--shard", shard).Code);
+        Assert.Equal(0, Cli("sweep", "collect", whole).Code);
+        Assert.Equal(0, Cli("sweep", "collect", sharded).Code);
+        var table = File.ReadAllText(Path.Combine(whole, SweepTable.CsvFile));
+        Assert.Equal(5, table.Trim().Split('\n').Length); // header + 2 sizes × 2 seeds
+        Assert.Equal(table, File.ReadAllText(Path.Combine(sharded, SweepTable.CsvFile)));
+        Assert.True(File.Exists(Path.Combine(sharded, SweepTable.PlotFile)));
+    }
+
+    [Fact]
+    public void Slurm_array_environment_picks_the_shard()
+    {
+        string? Env(string name) => name switch
+        {
+            "SLURM_ARRAY_TASK_ID" => "5", "SLURM_ARRAY_TASK_COUNT" => "4", "SLURM_ARRAY_TASK_MIN" => "3", _ => null,
+        };
+        Assert.Equal(new Shard(2, 4), Shard.FromSlurm(Env));
+        Assert.Null(Shard.FromSlurm(_ => null));
+        var points = Enumerable.Range(0, 10).Select(i => new ExperimentPoint(i, $"p{i}", new Dictionary<string, string>(), null!)).ToList();
+        Assert.Equal(new[] { 2, 6 }, new Shard(2, 4).Select(points).Select(p => p.Index));
+        // Every point in exactly one shard.
+        Assert.Equal(Enumerable.Range(0, 10), Enumerable.Range(0, 3).SelectMany(i => new Shard(i, 3).Select(points)).Select(p => p.Index).Order());
+        var script = ExperimentCommands.SlurmScript("g", "/x/g.json", "/runs/g", 4, 2, "01:00:00", "dotnet /opt/hmmrnn.dll");
+        Assert.Contains("#SBATCH --array=0-3", script);
+        Assert.Contains("exec dotnet /opt/hmmrnn.dll sweep '/x/g.json' --out '/runs/g'", script);
+    }
+}
+
+/// <summary>Issue 11: a run killed at random points (SIGKILL, from outside) always resumes to the same final metrics.</summary>
+public sealed class KillResumeTests : TempFolderTest
+{
+    private static readonly string Host = Path.Combine(AppContext.BaseDirectory, "hmmrnn.dll");
+
+    private static Process Start(string file, string output)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { Host, "run", file, "--out", output }) info.ArgumentList.Add(a);
+        var p = Process.Start(info)!;
+        p.ErrorDataReceived += (_, _) => { };
+        p.OutputDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+        return p;
+    }
+
+    [Fact]
+    public void A_run_killed_at_random_points_resumes_to_the_same_final_metrics()
+    {
+        var file = TinyExperiments.Write(Root, "killed",
+            TinyExperiments.Training.Replace("\"epochs\": 3", "\"epochs\": 8", StringComparison.Ordinal).Replace("\"trainSequences\": 48", "\"trainSequences\": 160", StringComparison.Ordinal) +
+            $", {TinyExperiments.Analysis}");
+        var reference = Path.Combine(Root, "reference");
+        var clock = Stopwatch.StartNew();
+        using (var p = Start(file, reference)) { p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
+        var duration = clock.Elapsed.TotalSeconds;
+        var expected = TinyExperiments.Metrics(Path.Combine(reference, "points", "s0"));
+        var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(reference, "points", "s0", "evaluation.json"))).RootElement.GetProperty("metrics").GetRawText();
+
+        // Kills spread over the whole run (start-up, training, checkpoint writes, evaluation, analysis, report), at times from a fixed seed.
+        var random = new Random(20261125);
+        var killed = Path.Combine(Root, "killed");
+        int kills = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            using var p = Start(file, killed);
+            // Each attempt gets on with the run by its delay less the start-up, so the delays are short against the whole.
+            if (p.WaitForExit(TimeSpan.FromSeconds(0.5 + random.NextDouble() * duration * 0.4))) continue; // finished before its kill
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            kills++;
+        }
+        using (var p = Start(file, killed)) { p.WaitForExit(); Assert.Equal(0, p.ExitCode); }
+        Assert.True(kills >= 3, $"only {kills} of the runs were killed before finishing");
+        Assert.Equal(expected, TinyExperiments.Metrics(Path.Combine(killed, "points", "s0")));
+        Assert.Equal(evaluation, JsonDocument.Parse(File.ReadAllText(Path.Combine(killed, "points", "s0", "evaluation.json"))).RootElement.GetProperty("metrics").GetRawText());
+        Assert.True(File.Exists(Path.Combine(killed, Report.HtmlFile)));
+    }
+}
