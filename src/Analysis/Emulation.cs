@@ -26,6 +26,28 @@ public sealed record EmulationVerdicts(bool Transition, bool Dwell, bool LogLike
 }
 
 /// <summary>An RNN's sequences measured against its HMM (Torre et al. 2025, SPEC A4, and beyond).</summary>
+/// <param name="Sequences">RNN sequences measured.</param>
+/// <param name="TransitionError">Σ (P − Q)² between the RNN's output transition matrix and the HMM's exact one (paper's success bar 0.01).</param>
+/// <param name="TransitionErrorHmmSample">The same error for the HMM's own sample: the floor that sampling noise sets.</param>
+/// <param name="RnnTransition">The RNN's output transition matrix, rows of P(o' | o).</param>
+/// <param name="ExactTransition">The HMM's exact output transition matrix.</param>
+/// <param name="RnnFrequencies">The RNN's symbol frequencies.</param>
+/// <param name="ExactFrequencies">The HMM's stationary symbol frequencies.</param>
+/// <param name="RnnVolatility">The RNN's probability that consecutive outputs differ.</param>
+/// <param name="ExactVolatility">The HMM's exact probability that consecutive outputs differ.</param>
+/// <param name="MatchedDistance">Mean distance between Sinkhorn-matched one-hot sequences, RNN against the HMM sample.</param>
+/// <param name="MatchedDistanceHmmBaseline">The same, an independent HMM sample against the HMM sample: what a perfect emulator scores.</param>
+/// <param name="MatchedSequences">Sequences a side in the matched distances.</param>
+/// <param name="RnnMeanDwell">The RNN's mean dwell time per symbol: the mean length of its runs (runs touching a sequence's ends left out).</param>
+/// <param name="HmmMeanDwell">The HMM sample's mean dwell time per symbol.</param>
+/// <param name="RnnDwellHistogram">The RNN's dwell-time histograms, one per symbol.</param>
+/// <param name="HmmDwellHistogram">The HMM sample's dwell-time histograms.</param>
+/// <param name="RnnSameAtLag">P(o_{t+k} = o_t) of the RNN for k = 1 … MaxLag.</param>
+/// <param name="ExactSameAtLag">The HMM's exact P(o_{t+k} = o_t).</param>
+/// <param name="RnnLogLikelihoodPerStep">Mean log-likelihood per step of the RNN's sequences under the HMM (those it can emit).</param>
+/// <param name="HmmLogLikelihoodPerStep">The same for the HMM sample.</param>
+/// <param name="ImpossibleFraction">Fraction of RNN sequences the HMM cannot emit (log-likelihood −∞).</param>
+/// <param name="Verdicts">Which goals the emulation meets.</param>
 public sealed record EmulationMetrics(
     int Sequences, double TransitionError, double TransitionErrorHmmSample,
     double[][] RnnTransition, double[][] ExactTransition,

@@ -51,6 +51,9 @@ public sealed record ContrastPoint(double Contrast, Accuracy All, Accuracy Conco
     double MeanStepsConcordant, double MeanStepsDiscordant);
 
 /// <summary>Accuracy as a function of trials since the block began.</summary>
+/// <param name="TrialsSinceChange">Trials of the block before this one (0 = the block's first trial).</param>
+/// <param name="All">Every trial at this distance from the change.</param>
+/// <param name="ZeroContrast">Trials at this distance with contrast 0, where only the block prior can help.</param>
 public sealed record BlockChangePoint(int TrialsSinceChange, Accuracy All, Accuracy ZeroContrast);
 
 /// <summary>One point of the psychometric curve as the field draws it: P(rightward choice) at a signed contrast, for one block side.</summary>

@@ -7,12 +7,29 @@ using System.Runtime.Intrinsics;
 namespace HmmRnn.Core;
 
 /// <summary>The forward filter's result: log P(o_{0..T−1}) and P(z_t | o_{0..t}) for every t.</summary>
+/// <param name="LogLikelihood">log P(o_{0..T−1}), the sum of the logs of the filter's normalisers.</param>
+/// <param name="Filtered">P(z_t | o_{0..t}) for t = 0 … T−1.</param>
 public sealed record FilterResult(double LogLikelihood, ImmutableArray<ProbabilityVector> Filtered);
 
+/// <summary>
+/// The forward filter part-way through a stream of outputs, as a value: what
+/// <see cref="Filtering.Start"/> gives and <see cref="Filtering.Observe"/> advances one output at a time.
+/// </summary>
+/// <param name="Hmm">The model.</param>
+/// <param name="Steps">Outputs taken in so far, t + 1 after o_t.</param>
+/// <param name="Filtered">P(z_t | o_{0..t}) after o_t; before the first output, the distribution of z_0 (the model's initial one from <see cref="Filtering.Start"/>).</param>
+/// <param name="LogLikelihood">log P(o_{0..t}) (0 before the first output).</param>
+public sealed record ForwardState(Hmm Hmm, int Steps, ProbabilityVector Filtered, double LogLikelihood);
+
 /// <summary>Filtered and smoothed marginals: P(z_t | o_{0..t}) and P(z_t | o_{0..T−1}).</summary>
+/// <param name="LogLikelihood">log P(o_{0..T−1}).</param>
+/// <param name="Filtered">P(z_t | o_{0..t}) for t = 0 … T−1.</param>
+/// <param name="Smoothed">P(z_t | o_{0..T−1}) for t = 0 … T−1.</param>
 public sealed record Posterior(double LogLikelihood, ImmutableArray<ProbabilityVector> Filtered, ImmutableArray<ProbabilityVector> Smoothed);
 
 /// <summary>The most probable state path and its joint log-probability log P(z, o).</summary>
+/// <param name="Path">The state at each step, z_0 … z_{T−1}.</param>
+/// <param name="LogProbability">log P(z, o) of that path and the outputs.</param>
 public sealed record ViterbiResult(ImmutableArray<int> Path, double LogProbability);
 
 /// <summary>
@@ -40,6 +57,35 @@ public static class Filtering
 
     /// <summary>The filter on an array (convenient from F#, where spans cannot live in closures).</summary>
     public static FilterResult Forward(Hmm hmm, ImmutableArray<int> outputs) => Forward(hmm, outputs.AsSpan());
+
+    /// <summary>The forward filter before any output, ready for <see cref="Observe"/>: a live stream filtered one output at a time.</summary>
+    public static ForwardState Start(Hmm hmm)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        return new ForwardState(hmm, 0, hmm.Initial, 0);
+    }
+
+    /// <summary>
+    /// Takes in the next output o_t: predicts through the transition (after the first output), weighs by the
+    /// emission and normalises. Folding it over a sequence gives exactly <see cref="Forward(Hmm, ReadOnlySpan{int})"/>'s
+    /// filtered rows and log-likelihood (the same arithmetic, in the same order).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">a symbol outside [0, V).</exception>
+    /// <exception cref="ArgumentException">an output the model cannot emit here (probability 0; the message names the step).</exception>
+    public static ForwardState Observe(ForwardState state, int output)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var hmm = state.Hmm;
+        if ((uint)output >= (uint)hmm.Symbols)
+            throw new ArgumentOutOfRangeException(nameof(output), output, $"output: symbol {output} at t = {state.Steps} is outside [0, {hmm.Symbols - 1}]");
+        if (state.Filtered.Count != hmm.States)
+            throw new ArgumentException($"state: Filtered has {state.Filtered.Count} states but the model has {hmm.States}", nameof(state));
+        var row = new double[hmm.States];
+        var c = StepInto(hmm, state.Filtered.AsSpan(), predict: state.Steps > 0, output, row);
+        if (c == 0)
+            throw new ArgumentException($"output: the model cannot emit this sequence (probability 0 at t = {state.Steps}, symbol {output})", nameof(output));
+        return new ForwardState(hmm, state.Steps + 1, ProbabilityVector.Trusted(row), state.LogLikelihood + Math.Log(c));
+    }
 
     /// <summary>Filtered and smoothed marginals (forward–backward).</summary>
     [OverloadResolutionPriority(1)] // a collection expression [..] picks the span overload
@@ -168,31 +214,15 @@ public static class Filtering
     /// <summary>α̂ (T × K, row-major, each row normalised) and the normalisers c_t.</summary>
     private static (double[] Alpha, double[] Scales) ForwardPass(Hmm hmm, ReadOnlySpan<int> outputs, bool throwOnZero)
     {
-        int k = hmm.States, v = hmm.Symbols, T = outputs.Length;
-        var a = hmm.Transition.AsSpan();
-        var b = hmm.Emission.AsSpan();
+        int k = hmm.States, T = outputs.Length;
         var alpha = new double[T * k];
         var scales = new double[T];
         for (int t = 0; t < T; t++)
         {
-            var row = alpha.AsSpan(t * k, k);
             var o = outputs[t];
-            if (t == 0)
-                for (int j = 0; j < k; j++) row[j] = hmm.Initial[j] * b[j * v + o];
-            else
-            {
-                var prev = alpha.AsSpan((t - 1) * k, k);
-                for (int i = 0; i < k; i++)
-                {
-                    var p = prev[i];
-                    if (p == 0) continue;
-                    var ai = a.Slice(i * k, k);
-                    for (int j = 0; j < k; j++) row[j] += p * ai[j];
-                }
-                for (int j = 0; j < k; j++) row[j] *= b[j * v + o];
-            }
-            var c = 0.0;
-            foreach (var x in row) c += x;
+            var c = t == 0
+                ? StepInto(hmm, hmm.Initial.AsSpan(), predict: false, o, alpha.AsSpan(0, k))
+                : StepInto(hmm, alpha.AsSpan((t - 1) * k, k), predict: true, o, alpha.AsSpan(t * k, k));
             scales[t] = c;
             if (c == 0)
             {
@@ -200,10 +230,40 @@ public static class Filtering
                     throw new ArgumentException($"outputs: the model cannot emit this sequence (probability 0 at t = {t}, symbol {o})", "outputs");
                 return (alpha, scales);
             }
-            var inv = 1.0 / c;
-            foreach (ref var x in row) x *= inv;
         }
         return (alpha, scales);
+    }
+
+    /// <summary>
+    /// One step of the scaled forward recursion, written into <paramref name="row"/> (K entries, zero on entry):
+    /// (α̂_{t−1} A) ∘ B[:, o] when <paramref name="predict"/>, else <paramref name="previous"/> ∘ B[:, o] (the first
+    /// output, <paramref name="previous"/> = π); then normalised. Returns the normaliser c_t = P(o_t | o_{0..t−1});
+    /// on 0 the row is left unnormalised.
+    /// </summary>
+    private static double StepInto(Hmm hmm, ReadOnlySpan<double> previous, bool predict, int o, Span<double> row)
+    {
+        int k = hmm.States, v = hmm.Symbols;
+        var a = hmm.Transition.AsSpan();
+        var b = hmm.Emission.AsSpan();
+        if (!predict)
+            for (int j = 0; j < k; j++) row[j] = previous[j] * b[j * v + o];
+        else
+        {
+            for (int i = 0; i < k; i++)
+            {
+                var p = previous[i];
+                if (p == 0) continue;
+                var ai = a.Slice(i * k, k);
+                for (int j = 0; j < k; j++) row[j] += p * ai[j];
+            }
+            for (int j = 0; j < k; j++) row[j] *= b[j * v + o];
+        }
+        var c = 0.0;
+        foreach (var x in row) c += x;
+        if (c == 0) return 0;
+        var inv = 1.0 / c;
+        foreach (ref var x in row) x *= inv;
+        return c;
     }
 
     private static double[] BackwardPass(Hmm hmm, ReadOnlySpan<int> outputs, double[] scales)

@@ -73,6 +73,11 @@ public enum HmmFamily
 }
 
 /// <summary>A named model of the paper's catalogue with the sequence length the paper trains on.</summary>
+/// <param name="Name">The catalogue name, e.g. "linear3".</param>
+/// <param name="Family">Its structural family.</param>
+/// <param name="Hmm">The model.</param>
+/// <param name="SequenceLength">The sequence length T the paper trains and evaluates on.</param>
+/// <param name="Source">Where the model and its numbers come from.</param>
 public sealed record CatalogueEntry(string Name, HmmFamily Family, Hmm Hmm, int SequenceLength, string Source);
 
 /// <summary>

@@ -11,6 +11,7 @@ namespace HmmRnn.Core;
 /// For parallel work use <see cref="Substream"/>: stream <c>i</c> depends only on the parent
 /// state and <c>i</c>, so results do not depend on how work is spread over threads.
 /// </remarks>
+/// <param name="State">The SplitMix64 state; use <see cref="FromSeed"/> to seed from an integer.</param>
 public readonly record struct Rng(ulong State)
 {
     private const ulong Golden = 0x9E3779B97F4A7C15UL;

@@ -50,6 +50,39 @@ public class InferenceProperties
     }
 
     [Property]
+    public Property Filtering_one_output_at_a_time_equals_the_whole_sequence_filter(HmmWithOutputs c)
+    {
+        // Catches a step filter that predicts through A before the first output, forgets to normalise,
+        // or drops a normaliser from the running log-likelihood: bit for bit the same numbers as Forward,
+        // whose rows are checked against enumeration above.
+        var whole = Filtering.Forward(c.Hmm, c.Outputs);
+        var state = Filtering.Start(c.Hmm);
+        if (!state.Filtered.Equals(c.Hmm.Initial) || state.LogLikelihood != 0 || state.Steps != 0)
+            return false.Label($"start: {state}");
+        for (int t = 0; t < c.Outputs.Length; t++)
+        {
+            state = Filtering.Observe(state, c.Outputs[t]);
+            if (state.Steps != t + 1 || !state.Filtered.Equals(whole.Filtered[t]))
+                return false.Label($"t={t}: step filter {state.Filtered} (steps {state.Steps}) vs forward {whole.Filtered[t]}");
+        }
+        return (state.LogLikelihood == whole.LogLikelihood)
+            .Label($"log-likelihood: step filter {state.LogLikelihood} vs forward {whole.LogLikelihood}");
+    }
+
+    [Fact]
+    public void Filtering_one_output_at_a_time_names_the_step_the_model_cannot_emit()
+    {
+        // Catches a step filter that returns NaN rows (0/0) instead of failing on an impossible output.
+        // Two states that emit only their own symbol and never move: after 0, symbol 1 is impossible.
+        var hmm = new Hmm(ProbabilityVector.Uniform(2), StochasticMatrix.Identity(2), StochasticMatrix.Identity(2));
+        var state = Filtering.Observe(Filtering.Observe(Filtering.Start(hmm), 0), 0);
+        Assert.Equal(new[] { 1.0, 0.0 }, state.Filtered.Values);
+        var e = Assert.Throws<ArgumentException>(() => Filtering.Observe(state, 1));
+        Assert.Contains("t = 2", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Filtering.Observe(state, 2));
+    }
+
+    [Property]
     public Property Smoothed_marginals_equal_enumeration(HmmWithOutputs c)
     {
         var r = Filtering.Smooth(c.Hmm, c.Outputs);

@@ -58,6 +58,8 @@ public abstract record BlockBelief
 }
 
 /// <summary>The paper's Markov block filter: P(b_n = right | s_&lt;n) and the hazard it assumes.</summary>
+/// <param name="Hazard">The constant probability that a block ends after any trial, p_b0.</param>
+/// <param name="PriorRight">P(b_n = right | s_&lt;n).</param>
 public sealed record MarkovBlockBelief(double Hazard, double PriorRight) : BlockBelief
 {
     /// <inheritdoc />
@@ -69,6 +71,8 @@ public sealed record MarkovBlockBelief(double Hazard, double PriorRight) : Block
 /// side and the run length l = 1 … max (trials of the current block up to and including n).
 /// <see cref="Joint"/>[0 … max−1] is the left side, [max … 2max−1] the right.
 /// </summary>
+/// <param name="Config">The task whose block-length hazard the filter tracks.</param>
+/// <param name="Joint">P(b_n, l_n | s_&lt;n): 2·max entries, left side first.</param>
 public sealed record SemiMarkovBlockBelief(IblTaskConfig Config, ImmutableArray<double> Joint) : BlockBelief
 {
     /// <inheritdoc />

@@ -1,6 +1,9 @@
 namespace HmmRnn.Core.Ibl;
 
 /// <summary>The three inputs of one step: left and right observations and the feedback signal r.</summary>
+/// <param name="Left">o^L, the left observation (0 on a blank step).</param>
+/// <param name="Right">o^R, the right observation (0 on a blank step).</param>
+/// <param name="Feedback">r: the previous trial's reward or punishment on a trial's first step, the wait penalty on other observation steps.</param>
 public readonly record struct IblInput(double Left, double Right, double Feedback);
 
 /// <summary>What the task drew for a trial (hidden from the agent).</summary>
