@@ -63,6 +63,13 @@ public sealed record BlockChangePoint(int TrialsSinceChange, Accuracy All, Accur
 /// <param name="RightwardFraction">Fraction of those whose action was right.</param>
 public sealed record PsychometricPoint(double SignedContrast, Side BlockSide, int Trials, double RightwardFraction);
 
+/// <summary>One point of the chronometric curve as the field draws it: mean reaction time at a signed contrast, for one block side.</summary>
+/// <param name="SignedContrast">μ on the right, −μ on the left; zero contrast once per block side, both stimulus sides pooled.</param>
+/// <param name="BlockSide">The block the trials were in.</param>
+/// <param name="Trials">Trials with an action at this point (time-outs have no reaction time and are left out).</param>
+/// <param name="MeanSteps">Mean observation steps before the action over those trials.</param>
+public sealed record ChronometricPoint(double SignedContrast, Side BlockSide, int Trials, double MeanSteps);
+
 /// <summary>One contrast's row of an agent's summary.</summary>
 /// <param name="Contrast">μ.</param>
 /// <param name="Trials">Trials at this contrast.</param>
@@ -84,8 +91,11 @@ public sealed record ContrastRow(double Contrast, int Trials, double AccuracyTim
 /// <param name="ObserverAccuracy">The exact observer's accuracy on the agent's inputs at the agent's action times.</param>
 /// <param name="MeanObservationSteps">Mean observation steps before acting (trials with an action).</param>
 /// <param name="ByContrast">Per contrast, ascending.</param>
+/// <param name="Psychometric">P(rightward choice) by signed contrast and block side (<see cref="IblBehaviour.Psychometric"/>).</param>
+/// <param name="Chronometric">Mean steps to act by signed contrast and block side (<see cref="IblBehaviour.Chronometric"/>).</param>
 public sealed record AgentSummary(string Agent, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
-    double TimeoutRate, double ObserverAccuracy, double MeanObservationSteps, IReadOnlyList<ContrastRow> ByContrast);
+    double TimeoutRate, double ObserverAccuracy, double MeanObservationSteps, IReadOnlyList<ContrastRow> ByContrast,
+    IReadOnlyList<PsychometricPoint> Psychometric, IReadOnlyList<ChronometricPoint> Chronometric);
 
 /// <summary>Behaviour curves of the IBL task (Schaeffer et al. 2020, Figs. 2–3) from trial records of any agent.</summary>
 public static class IblBehaviour
@@ -131,7 +141,7 @@ public static class IblBehaviour
             p.Concordant.Value(TimeoutPolicy.CountAsWrong), p.Discordant.Value(TimeoutPolicy.CountAsWrong),
             p.MeanStepsConcordant, p.MeanStepsDiscordant)).ToArray();
         return new AgentSummary(agent, all.Trials, all.Value(TimeoutPolicy.CountAsWrong), all.Value(TimeoutPolicy.Exclude), all.TimeoutRate,
-            trials.Count(t => t.ObserverCorrect) / (double)trials.Count, MeanSteps(trials), rows);
+            trials.Count(t => t.ObserverCorrect) / (double)trials.Count, MeanSteps(trials), rows, Psychometric(trials), Chronometric(trials));
     }
 
     /// <summary>
@@ -143,11 +153,30 @@ public static class IblBehaviour
     {
         ArgumentNullException.ThrowIfNull(trials);
         return trials.Where(t => !t.TimedOut)
-            .GroupBy(t => (Signed: t.Trial.Contrast * (int)t.Trial.StimulusSide, t.Trial.BlockSide))
+            .GroupBy(t => (Signed: Signed(t.Trial), t.Trial.BlockSide))
             .OrderBy(g => g.Key.BlockSide).ThenBy(g => g.Key.Signed)
             .Select(g => new PsychometricPoint(g.Key.Signed, g.Key.BlockSide, g.Count(), g.Count(t => t.Action == Side.Right) / (double)g.Count()))
             .ToArray();
     }
+
+    /// <summary>
+    /// Mean observation steps before acting against signed contrast (right positive), one curve per block side, over the
+    /// trials with an action — the chronometric curve of the IBL literature, beside <see cref="Psychometric"/>: the same
+    /// points in the same order (block side, then signed contrast ascending). Zero contrast appears once per block side,
+    /// pooling both stimulus sides.
+    /// </summary>
+    public static IReadOnlyList<ChronometricPoint> Chronometric(IReadOnlyList<IblTrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        return trials.Where(t => !t.TimedOut)
+            .GroupBy(t => (Signed: Signed(t.Trial), t.Trial.BlockSide))
+            .OrderBy(g => g.Key.BlockSide).ThenBy(g => g.Key.Signed)
+            .Select(g => new ChronometricPoint(g.Key.Signed, g.Key.BlockSide, g.Count(), g.Average(t => (double)t.ObservationSteps)))
+            .ToArray();
+    }
+
+    /// <summary>μ signed by the stimulus side; zero contrast is +0 on either side (−1 · 0 would be −0).</summary>
+    private static double Signed(IblTrialInfo trial) => trial.Contrast * (int)trial.StimulusSide + 0.0;
 
     private static double MeanSteps(IEnumerable<IblTrialRecord> trials)
     {

@@ -223,7 +223,7 @@ internal static class IblCommands
         folder.WriteJson("summary.json", summary);
         var markdown = Markdown(summary, taskName, sessions * trialsPerSession, seed);
         folder.WriteText("summary.md", markdown);
-        Plot(folder, results);
+        Plot(folder, results, summary);
         Console.Out.Write(markdown);
         Console.Error.WriteLine($"wrote {folder.Path}");
     }
@@ -250,21 +250,10 @@ internal static class IblCommands
         return sb.ToString();
     }
 
-    private static void Plot(RunFolder folder, IReadOnlyList<(string Name, IReadOnlyList<IblTrialRecord> Trials, double Seconds)> results)
+    private static void Plot(RunFolder folder, IReadOnlyList<(string Name, IReadOnlyList<IblTrialRecord> Trials, double Seconds)> results,
+        IReadOnlyList<AgentSummary> summary)
     {
-        var curves = results.Select((r, i) => (r.Name, Group: i, Points: IblBehaviour.ByContrast(r.Trials))).ToArray();
-        Charts.Lines(folder, "psychometric.png", "Accuracy by contrast (time-outs count as wrong)", "contrast μ", "fraction correct",
-            curves.SelectMany(c => new[]
-            {
-                new Line($"{c.Name}, concordant", c.Points.Select(p => (p.Contrast, p.Concordant.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Group: c.Group),
-                new Line($"{c.Name}, discordant", c.Points.Select(p => (p.Contrast, p.Discordant.Value(TimeoutPolicy.CountAsWrong))).ToArray(), Dashed: true, Group: c.Group),
-            }), 0, 1);
-        Charts.Lines(folder, "chronometric.png", "Observation steps before acting (trials with an action)", "contrast μ", "mean steps",
-            curves.SelectMany(c => new[]
-            {
-                new Line($"{c.Name}, concordant", c.Points.Select(p => (p.Contrast, p.MeanStepsConcordant)).ToArray(), Group: c.Group),
-                new Line($"{c.Name}, discordant", c.Points.Select(p => (p.Contrast, p.MeanStepsDiscordant)).ToArray(), Dashed: true, Group: c.Group),
-            }), 0);
+        IblFigures.Behaviour(folder, summary);
         Charts.Lines(folder, "block-change.png", "Accuracy after a block change (time-outs count as wrong)", "trials since the change", "fraction correct",
             results.SelectMany((r, group) =>
             {

@@ -3,6 +3,8 @@ using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
+using OxyPlot.SkiaSharp;
+using SkiaSharp;
 
 namespace HmmRnn.Host.Plots;
 
@@ -15,6 +17,29 @@ public sealed record Points(string Title, IReadOnlyList<(double X, double Y)> At
 
 /// <summary>An arrow from (X, Y) by (Dx, Dy).</summary>
 public readonly record struct Arrow(double X, double Y, double Dx, double Dy);
+
+/// <summary>One heat map of <see cref="Charts.Heatmaps"/>: a matrix drawn with rows top to bottom.</summary>
+/// <param name="Title">The panel's own title.</param>
+/// <param name="Values">The matrix [row, column].</param>
+/// <param name="XTitle">What the columns are.</param>
+/// <param name="YTitle">What the rows are.</param>
+public sealed record HeatmapPanel(string Title, double[,] Values, string XTitle, string YTitle)
+{
+    /// <summary>A diverging colour scale centred on 0 (the default), or a sequential one.</summary>
+    public bool Diverging { get; init; } = true;
+
+    /// <summary>The colour scale's ends; null: symmetric around 0 out to the largest |value|.</summary>
+    public (double Min, double Max)? Range { get; init; }
+
+    /// <summary>Each cell labelled with its value in this .NET format (e.g. "0.00"); null: no labels.</summary>
+    public string? CellFormat { get; init; }
+
+    /// <summary>One tick per row and column, labelled with its index (categorical axes: symbols, units).</summary>
+    public bool IndexTicks { get; init; }
+
+    /// <summary>The colour bar's title.</summary>
+    public string ColourTitle { get; init; } = "";
+}
 
 /// <summary>PNG charts through OxyPlot + SkiaSharp (headless; no display needed).</summary>
 public static class Charts
@@ -30,17 +55,17 @@ public static class Charts
     ];
 
     /// <summary>A line chart written atomically into <paramref name="folder"/>; returns its path.</summary>
+    /// <remarks>
+    /// The y axis spans [<paramref name="yMin"/>, <paramref name="yMax"/>] (each the data's own where not given) with a margin of
+    /// 3% either side, so that points on a bound (a probability of 1) are not drawn on the frame. <paramref name="logY"/>: a
+    /// logarithmic y axis over the positive values (the bounds are then ignored).
+    /// </remarks>
     public static string Lines(RunFolder folder, string file, string title, string xTitle, string yTitle,
-        IEnumerable<Line> lines, double? yMin = null, double? yMax = null)
+        IEnumerable<Line> lines, double? yMin = null, double? yMax = null, bool logY = false)
     {
-        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        var model = NewModel(title);
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside }); // outside: a legend never covers data
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
-        model.Axes.Add(new LinearAxis
-        {
-            Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot,
-            Minimum = yMin ?? double.NaN, Maximum = yMax ?? double.NaN,
-        });
         var palette = Palette;
         int index = 0;
         foreach (var line in lines)
@@ -53,10 +78,23 @@ public static class Charts
             };
             index++;
             foreach (var (x, y) in line.Points)
-                if (double.IsFinite(y)) s.Points.Add(new DataPoint(x, y));
+                if (double.IsFinite(y) && (!logY || y > 0)) s.Points.Add(new DataPoint(x, y));
             model.Series.Add(s);
         }
-        return folder.WriteAtomic(file, stream => new OxyPlot.SkiaSharp.PngExporter { Width = Width, Height = Height }.Export(model, stream));
+        if (logY)
+            model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
+        else
+        {
+            var ys = model.Series.OfType<LineSeries>().SelectMany(x => x.Points).Select(p => p.Y).ToArray();
+            double lo = yMin ?? (ys.Length > 0 ? ys.Min() : 0), hi = yMax ?? (ys.Length > 0 ? ys.Max() : 1);
+            if (!(hi > lo)) (lo, hi) = (lo - 0.5, hi + 0.5);
+            var margin = 0.03 * (hi - lo);
+            model.Axes.Add(new LinearAxis
+            {
+                Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot, Minimum = lo - margin, Maximum = hi + margin,
+            });
+        }
+        return Export(folder, file, model);
     }
 
     /// <summary>Dots (optionally over lines), written atomically; returns its path.</summary>
@@ -112,6 +150,7 @@ public static class Charts
         foreach (var line in lines ?? []) model.Series.Add(Series(line, index++));
         foreach (var m in marks ?? [])
         {
+            if (m.At.Count == 0) continue; // no legend entry for a kind of point not found
             var s = new ScatterSeries { Title = m.Title, MarkerType = MarkerType.Diamond, MarkerSize = 6, MarkerFill = Palette[(m.Group ?? index++) % Palette.Length] };
             foreach (var (x, y) in m.At) s.Points.Add(new ScatterPoint(x, y));
             model.Series.Add(s);
@@ -120,25 +159,153 @@ public static class Charts
     }
 
     /// <summary>A heat map of a matrix (rows top to bottom), symmetric colour scale around 0, written atomically.</summary>
-    public static string Heatmap(RunFolder folder, string file, string title, string xTitle, string yTitle, double[,] values)
+    public static string Heatmap(RunFolder folder, string file, string title, string xTitle, string yTitle, double[,] values, string colourTitle = "") =>
+        Export(folder, file, HeatmapModel(new HeatmapPanel(title, values, xTitle, yTitle) { ColourTitle = colourTitle }));
+
+    /// <summary>Size in pixels of one panel of <see cref="Heatmaps"/>, and the band above the panels for the figure's title.</summary>
+    public const int PanelWidth = 520, PanelHeight = 500, TitleBand = 44;
+
+    /// <summary>
+    /// Several heat maps side by side in one PNG (each <see cref="PanelWidth"/> × <see cref="PanelHeight"/>, with its own title
+    /// and colour bar) under one <paramref name="title"/>, written atomically; returns its path.
+    /// </summary>
+    public static string Heatmaps(RunFolder folder, string file, string title, IReadOnlyList<HeatmapPanel> panels)
     {
-        var model = new PlotModel { Title = title, Background = OxyColors.White };
-        double max = 0;
-        foreach (var v in values) max = Math.Max(max, Math.Abs(v));
-        model.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalettes.BlueWhiteRed(101), Minimum = -max, Maximum = max });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, StartPosition = 1, EndPosition = 0 });
+        ArgumentNullException.ThrowIfNull(panels);
+        if (panels.Count == 0) throw new ArgumentException("needs at least one panel", nameof(panels));
+        var models = panels.Select(HeatmapModel).ToArray();
+        foreach (var m in models) m.PlotMargins = new OxyThickness(double.NaN, 12, double.NaN, double.NaN); // one top edge for every panel
+        int width = PanelWidth * models.Length, height = TitleBand + PanelHeight;
+        return folder.WriteAtomic(file, stream =>
+        {
+            // As OxyPlot.SkiaSharp's PngExporter renders one model, but each model into its own part of one canvas.
+            using var bitmap = new SKBitmap(width, height);
+            using (var canvas = new SKCanvas(bitmap))
+            using (var context = new SkiaRenderContext { RenderTarget = RenderTarget.PixelGraphic, SkCanvas = canvas, UseTextShaping = true })
+            {
+                canvas.Clear(SKColors.White);
+                var font = models[0];
+                context.DrawText(new ScreenPoint(width / 2.0, 10), title, OxyColors.Black, font.DefaultFont, font.TitleFontSize, FontWeights.Bold,
+                    0, HorizontalAlignment.Center, VerticalAlignment.Top);
+                for (int i = 0; i < models.Length; i++)
+                {
+                    canvas.Save();
+                    canvas.Translate(i * PanelWidth, TitleBand);
+                    ((IPlotModel)models[i]).Update(true);
+                    ((IPlotModel)models[i]).Render(context, new OxyRect(0, 0, PanelWidth, PanelHeight));
+                    canvas.Restore();
+                }
+            }
+            using var skStream = new SKManagedWStream(stream);
+            bitmap.Encode(skStream, SKEncodedImageFormat.Png, 100);
+        });
+    }
+
+    /// <summary>The one drawing of a heat map: a panel's matrix, rows top to bottom, its colour scale, ticks and cell labels.</summary>
+    private static PlotModel HeatmapModel(HeatmapPanel panel)
+    {
+        var values = panel.Values;
         int rows = values.GetLength(0), cols = values.GetLength(1);
-        var transposed = new double[cols, rows];
+        if (rows == 0 || cols == 0) throw new ArgumentException($"{panel.Title}: an empty matrix ({rows} × {cols})", nameof(panel));
+        var model = NewModel(panel.Title);
+        double min, max;
+        if (panel.Range is var (lo, hi)) (min, max) = (lo, hi);
+        else
+        {
+            double largest = 0;
+            foreach (var v in values) if (double.IsFinite(v)) largest = Math.Max(largest, Math.Abs(v));
+            (min, max) = (-largest, largest);
+        }
+        if (!(max > min)) (min, max) = (min - 1e-3, max + 1e-3); // all cells equal (e.g. no difference at all): a scale still
+        model.Axes.Add(new LinearColorAxis
+        {
+            Position = AxisPosition.Right, Palette = panel.Diverging ? Diverging : Sequential, Minimum = min, Maximum = max,
+            Title = panel.ColourTitle, MinorTickSize = 0,
+        });
+        model.Axes.Add(HeatmapAxis(AxisPosition.Bottom, panel.XTitle, cols, panel.IndexTicks));
+        var left = HeatmapAxis(AxisPosition.Left, panel.YTitle, rows, panel.IndexTicks);
+        left.StartPosition = 1;
+        left.EndPosition = 0;
+        model.Axes.Add(left);
+        var transposed = new double[cols, rows]; // OxyPlot indexes data [x, y]
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) transposed[j, i] = values[i, j];
-        model.Series.Add(new HeatMapSeries { X0 = 0, X1 = cols - 1, Y0 = 0, Y1 = rows - 1, Data = transposed, Interpolate = false });
-        return Export(folder, file, model);
+        var series = new LabelledHeatMap
+        {
+            X0 = 0, X1 = cols - 1, Y0 = 0, Y1 = rows - 1, Data = transposed, Interpolate = false,
+            RenderMethod = HeatMapRenderMethod.Rectangles,
+        };
+        if (panel.CellFormat is { } format)
+        {
+            series.LabelFormatString = format;
+            // A fraction of the (about square) cell's height: smaller for longer labels, so the longest fits its cell's width,
+            // and at most ~18 px on a panel's ~360 px of plot (few, large cells).
+            int longest = 1;
+            foreach (var v in values) longest = Math.Max(longest, v.ToString(format, System.Globalization.CultureInfo.InvariantCulture).Length);
+            series.LabelFontSize = Math.Min(1.1 / longest, Math.Max(rows, cols) / 20.0);
+        }
+        model.Series.Add(series);
+        return model;
     }
+
+    /// <summary>
+    /// OxyPlot's heat map, its cell labels coloured by the cell's luminance (its own rule, HSV value &gt; 0.6, puts black on
+    /// dark red); NaN cells unlabelled.
+    /// </summary>
+    private sealed class LabelledHeatMap : HeatMapSeries
+    {
+        protected override void RenderLabels(IRenderContext rc, OxyRect rect)
+        {
+            int m = Data.GetLength(0), n = Data.GetLength(1);
+            double dx = m > 1 ? (X1 - X0) / (m - 1) : 0, dy = n > 1 ? (Y1 - Y0) / (n - 1) : 0;
+            var fontSize = rect.Height / n * LabelFontSize;
+            rc.PushClip(GetClippingRect());
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    var v = Data[i, j];
+                    if (double.IsNaN(v)) continue;
+                    var cell = ColorAxis.GetColor(v);
+                    var luminance = (0.299 * cell.R + 0.587 * cell.G + 0.114 * cell.B) / 255;
+                    rc.DrawText(Transform(new DataPoint(X0 + i * dx, Y0 + j * dy)), v.ToString(LabelFormatString, ActualCulture),
+                        luminance > 0.5 ? OxyColors.Black : OxyColors.White, ActualFont, fontSize, 500, 0, HorizontalAlignment.Center, VerticalAlignment.Middle);
+                }
+            rc.PopClip();
+        }
+    }
+
+    private static LinearAxis HeatmapAxis(AxisPosition position, string title, int cells, bool indexTicks) => indexTicks
+        ? new LinearAxis
+        {
+            Position = position, Title = title, Minimum = -0.5, Maximum = cells - 0.5, MajorStep = 1, MinorStep = 1, MinorTickSize = 0,
+            StringFormat = "0", IsZoomEnabled = false, IsPanEnabled = false,
+        }
+        : new LinearAxis { Position = position, Title = title };
+
+    /// <summary>Diverging, centred on white (ColorBrewer RdBu, blue for negative); its ends dark enough for white labels.</summary>
+    private static readonly OxyPalette Diverging = OxyPalette.Interpolate(101,
+        OxyColor.FromRgb(5, 48, 97), OxyColor.FromRgb(33, 102, 172), OxyColor.FromRgb(146, 197, 222), OxyColor.FromRgb(247, 247, 247),
+        OxyColor.FromRgb(244, 165, 130), OxyColor.FromRgb(178, 24, 43), OxyColor.FromRgb(103, 0, 31));
+
+    /// <summary>Sequential, white for 0 to dark blue (ColorBrewer Blues), so 0 looks the same as in <see cref="Diverging"/>.</summary>
+    private static readonly OxyPalette Sequential = OxyPalette.Interpolate(101,
+        OxyColor.FromRgb(247, 251, 255), OxyColor.FromRgb(198, 219, 239), OxyColor.FromRgb(107, 174, 214), OxyColor.FromRgb(33, 113, 181),
+        OxyColor.FromRgb(8, 48, 107));
+
+    /// <summary>
+    /// The font of every chart. Named, because OxyPlot's default ("Segoe UI") is missing on Linux and Skia's fallback for it
+    /// differed between processes (serif in one, sans in another); where this one is missing too, the fallback is as before.
+    /// </summary>
+    public const string Font = "DejaVu Sans";
+
+    /// <summary>A white model whose title is centred on the whole picture, not on the plot area beside an outside legend (more room, never clipped at the left).</summary>
+    private static PlotModel NewModel(string title) =>
+        new() { Title = title, Background = OxyColors.White, TitleHorizontalAlignment = TitleHorizontalAlignment.CenteredWithinView, DefaultFont = Font,
+            TitleFontWeight = FontWeights.Normal };
 
     private static PlotModel Frame(string title, string xTitle, string yTitle)
     {
-        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        var model = NewModel(title);
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });

@@ -102,25 +102,53 @@ public static class Evaluation
         var hmmDwell = r.HmmDwellHistogram;
         var rows = MetricsLog.ReadEpochs(folder);
         if (rows.Count > 0)
-            Charts.Lines(folder, "loss.png", $"{name}: Sinkhorn divergence", "epoch", "loss",
+            Charts.Lines(folder, "loss.png", $"{name}: training loss (Sinkhorn divergence) by epoch", "epoch", "Sinkhorn divergence",
             [new Line("train", rows.Select(x => ((double)x.Epoch, x.TrainLoss)).ToArray()), new Line("validation", rows.Select(x => ((double)x.Epoch, x.ValidationLoss)).ToArray(), Dashed: true)]);
-        Charts.Lines(folder, "transition.png", $"{name}: P(next output | output), RNN (solid) vs exact (dashed)", "next output", "probability",
-            Enumerable.Range(0, r.ExactTransition.Length).SelectMany(o => new[]
-            {
-                new Line($"RNN, after {o}", r.RnnTransition[o].Select((p, w) => ((double)w, p)).ToArray(), Group: o),
-                new Line($"exact, after {o}", r.ExactTransition[o].Select((p, w) => ((double)w, p)).ToArray(), Dashed: true, Group: o),
-            }), 0, 1);
-        Charts.Lines(folder, "dwell.png", $"{name}: dwell-time distributions, RNN (solid) vs HMM (dashed)", "run length", "fraction of runs",
+        TransitionFigure(folder, name, r.RnnTransition, r.ExactTransition);
+        Charts.Lines(folder, "dwell.png", $"{name}: dwell times, runs of one symbol (RNN solid, HMM dashed)", "run length (steps)", "fraction of the symbol's runs (log scale)",
             Enumerable.Range(0, rnnDwell.Length).SelectMany(v => new[]
             {
                 new Line($"RNN, symbol {v}", Normalised(rnnDwell[v]), Group: v),
                 new Line($"HMM, symbol {v}", Normalised(hmmDwell[v]), Dashed: true, Group: v),
-            }), 0);
-        Charts.Lines(folder, "lag.png", $"{name}: P(o(t+k) = o(t))", "lag k", "probability",
+            }), logY: true);
+        Charts.Lines(folder, "lag.png", $"{name}: P(o(t+k) = o(t)), the output repeated k steps later", "lag k (steps)", "probability",
         [
             new Line("RNN", r.RnnSameAtLag.Select((p, k) => (k + 1.0, p)).ToArray()),
             new Line("HMM (exact)", r.ExactSameAtLag.Select((p, k) => (k + 1.0, p)).ToArray(), Dashed: true),
         ], 0, 1);
+    }
+
+    /// <summary>
+    /// transition.png: P(o_(t+1) | o_t) of the RNN's sequences, of the HMM (exact), and their difference, as three annotated
+    /// heat maps (rows: output at t, columns: output at t+1); returns its path.
+    /// </summary>
+    internal static string TransitionFigure(RunFolder folder, string hmm, double[][] rnn, double[][] exact)
+    {
+        int V = exact.Length;
+        if (V == 0 || rnn.Length != V || rnn.Concat(exact).Any(row => row.Length != V))
+            throw new ArgumentException($"transition matrices must both be square and of one size (RNN {rnn.Length} rows, HMM {V})");
+        double[,] Matrix(Func<int, int, double> at)
+        {
+            var m = new double[V, V];
+            for (int i = 0; i < V; i++)
+                for (int j = 0; j < V; j++) m[i, j] = at(i, j);
+            return m;
+        }
+        var difference = Matrix((i, j) => rnn[i][j] - exact[i][j]);
+        double largest = 0;
+        foreach (var d in difference) largest = Math.Max(largest, Math.Abs(d));
+        // Centred at 0 and out to ±0.05 at least, so that a good emulation's few thousandths stay pale rather than fill the scale.
+        var scale = Math.Max(largest, 0.05);
+        const string rows = "output at t", columns = "output at t+1";
+        return Charts.Heatmaps(folder, "transition.png", $"{hmm}: output transition matrix P(output at t+1 | output at t)",
+        [
+            new HeatmapPanel("RNN (generated sequences)", Matrix((i, j) => rnn[i][j]), columns, rows)
+                { Diverging = false, Range = (0, 1), CellFormat = "0.00", IndexTicks = true, ColourTitle = "probability" },
+            new HeatmapPanel("HMM (exact)", Matrix((i, j) => exact[i][j]), columns, rows)
+                { Diverging = false, Range = (0, 1), CellFormat = "0.00", IndexTicks = true, ColourTitle = "probability" },
+            new HeatmapPanel("difference, RNN − HMM", difference, columns, rows)
+                { Range = (-scale, scale), CellFormat = "+0.000;−0.000;0.000", IndexTicks = true, ColourTitle = "probability difference" },
+        ]);
     }
 
     private static (double, double)[] Normalised(double[] histogram)

@@ -215,7 +215,7 @@ public static class HmmAnalysisOutput
         Charts.Scatter(folder, "residency.png", $"{config.Hmm}: residency class of states of the noisy run, in PC1–PC2", "PC1", "PC2",
             names.Select((name, c) => new Points(name, Enumerable.Range(0, res.Indices.Length)
                 .Where(i => (int)res.Result.Classes[i] == c).Select(i => (projected[res.Indices[i]][0], projected[res.Indices[i]][1])).ToArray(), c)));
-        Charts.Lines(folder, "resonance.png", $"{config.Hmm}: emission error against the input noise σ (trained at {curve.TrainedSigma:0.##})", "σ",
+        Charts.Lines(folder, "resonance.png", $"{config.Hmm}: emission error against the input noise σ (trained at {curve.TrainedSigma:0.##})", "input noise σ",
             "error (each curve divided by its largest value)",
         [
             Normalised("transition-matrix error", curve.Points.Select(p => (p.Sigma, p.TransitionError))),
@@ -223,7 +223,7 @@ public static class HmmAnalysisOutput
             Normalised("dwell-time distance", curve.Points.Select(p => (p.Sigma, p.DwellDistance))),
         ], 0, 1.05);
         if (across.Count > 0)
-            Charts.Lines(folder, "resonance-training.png", $"{config.Hmm}: transition error against σ at saved checkpoints", "σ", "transition-matrix error",
+            Charts.Lines(folder, "resonance-training.png", $"{config.Hmm}: transition error against the input noise σ at saved checkpoints", "input noise σ", "transition-matrix error",
                 across.Select((c, g) => new Line($"epoch {c.Epoch}", c.Curve.Points.Select(p => (p.Sigma, p.TransitionError)).ToArray(), Group: g)), 0);
     }
 

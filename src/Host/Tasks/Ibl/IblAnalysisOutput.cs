@@ -155,23 +155,8 @@ public static class IblAnalysisOutput
     {
         var b = r.Behaviour;
         var agents = new[] { b.Network }.Concat(b.Agents).Append(b.Distilled).ToArray();
-        Charts.Lines(folder, "accuracy-by-contrast.png", "Accuracy by contrast (solid: concordant, dashed: discordant)",
-            "contrast μ", "fraction correct",
-            agents.SelectMany((a, g) => new[]
-            {
-                new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.ConcordantAccuracy)).ToArray(), Group: g),
-                new Line($"{a.Agent}, discordant", a.ByContrast.Select(c => (c.Contrast, c.DiscordantAccuracy)).ToArray(), Dashed: true, Group: g),
-            }), 0, 1);
-        Charts.Lines(folder, "psychometric.png", "P(rightward choice) by signed contrast, per block side",
-            "signed contrast (right > 0)", "P(right)",
-            IblBehaviour.Psychometric(r.Trials).GroupBy(x => x.BlockSide).Select((g, i) =>
-                new Line($"{g.Key.ToString().ToLowerInvariant()} block", g.Select(x => (x.SignedContrast, x.RightwardFraction)).ToArray(), Group: i)), 0, 1);
-        Charts.Lines(folder, "chronometric.png", "Steps before acting (solid: concordant, dashed: discordant)", "contrast μ", "mean steps",
-            agents.SelectMany((a, g) => new[]
-            {
-                new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.MeanStepsConcordant)).ToArray(), Group: g),
-                new Line($"{a.Agent}, discordant", a.ByContrast.Select(c => (c.Contrast, c.MeanStepsDiscordant)).ToArray(), Dashed: true, Group: g),
-            }), 0);
+        // Every agent by contrast; by block side, the network beside the paper's Bayesian actor (markov, the first of the agents).
+        IblFigures.Behaviour(folder, agents, bySide: 2);
         Charts.Lines(folder, "block-change.png", "Network: accuracy after a block change (time-outs count as wrong)", "trials since the change", "fraction correct",
         [
             new Line("all contrasts", b.BlockChange.Select(p => ((double)p.TrialsSinceChange, p.All.Value(TimeoutPolicy.CountAsWrong))).ToArray()),
@@ -229,7 +214,7 @@ public static class IblAnalysisOutput
         for (int i = 0; i < order.Length; i++)
             for (int j = 0; j < order.Length; j++) reordered[i, j] = w.W(order[i], order[j]);
         Charts.Heatmap(folder, "pools.png", $"Recurrent weights W_rec, active units grouped into {r.Pools.Clusters.Count} pool(s) (row: to, column: from)",
-            "from unit (pool order)", "to unit (pool order)", reordered);
+            "from unit (pool order)", "to unit (pool order)", reordered, "weight");
     }
 
     /// <summary>The distilled 2-unit model's own phase portrait: its flow in the (z_stimulus, z_block) plane with no input, over the range the network's projected states cover.</summary>
