@@ -185,3 +185,40 @@ public sealed class KillResumeTests : TempFolderTest
         Assert.True(File.Exists(Path.Combine(killed, Report.HtmlFile)));
     }
 }
+
+/// <summary>A fact that needs a Slurm installation (slurm-wlm, munge): skipped, with the reason, elsewhere.</summary>
+public sealed class SlurmFactAttribute : FactAttribute
+{
+    public SlurmFactAttribute()
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/usr/bin"]);
+        bool Has(string tool) => path.Any(d => File.Exists(Path.Combine(d, tool)));
+        if (!new[] { "slurmctld", "slurmd", "munged", "sbatch" }.All(Has))
+            Skip = "Slurm is not installed here (apt-get install slurm-wlm munge); scripts/slurm-local.sh needs slurmctld, slurmd, munged and sbatch";
+    }
+}
+
+/// <summary>Issue 11: the sweep as a real Slurm job array on a one-node cluster brought up on localhost.</summary>
+public sealed class SlurmTests : TempFolderTest
+{
+    [SlurmFact]
+    public void A_sweep_run_as_a_Slurm_job_array_reproduces_the_unsharded_table()
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Repo.PathOf("scripts/slurm-local.sh"));
+        info.ArgumentList.Add(""); // the script's own tiny four-point sweep
+        info.ArgumentList.Add(Root);
+        info.Environment["HMMRNN"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "hmmrnn.dll")}";
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(8)), "slurm-local.sh did not finish within 8 minutes");
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{stdout.Result}\n{stderr.Result}");
+        Assert.Contains("the array's table equals the unsharded table (4 points)", stdout.Result);
+        // Four array tasks ran, each on its own shard taken from Slurm's environment.
+        var logs = Directory.GetFiles(Path.Combine(Root, "array"), "slurm-*.out");
+        Assert.Equal(4, logs.Length);
+        Assert.Equal(new[] { "0/4", "1/4", "2/4", "3/4" },
+            logs.Select(l => Regex.Match(File.ReadAllText(l), @"shard (\d+/\d+)").Groups[1].Value).Order());
+    }
+}
