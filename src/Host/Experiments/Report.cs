@@ -89,7 +89,7 @@ public static partial class Report
         {
             if (!File.Exists(folder.PathOf(file))) continue;
             sb.AppendLine($"### {title}").AppendLine();
-            sb.AppendLine(Demote(File.ReadAllText(folder.PathOf(file)), 3)).AppendLine();
+            sb.AppendLine(Demote(File.ReadAllText(folder.PathOf(file)), 4)).AppendLine();
             var figures = stages[stage]?["figures"] is JsonArray f ? f.Select(x => x!.GetValue<string>()).ToList()
                 : file == "evaluation.md" ? ["loss.png", "transition.png", "dwell.png", "lag.png"] : [];
             Figures(sb, folder, prefix, figures.Where(shown.Add));

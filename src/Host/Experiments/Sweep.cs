@@ -72,9 +72,23 @@ public static class SweepTable
         return list;
     }
 
-    private static (string[] Coordinates, string[] Metrics) Columns(IReadOnlyList<PointSummary> rows) =>
-        ([.. rows.SelectMany(r => r.Coordinates.Keys).Distinct()],
-         [.. rows.SelectMany(r => r.Metrics.Keys).Distinct().Where(k => !Timing.Contains(k)).Order(StringComparer.Ordinal)]);
+    /// <summary>The metrics in the order tables show them, with their column titles in Markdown.</summary>
+    private static readonly (string Key, string Title)[] Known =
+    [
+        ("transitionError", "transition error"), ("meetsTransition", "≤ 0.01 (paper)"), ("meetsDwell", "dwell within 10%"),
+        ("meetsLogLikelihood", "log-lik. within 2%"), ("rnnLogLikelihood", "log-lik./step RNN"), ("hmmLogLikelihood", "log-lik./step HMM"),
+        ("accuracy", "accuracy (time-outs wrong)"), ("bestEpoch", "best epoch"), ("validationLoss", "validation loss"),
+    ];
+
+    private static (string[] Coordinates, string[] Metrics) Columns(IReadOnlyList<PointSummary> rows)
+    {
+        var present = rows.SelectMany(r => r.Metrics.Keys).Distinct().Where(k => !Timing.Contains(k)).ToHashSet();
+        var known = Known.Select(k => k.Key).Where(present.Contains);
+        return ([.. rows.SelectMany(r => r.Coordinates.Keys).Distinct()],
+            [.. known.Concat(present.Except(Known.Select(k => k.Key)).Order(StringComparer.Ordinal))]);
+    }
+
+    private static string Title(string metric) => Known.FirstOrDefault(k => k.Key == metric).Title ?? metric;
 
     private static string Value(PointSummary row, string metric) =>
         row.Metrics.TryGetValue(metric, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "";
@@ -97,7 +111,7 @@ public static class SweepTable
         ArgumentNullException.ThrowIfNull(rows);
         var (coordinates, metrics) = Columns(rows);
         var timed = rows.Any(r => r.Metrics.ContainsKey("trainSeconds"));
-        var header = new[] { "point" }.Concat(coordinates).Concat(metrics).Concat(timed ? ["training (s)"] : []).ToArray();
+        var header = new[] { "point" }.Concat(coordinates).Concat(metrics.Select(Title)).Concat(timed ? ["training (s)"] : []).ToArray();
         var sb = new StringBuilder();
         sb.AppendLine("| " + string.Join(" | ", header) + " |");
         sb.AppendLine("|" + string.Concat(header.Select(_ => "---|")));

@@ -87,8 +87,8 @@ public sealed record HmmTrainingConfig : ITaskConfig
         "paper" => new HmmTrainingConfig { Hmm = hmm, PresetName = "paper" },
         "quick" => new HmmTrainingConfig
         {
-            Hmm = hmm, PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3,
-            Epochs = 50, TrainSequences = 10_000, ValidationSequences = 2_000, TestSequences = 10_000,
+            Hmm = hmm, PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3, LearningRateHalfLife = 20,
+            Selection = "transition", Epochs = 50, TrainSequences = 10_000, ValidationSequences = 10_000, TestSequences = 10_000,
             RecurrentIdentity = QuickIdentity(hmm),
         },
         _ => throw new ArgumentException($"Preset: unknown preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset)),
