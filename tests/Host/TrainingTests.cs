@@ -331,6 +331,39 @@ public class TrainingTests : TempFolderTest
     }
 
     [Fact]
+    public void A_learning_rate_schedule_resumes_bit_identically_and_halves_per_half_life()
+    {
+        // Bug caught: a schedule kept as optimiser state or counted from the resume (not the epoch) would make a
+        // resumed run train at another rate than the uninterrupted one.
+        var config = Tiny(epochs: 3) with { LearningRateHalfLife = 1 };
+        Assert.Equal(config.LearningRate / 4, config.LearningRateAt(2), 15);
+        var whole = Folder("schedule-whole");
+        _ = Trainer.Run(config, whole).ToList();
+        var parts = Folder("schedule-parts");
+        _ = Trainer.Run(config with { Epochs = 1 }, parts).ToList();
+        _ = Trainer.Run(config, parts, resume: true).ToList();
+        Assert.Equal(WeightsIn(whole, Trainer.LastCheckpoint), WeightsIn(parts, Trainer.LastCheckpoint));
+        // And the schedule is in force: the constant-rate run ends elsewhere.
+        var constant = Folder("schedule-constant");
+        _ = Trainer.Run(config with { LearningRateHalfLife = null }, constant).ToList();
+        Assert.NotEqual(WeightsIn(whole, Trainer.LastCheckpoint), WeightsIn(constant, Trainer.LastCheckpoint));
+    }
+
+    [Fact]
+    public void Selection_by_transition_error_keeps_the_epoch_with_the_lowest_validation_transition_error()
+    {
+        // Bug caught: the loop picking the best checkpoint by the loss whatever the task's score says.
+        var folder = Folder("selection");
+        var events = Trainer.Run(Tiny(epochs: 6) with { Selection = "transition", ValidationSequences = 400, Seed = 3 }, folder).ToList();
+        var epochs = events.OfType<EpochCompleted>().ToList();
+        var byTransition = epochs.MinBy(e => e.Metrics["transition_error"])!.Epoch;
+        var byLoss = epochs.MinBy(e => e.ValidationLoss)!.Epoch;
+        Assert.NotEqual(byLoss, byTransition); // this seed's two criteria disagree, so the test can tell them apart
+        Assert.Equal(byTransition, events.OfType<TrainingFinished>().Single().BestEpoch);
+        Assert.Equal(byTransition, Checkpoint.ReadMeta(folder.PathOf(Trainer.BestCheckpoint)).Epoch);
+    }
+
+    [Fact]
     public void Resume_refuses_a_checkpoint_of_another_configuration()
     {
         var folder = Folder("other");
