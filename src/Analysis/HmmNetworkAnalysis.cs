@@ -165,9 +165,9 @@ public static class HmmNetworkAnalysis
     /// <summary>
     /// <paramref name="steps"/> kept states (and logits) of a noise-driven run after <paramref name="warmUp"/> steps; with an episode
     /// length L &gt; 0, h restarts at 0 every L steps. Returns the first step whose state is not finite or exceeds
-    /// <see cref="DivergenceBound"/> in some unit, or −1.
+    /// <see cref="DivergenceBound"/> in some unit, or −1. Also the generator of <see cref="Resonance.Emit"/>.
     /// </summary>
-    private static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
+    internal static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
     {
         int total = steps + warmUp, H = w.Hidden, D = w.Input, O = w.Outputs, chunk = episode > 0 ? episode : total;
         var noise = new double[total * D];
