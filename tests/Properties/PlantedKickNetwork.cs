@@ -8,22 +8,24 @@ namespace HmmRnn.Properties;
 /// A hand-built noise-driven ReLU RNN with two slow clusters and two planted kick units (issue 9), for testing
 /// <see cref="HmmRnn.Analysis.Dynamics.KickUnits"/> on real dynamics rather than on planted trajectories.
 /// <para>
-/// Units (H = 20) and what drives them (every unit has at most one noise channel of its own; x ~ N(0, I)):
+/// Units (H = 20) and what drives them (every unit has at most one noise channel of its own; x ~ N(0, I)). The numbers
+/// are the defaults of <see cref="Build"/>: g = 0.9, c = 1, ρ = 0.1, λ = 0.8, β = 0.6, γ = 1, ε = 0.
 /// <list type="bullet">
-/// <item>Pools A = {0, 1, 2} and B = {3, 4, 5}: the readout reads symbol 0 as Σ A and symbol 1 as Σ B. A pool unit
-/// gets g/3 from each unit of its pool, −c/3 from each of the other pool, ρ from each rectifier, β from the kick unit
-/// that enters its pool, and private noise ε. The pool sums obey S_A' = g S_A − c S_B + 3ρ r + …: the drive r is common,
-/// so the difference S_A − S_B is untouched by it and, while both pools are on, grows by g + c &gt; 1 per step — a
-/// winner-take-all pair with two slow clusters (A on, B silent; or the reverse).</item>
-/// <item>Rectifiers 6–9: pairs ReLU(±x) on two channels, so their sum is |x₀| + |x₁| ≥ 0: a bias-free network has no
+/// <item>Pools A = {0, 1, 2, 3} and B = {4, 5, 6, 7}: the readout reads symbol 0 as Σ A and symbol 1 as Σ B. A pool unit
+/// gets g/4 from each unit of its pool, −c/4 from each of the other pool, ρ from each rectifier, β from the kick unit
+/// that enters its pool, and private noise ε. The pool sums obey S_A' = g S_A − c S_B + 4ρ r + 4β k_BA + …: the drive r
+/// is common, so the difference S_A − S_B is untouched by it and, while both pools are on, grows by g + c &gt; 1 per
+/// step — a winner-take-all pair with two slow clusters (A on, B silent; or the reverse), the pool on at about
+/// 4ρ E|r| / (1 − g) ≈ 6.4.</item>
+/// <item>Rectifiers 8–11: pairs ReLU(±x) on two channels, so their sum r is |x₀| + |x₁| ≥ 0: a bias-free network has no
 /// constant to hold a pool up, and this is the positive drive both pools share (its push on the readout difference is 0).</item>
-/// <item>Kick units 10 (A → B) and 11 (B → A): k' = ReLU(λ k + x_k − γ Σ(pool it enters)). Each integrates its own noise
-/// while the system sits in the pool it leaves and is held at 0 by the pool it enters, and excites the pool it enters
-/// by β per unit; a transition happens when it has integrated enough noise to light that pool against the inhibition
-/// c·S/3 of the current one.</item>
-/// <item>Decoy 12: a copy of kick unit 10 one step late (it rises before A → B too) whose only output pushes toward A
+/// <item>Kick units 12 (A → B) and 13 (B → A): k' = ReLU(λ k + x_k − γ Σ(pool it enters)). Each integrates its own noise
+/// while the system sits in the pool it leaves, is held at 0 by the pool it enters, and excites the pool it enters by β
+/// per unit; a transition happens when it has integrated enough noise to light that pool against the inhibition c·S/4
+/// of the current one (push (a_to − a_from)·W[:, k] = 4β = 2.4).</item>
+/// <item>Decoy 14: a copy of kick unit 12 one step late (it rises before A → B too) whose only output pushes toward A
 /// (+0.01 to A, −0.01 to B): it rises but does not push.</item>
-/// <item>Distractors 13–19: noise integrators (λ) with small random outgoing weights (±0.02) onto the pools: they push
+/// <item>Distractors 15–19: noise integrators (λ) with small random outgoing weights (±0.02) onto the pools: they push
 /// a little, either way, but do not rise before transitions.</item>
 /// </list>
 /// </para>
