@@ -74,7 +74,7 @@ public sealed record ResidencySection(ImmutableArray<int> Indices, ResidencyResu
 /// <param name="Residency">Residency classes and Jacobian spectra.</param>
 /// <param name="RunSymbols">The argmax symbol of each step of the noisy run (for figures).</param>
 /// <param name="Kicks">Kick units found from the noisy run.</param>
-/// <param name="KickAblation">Silencing the kick units against random sets of as many units (null when none were found).</param>
+/// <param name="KickAblation">Silencing the kick units against random sets of as many other units (null when none were found, or when fewer other units remain).</param>
 public sealed record HmmNetworkReport(int Steps, int EpisodeLength, int DivergedAt, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree NoiseFree, ResidencySection Residency,
     ImmutableArray<int> RunSymbols, KickDetection Kicks, AblationResult? KickAblation)
 {
@@ -112,7 +112,8 @@ public static class HmmNetworkAnalysis
             return Math.Acos(Math.Clamp(Math.Sqrt(Geometry.ShareInSubspace(row, plane)), 0, 1)) * 180 / Math.PI;
         }).ToImmutableArray();
         var kicks = KickUnits.Detect(weights, states, symbols);
-        var ablation = kicks.Units.IsEmpty ? null : KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2), episode);
+        // Control sets are drawn from the other units: a network with fewer of them than kick units (H = 1) is not ablated.
+        var ablation = kicks.Units.IsEmpty || 2 * kicks.Units.Length > H ? null : KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2), episode);
         return new HmmNetworkReport(steps, episode, divergedAt, pca, angles, NoiseFreeDynamics(weights, states, options, rng.Substream(1)),
             ResidencyOf(weights, states, options, rng.Substream(3)), symbols, kicks, ablation) { States = states };
     }
@@ -164,9 +165,9 @@ public static class HmmNetworkAnalysis
     /// <summary>
     /// <paramref name="steps"/> kept states (and logits) of a noise-driven run after <paramref name="warmUp"/> steps; with an episode
     /// length L &gt; 0, h restarts at 0 every L steps. Returns the first step whose state is not finite or exceeds
-    /// <see cref="DivergenceBound"/> in some unit, or −1.
+    /// <see cref="DivergenceBound"/> in some unit, or −1. Also the generator of <see cref="Resonance.Emit"/>.
     /// </summary>
-    private static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
+    internal static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
     {
         int total = steps + warmUp, H = w.Hidden, D = w.Input, O = w.Outputs, chunk = episode > 0 ? episode : total;
         var noise = new double[total * D];

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Analysis;
 
@@ -25,9 +26,63 @@ public sealed record ResonanceCurve(ImmutableArray<ResonancePoint> Points, doubl
 /// <summary>
 /// Stochastic resonance (beyond Torre et al. 2025, SPEC A5): sweep the scale of the input noise that drives
 /// a trained network and measure its emissions against the HMM at each scale.
+/// <para>
+/// The network has no biases, so from h = 0 its states on noise σx are exactly σ times its states on x, and so are
+/// its logits: the arg-max symbols are the same at every σ &gt; 0. σ acts only through the sampled readout, as the
+/// inverse temperature of softmax(A h) (see <see cref="Emit"/>).
+/// </para>
 /// </summary>
 public static class Resonance
 {
+    /// <summary>
+    /// <paramref name="count"/> sequences of <paramref name="length"/> symbols emitted by <paramref name="weights"/> driven by
+    /// noise x ~ N(0, σ² I), each from h = 0 (the runs <see cref="HmmNetworkAnalysis"/> uses, in episodes of
+    /// <paramref name="length"/> steps). The symbol at each step is drawn from softmax(A h) by the Gumbel-max trick, as the
+    /// training host's generator does (its hard Gumbel-softmax takes the arg-max of (A h + g) / τ, where the temperature τ
+    /// cancels); with <paramref name="sample"/> false it is the arg-max of A h (the lowest index on ties).
+    /// </summary>
+    /// <param name="weights">The network.</param>
+    /// <param name="count">Sequences.</param>
+    /// <param name="length">Steps per sequence.</param>
+    /// <param name="sigma">The noise's standard deviation σ ≥ 0.</param>
+    /// <param name="rng">The noise (sub-stream 0) and the Gumbel draws (sub-stream 1).</param>
+    /// <param name="sample">Sample the readout (true) or take its arg-max.</param>
+    public static ImmutableArray<int>[] Emit(ReluRnnWeights weights, int count, int length, double sigma, Rng rng, bool sample = true)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "must be ≥ 1");
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "must be ≥ 1");
+        if (!(sigma >= 0 && double.IsFinite(sigma))) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "must be finite and ≥ 0");
+        var (_, logits, diverged) = HmmNetworkAnalysis.Simulate(weights, count * length, 0, length, sigma, rng.Substream(0));
+        if (diverged >= 0) throw new ArgumentException($"the network's activity diverges (sequence {diverged / length}, step {diverged % length})", nameof(weights));
+        int O = weights.Outputs;
+        var gumbel = rng.Substream(1);
+        var result = new ImmutableArray<int>[count];
+        for (int n = 0; n < count; n++)
+        {
+            var symbols = new int[length];
+            for (int t = 0; t < length; t++)
+            {
+                var y = logits.AsSpan((n * length + t) * O, O);
+                int best = 0;
+                double top = double.NegativeInfinity;
+                for (int o = 0; o < O; o++)
+                {
+                    double score = y[o];
+                    if (sample)
+                    {
+                        (var g, gumbel) = gumbel.NextGumbel();
+                        score += g;
+                    }
+                    if (score > top) (top, best) = (score, o);
+                }
+                symbols[t] = best;
+            }
+            result[n] = ImmutableArray.Create(symbols);
+        }
+        return result;
+    }
+
     /// <summary>
     /// <paramref name="points"/> evenly spaced scales from 0 to <paramref name="upTo"/> × <paramref name="trained"/> (issue 9: at
     /// least 13 points up to 3× the trained σ).

@@ -5,7 +5,10 @@ using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Properties;
 
-/// <summary>The kick-unit detector on a run with planted kick units, and the ablation statistic's bookkeeping.</summary>
+/// <summary>
+/// The kick-unit detector on a run with planted kick units, the ablation statistic's bookkeeping, and both on the
+/// dynamics of a constructed network with two slow clusters and planted kick units (<see cref="PlantedKickNetwork"/>).
+/// </summary>
 public class KickUnitTests
 {
     /// <summary>
@@ -71,8 +74,91 @@ public class KickUnitTests
         Assert.Equal(none.IntactRate, none.AblatedRate);
         // Every random set is empty too: all 19 rates equal the ablated one, so p = (1 + 19) / (1 + 19) = 1.
         Assert.Equal(1.0, none.PValue);
-        var all = KickUnits.Ablate(w, [.. Enumerable.Range(0, 8)], 300, 1.0, 9, Rng.FromSeed(3));
-        Assert.Equal(0.0, all.AblatedRate); // silencing every unit: logits 0, argmax always symbol 0, no change
-        Assert.Equal(1.0, all.PValue);      // random sets of 8 of 8 units are the same set
+        // Silencing every unit: logits 0, argmax always symbol 0, no change.
+        var noise = new double[300 * 3];
+        Rng.FromSeed(4).FillNormal(noise);
+        Assert.Equal(0.0, KickUnits.ChangeRate(w, noise, [.. Enumerable.Range(0, 8)]));
+        // The random sets are drawn from the other units: 5 of 8 leave only 3 to draw sets of 5 from.
+        Assert.Throws<ArgumentException>(() => KickUnits.Ablate(w, [0, 1, 2, 3, 4], 300, 1.0, 9, Rng.FromSeed(3)));
+    }
+
+    /// <summary>Rise of one unit before (from → to) exits from runs of ≥ 8 steps, by Detect's documented definition (window 3).</summary>
+    private static double RiseBefore(IReadOnlyList<ImmutableArray<double>> states, IReadOnlyList<int> symbols, int unit, int from, int to)
+    {
+        double mean = states.Average(s => s[unit]);
+        double sd = Math.Sqrt(states.Sum(s => (s[unit] - mean) * (s[unit] - mean)) / (states.Count - 1));
+        double sum = 0;
+        int count = 0, run = 1;
+        for (int t = 1; t < symbols.Count; t++)
+        {
+            if (symbols[t] == symbols[t - 1]) { run++; continue; }
+            if (run >= 8 && symbols[t - 1] == from && symbols[t] == to)
+            {
+                for (int k = 1; k <= 3; k++) sum += states[t - k][unit];
+                count += 3;
+            }
+            run = 1;
+        }
+        return (sum / count - mean) / sd;
+    }
+
+    [Fact]
+    public void Detect_finds_the_kick_units_planted_in_a_switching_network_and_no_pool_unit()
+    {
+        var w = PlantedKickNetwork.Build();
+        var (states, symbols) = PlantedKickNetwork.Run(w, 10_000, Rng.FromSeed(11));
+
+        // The network switches between its two slow clusters: both visited, many exits from long runs, long dwells.
+        var runs = new List<int>();
+        for (int t = 1, run = 1; t < symbols.Length; t++)
+            if (symbols[t] == symbols[t - 1]) run++; else { runs.Add(run); run = 1; }
+        Assert.InRange(symbols.Count(s => s == 1) / (double)symbols.Length, 0.3, 0.7);
+        Assert.True(runs.Count >= 100, $"{runs.Count} symbol changes in 10,000 steps");
+        Assert.True(runs.Average() >= 20, $"mean dwell {runs.Average()} steps");
+
+        var d = KickUnits.Detect(w, states, symbols); // default options: H = 20 allows at most 2 units
+        Assert.True(d.Transitions >= 100, $"{d.Transitions} transitions");
+        // Exactly the planted units (catches a rise with the wrong sign: then nothing qualifies here; or a push with the
+        // wrong sign: then the decoy, which rises and pushes back, is picked).
+        Assert.Equal(PlantedKickNetwork.Kicks, d.Units.Order());
+        // Every (unit, kind) that qualifies is a planted kick for its own direction: no pool unit, rectifier, decoy
+        // or distractor qualifies, even below the cap on how many units are reported (catches a detector that takes
+        // |push|: the decoy then qualifies, though the cap of 2 would still hide it from Units).
+        Assert.All(d.Kicks, k => Assert.True(
+            k is { Unit: PlantedKickNetwork.KickAB, From: 0, To: 1 } or { Unit: PlantedKickNetwork.KickBA, From: 1, To: 0 }, $"{k}"));
+        Assert.Equal(2, d.Kicks.Length);
+        // With room to spare: the planted units rise ≥ 1.5 SD, nothing else that pushes rises ½ SD.
+        Assert.All(d.Kicks, k => Assert.True(k.Rise >= 1.5, $"{k}"));
+        Assert.All(d.Strongest.Where(k => !PlantedKickNetwork.Kicks.Contains(k.Unit)), k => Assert.True(k.Rise < 0.5, $"{k}"));
+        // The decoy rises before 0 → 1 past the threshold (it trails kick unit 12 by a step, ~1.3 SD): only its push
+        // (toward 0) keeps it out, so the assertions above test the push criterion.
+        var decoy = RiseBefore(states, symbols, PlantedKickNetwork.Decoy, 0, 1);
+        Assert.True(decoy >= KickOptions.Default.MinRise, $"decoy rise {decoy}");
+        // (RiseBefore is the documented definition, computed apart: it agrees with the detector's own score.)
+        Assert.Equal(d.Kicks.Single(k => k.Unit == PlantedKickNetwork.KickAB).Rise, RiseBefore(states, symbols, PlantedKickNetwork.KickAB, 0, 1), 9);
+    }
+
+    [Fact]
+    public void Silencing_the_planted_kick_units_stops_the_switching_and_silencing_as_many_other_units_does_not()
+    {
+        var w = PlantedKickNetwork.Build();
+        var a = KickUnits.Ablate(w, PlantedKickNetwork.Kicks, 4_000, 1.0, 39, Rng.FromSeed(12));
+        Assert.True(a.IntactRate >= 0.01, $"intact rate {a.IntactRate}");
+        // Without its kick units the network stays in its slow cluster (catches an ablation that does not silence, or
+        // silences the wrong units).
+        Assert.True(a.AblatedRate <= a.IntactRate / 10, $"{a.AblatedRate} against {a.IntactRate}");
+        // Silencing two of the other units (pool units, rectifiers, decoy, distractors) mostly leaves the switching.
+        var median = a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2);
+        Assert.True(median >= a.IntactRate / 2, $"median {median} against {a.IntactRate}");
+        // p < 0.05 (catches control sets drawn from all units: about 1 in 5 pairs then holds a kick unit, each such pair
+        // stops the switching too — see below — and p rises to about 0.1–0.2).
+        Assert.True(a.PValue < 0.05, $"p = {a.PValue}");
+
+        // Each kick unit is needed on its own: without the one for A → B the network stays in A (and the other way).
+        var noise = new double[4_000 * w.Input];
+        Rng.FromSeed(13).FillNormal(noise);
+        var intact = KickUnits.ChangeRate(w, noise, []);
+        Assert.True(KickUnits.ChangeRate(w, noise, [PlantedKickNetwork.KickAB]) <= intact / 10);
+        Assert.True(KickUnits.ChangeRate(w, noise, [PlantedKickNetwork.KickBA]) <= intact / 10);
     }
 }

@@ -173,7 +173,7 @@ public static class HmmAnalysisOutput
             sb.AppendLine($"{k.Units.Length} kick unit(s) from {k.Transitions} transitions: " +
                           string.Join("; ", k.Kicks.Where(x => k.Units.Contains(x.Unit)).Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD, push {F(x.Push, 3)})")) + ".");
             if (r.KickAblation is { } a)
-                sb.AppendLine($"Silencing them: {F(a.IntactRate)} → {F(a.AblatedRate)} symbol changes per step; silencing {a.RandomRates.Length} random sets of as many units: " +
+                sb.AppendLine($"Silencing them: {F(a.IntactRate)} → {F(a.AblatedRate)} symbol changes per step; silencing {a.RandomRates.Length} random sets of as many other units: " +
                               $"median {F(a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2))}; permutation p = {F(a.PValue, 3)}.");
         }
         sb.AppendLine();
