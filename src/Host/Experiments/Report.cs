@@ -143,6 +143,7 @@ public static partial class Report
         var body = new StringBuilder();
         var lines = markdown.Replace("\r", "", StringComparison.Ordinal).Split('\n');
         string title = "HmmRnn report";
+        var ids = new HashSet<string>(StringComparer.Ordinal); // heading anchors, for links into the page
         for (int i = 0; i < lines.Length;)
         {
             var line = lines[i];
@@ -152,7 +153,9 @@ public static partial class Report
                 var level = line.TakeWhile(c => c == '#').Count();
                 var text = line[level..].Trim();
                 if (level == 1) title = text;
-                body.Append(CultureInfo.InvariantCulture, $"<h{level}>{Inline(text)}</h{level}>\n");
+                var id = Slug().Replace(text.ToLowerInvariant(), "-").Trim('-');
+                for (var n = 2; !ids.Add(id); n++) id = $"{Slug().Replace(text.ToLowerInvariant(), "-").Trim('-')}-{n}";
+                body.Append(CultureInfo.InvariantCulture, $"<h{level} id=\"{id}\">{Inline(text)}</h{level}>\n");
                 i++;
             }
             else if (Image().Match(line.Trim()) is { Success: true } m)
@@ -249,6 +252,9 @@ public static partial class Report
 
     [GeneratedRegex(@"^\|[\s:|-]+\|$")]
     private static partial Regex Separator();
+
+    [GeneratedRegex(@"[^a-z0-9]+")]
+    private static partial Regex Slug();
 
     [GeneratedRegex(@"`([^`]+)`")]
     private static partial Regex Code();
