@@ -127,7 +127,7 @@ public static class HmmAnalysisOutput
         sb.AppendLine();
         if (r.DivergedAt >= 0)
         {
-            sb.AppendLine($"One long run, as the reference analyses it, **diverged** (activity reached ∞ at step {r.DivergedAt}): trained on sequences of " +
+            sb.AppendLine($"One long run, as the reference analyses it, **diverged** (a unit passed {HmmNetworkAnalysis.DivergenceBound:0e0} at step {r.DivergedAt}): trained on sequences of " +
                           $"{r.EpisodeLength} steps from h = 0, this network is not stable over long horizons, so it is analysed on episodes of that length instead.");
             sb.AppendLine();
         }
