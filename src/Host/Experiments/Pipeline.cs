@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HmmRnn.Host.Cli;
@@ -91,7 +89,7 @@ public static class Pipeline
             stages["train"]!["seconds"] = result?.Elapsed.TotalSeconds;
             WriteStages(folder, stages);
         }
-        var trained = FileHash(Trainer.CheckpointPath(folder, "best"));
+        var trained = ContentHash.OfFile(Trainer.CheckpointPath(folder, "best"));
 
         try
         {
@@ -199,11 +197,5 @@ public static class Pipeline
     }
 
     private static string Hash(params object[] parts) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("|", parts.Select(p => Convert.ToString(p, CultureInfo.InvariantCulture))))))[..16].ToLowerInvariant();
-
-    private static string FileHash(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(stream))[..16].ToLowerInvariant();
-    }
+        ContentHash.Of(string.Join("|", parts.Select(p => Convert.ToString(p, CultureInfo.InvariantCulture))));
 }

@@ -47,7 +47,7 @@ public static partial class Report
             var present = points.Where(id => Directory.Exists(Path.Combine(folder.Path, Pipeline.PointsFolder, id))).ToList();
             sb.AppendLine($"Task **{experiment["task"]}**, preset **{experiment["preset"]}**, {points.Count} point(s), {present.Count} run here.");
             sb.AppendLine();
-            var summaries = present.Select(id => ReadSummary(Path.Combine(folder.Path, Pipeline.PointsFolder, id))).OfType<PointSummary>().ToList();
+            var summaries = SweepTable.Read(folder);
             if (summaries.Count > 0)
             {
                 sb.AppendLine("## Summary");
@@ -66,12 +66,6 @@ public static partial class Report
         }
         else throw new InvalidDataException($"{folder.Path}: neither an experiment's output (no {Pipeline.ExperimentFile}) nor a run folder (no {RunConfig.FileName})");
         return sb.ToString();
-    }
-
-    private static PointSummary? ReadSummary(string path)
-    {
-        var file = Path.Combine(path, Pipeline.SummaryFile);
-        return File.Exists(file) ? JsonSerializer.Deserialize<PointSummary>(File.ReadAllText(file), RunFolder.Json) : null;
     }
 
     private static void Point(StringBuilder sb, RunFolder folder, string prefix, string? id)

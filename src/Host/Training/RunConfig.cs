@@ -63,7 +63,6 @@ public static class RunConfig
     /// <summary>The first 16 hex digits of the SHA-256 of a configuration's JSON (as its concrete type): what resume compares.</summary>
     public static string HashOf<T>(T config) where T : ITaskConfig
     {
-        var json = JsonSerializer.Serialize(config, RunFolder.Json);
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json)))[..16].ToLowerInvariant();
+        return ContentHash.Of(JsonSerializer.Serialize(config, RunFolder.Json));
     }
 }
