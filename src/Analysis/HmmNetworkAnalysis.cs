@@ -17,8 +17,10 @@ namespace HmmRnn.Analysis;
 /// Null: one long run, as the reference (and, should it diverge, episodes of the training sequence length instead).
 /// A length L: the run restarts from h = 0 every L steps (the distribution the network was trained on), no warm-up.
 /// </param>
+/// <param name="Gain">Sizes of the gain modulation (null: <see cref="GainOptions.Default"/>).</param>
+/// <param name="Analyses">Which analyses run (the noisy run and its PCA always do).</param>
 public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, double Sigma = 1, int DecayStarts = 100, int DecaySteps = 500,
-    int ResidencyStates = 1_000, int Patterns = 200, int? EpisodeLength = null)
+    int ResidencyStates = 1_000, int Patterns = 200, int? EpisodeLength = null, GainOptions? Gain = null, HmmAnalyses Analyses = HmmAnalyses.All)
 {
     /// <summary>The reference analysis's sizes.</summary>
     public static HmmAnalysisOptions Default { get; } = new();
@@ -37,6 +39,26 @@ public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, doub
         if (EpisodeLength is int l && l < 2) Fail(nameof(EpisodeLength), l, "must be ≥ 2");
         return this;
     }
+}
+
+/// <summary>The analyses of <see cref="HmmNetworkAnalysis.Run"/> that can be chosen; the noisy run and its PCA always run.</summary>
+[Flags]
+public enum HmmAnalyses
+{
+    /// <summary>Only the noisy run and its PCA.</summary>
+    None = 0,
+    /// <summary>Noise-free dynamics: iteration, exact fixed rays, the origin's stability, the decay time.</summary>
+    FixedPoints = 1,
+    /// <summary>Emission probability against orbit phase.</summary>
+    Orbit = 2,
+    /// <summary>Residency classes and the Jacobian spectra per class.</summary>
+    Residency = 4,
+    /// <summary>Kick-unit detection and its ablation test.</summary>
+    KickUnits = 8,
+    /// <summary>Gain modulation of the detected kick units (detects them too).</summary>
+    Gain = 16,
+    /// <summary>Everything.</summary>
+    All = FixedPoints | Orbit | Residency | KickUnits | Gain,
 }
 
 /// <summary>What the network does once the noise is switched off (the paper: activity collapses to a single fixed point).</summary>
@@ -70,13 +92,16 @@ public sealed record ResidencySection(ImmutableArray<int> Indices, ResidencyResu
 /// <param name="DivergedAt">The step at which one long run diverged before the fallback to episodes; −1 if it did not.</param>
 /// <param name="Pca">PCA of those states.</param>
 /// <param name="ReadoutAnglesToPlane">Per readout row, the angle (degrees) between it and the PC1–PC2 plane.</param>
-/// <param name="NoiseFree">Noise-free dynamics: iteration, exact fixed rays, the origin's stability.</param>
-/// <param name="Residency">Residency classes and Jacobian spectra.</param>
+/// <param name="NoiseFree">Noise-free dynamics: iteration, exact fixed rays, the origin's stability (null when not chosen).</param>
+/// <param name="Residency">Residency classes and Jacobian spectra (null when not chosen).</param>
 /// <param name="RunSymbols">The argmax symbol of each step of the noisy run (for figures).</param>
-/// <param name="Kicks">Kick units found from the noisy run.</param>
-/// <param name="KickAblation">Silencing the kick units against random sets of as many other units (null when none were found, or when fewer other units remain).</param>
-public sealed record HmmNetworkReport(int Steps, int EpisodeLength, int DivergedAt, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree NoiseFree, ResidencySection Residency,
-    ImmutableArray<int> RunSymbols, KickDetection Kicks, AblationResult? KickAblation)
+/// <param name="Kicks">Kick units found from the noisy run (null when neither kick units nor gain modulation were chosen).</param>
+/// <param name="KickAblation">Silencing the kick units against random sets of as many other units (null when none were found, when fewer other units remain, or when not chosen).</param>
+/// <param name="Orbit">Emission probability against the phase of the noisy run in PC1–PC2 (null when not chosen).</param>
+/// <param name="Decay">How many noise-free steps the activity of the decay starts takes to fall to 1% of its norm (null with <see cref="NoiseFree"/>).</param>
+/// <param name="Gain">Gain modulation of the kick units' recurrent drive against a control set (null when no kick unit was found, too few other units remain, or not chosen).</param>
+public sealed record HmmNetworkReport(int Steps, int EpisodeLength, int DivergedAt, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree? NoiseFree, ResidencySection? Residency,
+    ImmutableArray<int> RunSymbols, KickDetection? Kicks, AblationResult? KickAblation, OrbitPhase? Orbit, NoiseDecay? Decay, GainModulationResult? Gain)
 {
     /// <summary>The noisy run's states (not serialised).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -111,14 +136,21 @@ public static class HmmNetworkAnalysis
             var row = weights.Readout.AsSpan(o * H, H).ToArray().Select(x => (double)x).ToArray();
             return Math.Acos(Math.Clamp(Math.Sqrt(Geometry.ShareInSubspace(row, plane)), 0, 1)) * 180 / Math.PI;
         }).ToImmutableArray();
-        var kicks = KickUnits.Detect(weights, states, symbols);
+        bool Chosen(HmmAnalyses a) => (options.Analyses & a) != 0;
+        var kicks = Chosen(HmmAnalyses.KickUnits | HmmAnalyses.Gain) ? KickUnits.Detect(weights, states, symbols) : null;
         // Control sets are drawn from the other units: a network with fewer of them than kick units (H = 1) is not ablated.
-        var ablation = kicks.Units.IsEmpty || 2 * kicks.Units.Length > H ? null : KickUnits.Ablate(weights, kicks.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2), episode);
-        return new HmmNetworkReport(steps, episode, divergedAt, pca, angles, NoiseFreeDynamics(weights, states, options, rng.Substream(1)),
-            ResidencyOf(weights, states, options, rng.Substream(3)), symbols, kicks, ablation) { States = states };
+        var testable = kicks is { Units.IsEmpty: false } && 2 * kicks.Units.Length <= H;
+        var ablation = testable && Chosen(HmmAnalyses.KickUnits) ? KickUnits.Ablate(weights, kicks!.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2), episode) : null;
+        var gain = testable && Chosen(HmmAnalyses.Gain) ? GainModulation.Run(weights, kicks!.Units, options.Sigma, rng.Substream(4), options.Gain, episode) : null;
+        var (noiseFree, starts) = Chosen(HmmAnalyses.FixedPoints) ? NoiseFreeDynamics(weights, states, options, rng.Substream(1)) : (null, []);
+        return new HmmNetworkReport(steps, episode, divergedAt, pca, angles, noiseFree,
+            Chosen(HmmAnalyses.Residency) ? ResidencyOf(weights, states, options, rng.Substream(3)) : null, symbols,
+            kicks, ablation,
+            Chosen(HmmAnalyses.Orbit) ? Orbits.EmissionByPhase(weights, states, pca) : null,
+            noiseFree is null ? null : Orbits.Decay(weights, starts, options.DecaySteps), gain) { States = states };
     }
 
-    private static NoiseFree NoiseFreeDynamics(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)
+    private static (NoiseFree?, ImmutableArray<double>[] Starts) NoiseFreeDynamics(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)
     {
         var starts = new ImmutableArray<double>[options.DecayStarts];
         for (int k = 0; k < starts.Length; k++)
@@ -133,9 +165,9 @@ public static class HmmNetworkAnalysis
             .Distinct(PatternComparer.Instance).ToArray();
         var exact = ReluFixedPoints.Exact(w, searched);
         var origin = ReluFixedPoints.OriginStability(w, patterns.Select(p => p.Pattern));
-        return new NoiseFree(iteration, origin, patterns.Length, searched.Length,
+        return (new NoiseFree(iteration, origin, patterns.Length, searched.Length,
             [.. exact.Where(x => x.Verdict == ReluRayVerdict.FixedRay)], exact.Count(x => x.Verdict == ReluRayVerdict.Undecided),
-            exact.Length == 0 ? double.NaN : exact.Min(x => x.SmallestSingularValue));
+            exact.Length == 0 ? double.NaN : exact.Min(x => x.SmallestSingularValue)), starts);
     }
 
     private static ResidencySection ResidencyOf(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)

@@ -86,21 +86,37 @@ public static class ReluRnn
         var hidden = new double[T * H];
         var logits = new double[T * O];
         var h = new double[H];
-        var readout = w.Readout.AsSpan();
         for (int t = 0; t < T; t++)
         {
             var next = hidden.AsSpan(t * H, H);
             StepInto(w, h, inputs.Slice(t * w.Input, w.Input), next);
             next.CopyTo(h);
-            for (int o = 0; o < O; o++)
-            {
-                double s = 0;
-                var row = readout.Slice(o * H, H);
-                for (int j = 0; j < H; j++) s += row[j] * h[j];
-                logits[t * O + o] = s;
-            }
+            LogitsInto(w, h, logits.AsSpan(t * O, O));
         }
         return new RnnTrajectory(T, ImmutableArray.Create(hidden), ImmutableArray.Create(logits));
+    }
+
+    /// <summary>The readout's logits W_out h (the readout has no bias).</summary>
+    public static double[] Logits(ReluRnnWeights w, ReadOnlySpan<double> h)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (h.Length != w.Hidden) throw new ArgumentException($"h: has {h.Length} entries, the network {w.Hidden}", nameof(h));
+        var logits = new double[w.Outputs];
+        LogitsInto(w, h, logits);
+        return logits;
+    }
+
+    private static void LogitsInto(ReluRnnWeights w, ReadOnlySpan<double> h, Span<double> logits)
+    {
+        int H = w.Hidden;
+        var readout = w.Readout.AsSpan();
+        for (int o = 0; o < logits.Length; o++)
+        {
+            double s = 0;
+            var row = readout.Slice(o * H, H);
+            for (int j = 0; j < H; j++) s += row[j] * h[j];
+            logits[o] = s;
+        }
     }
 
     private static void StepInto(ReluRnnWeights w, ReadOnlySpan<double> h, ReadOnlySpan<double> x, Span<double> next)

@@ -9,6 +9,13 @@ namespace HmmRnn.Host.Cli;
 /// <summary><c>analyze</c>: open up an HMM-emulating network (Torre et al. 2025, SPEC A5).</summary>
 internal static class AnalyzeCommand
 {
+    /// <summary>The names <c>--only</c> takes; resonance (the σ sweep, run on torch) has no flag of its own.</summary>
+    private static readonly IReadOnlyDictionary<string, HmmAnalyses> Analyses = new Dictionary<string, HmmAnalyses>
+    {
+        ["fixed-points"] = HmmAnalyses.FixedPoints, ["orbit"] = HmmAnalyses.Orbit, ["residency"] = HmmAnalyses.Residency,
+        ["kick-units"] = HmmAnalyses.KickUnits, ["gain"] = HmmAnalyses.Gain, ["resonance"] = HmmAnalyses.None,
+    };
+
     public static Command Create()
     {
         var run = new Argument<string>("run") { Description = "A run folder written by 'train'." };
@@ -20,18 +27,34 @@ internal static class AnalyzeCommand
         var checkpoints = new Option<int>("--resonance-checkpoints") { Description = "Saved epoch checkpoints (--checkpoint-every) also swept, evenly picked; 0 for none.", DefaultValueFactory = _ => 4 };
         var episodes = new Option<int?>("--episode-length") { Description = "Restart the noisy run from h = 0 every L steps (default: one long run as the reference; episodes of the training length if that run diverges)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 1 };
+        var only = new Option<string?>("--only")
+        {
+            Description = "Run only these analyses, comma-separated: " + string.Join(", ", Analyses.Keys) +
+                          " (the noisy run and its PCA always run; figures of analyses not run are left as an earlier run wrote them). Default: all.",
+        };
         var cmd = new Command("analyze", "Open up an RNN trained by 'train' (SPEC A5): a long noisy run and its PCA, the readouts' angles to the PC plane, " +
-                                         "what the dynamics do without noise, and stochastic resonance (emission error against the input noise σ, " +
+                                         "what the dynamics do without noise, emission against orbit phase, residency, kick units with ablation and gain modulation, and stochastic resonance (emission error against the input noise σ, " +
                                          "also across saved checkpoints). Writes analysis.json, analysis.md and PNGs into the run folder. For IBL runs use 'ibl analyze'.")
         {
-            run, checkpoint, steps, sigma, sequences, points, checkpoints, episodes, seed,
+            run, checkpoint, steps, sigma, sequences, points, checkpoints, episodes, seed, only,
         };
         cmd.SetAction(r =>
         {
             var path = r.GetValue(run)!;
             if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
+            var chosen = HmmAnalyses.All;
+            var resonanceChosen = true;
+            if (r.GetValue(only) is { } list)
+            {
+                var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (names.Length == 0) return Cli.Fail("--only: names no analysis; known: " + string.Join(", ", Analyses.Keys));
+                if (names.FirstOrDefault(x => !Analyses.ContainsKey(x)) is { } bad)
+                    return Cli.Fail($"--only: unknown analysis '{bad}'; known: {string.Join(", ", Analyses.Keys)}");
+                chosen = names.Aggregate(HmmAnalyses.None, (a, x) => a | Analyses[x]);
+                resonanceChosen = names.Contains("resonance");
+            }
             HmmAnalysisOptions options;
-            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes)).Validate(); }
+            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes), Analyses: chosen).Validate(); }
             catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
             if (!(r.GetValue(sigma) > 0)) return Cli.Fail($"--sigma must be > 0, got {r.GetValue(sigma)}");
             if (r.GetValue(sequences) < 100) return Cli.Fail($"--resonance-sequences must be ≥ 100, got {r.GetValue(sequences)}");
@@ -41,7 +64,7 @@ internal static class AnalyzeCommand
             var clock = Stopwatch.StartNew();
             try
             {
-                var resonance = new ResonanceOptions(r.GetValue(points), 3, r.GetValue(sequences), r.GetValue(checkpoints));
+                var resonance = resonanceChosen ? new ResonanceOptions(r.GetValue(points), 3, r.GetValue(sequences), r.GetValue(checkpoints)) : null;
                 HmmAnalysisOutput.Run(folder, r.GetValue(checkpoint)!, options, resonance, r.GetValue(seed),
                     stage => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {stage}"));
                 Console.Out.Write(File.ReadAllText(folder.PathOf("analysis.md")));

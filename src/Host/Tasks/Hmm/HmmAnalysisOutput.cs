@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using HmmRnn.Analysis;
+using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 using HmmRnn.Host.Output;
@@ -54,19 +55,48 @@ public static class HmmAnalysisOutput
         }
     }
 
-    /// <summary>Analyses the run's network and writes every output into its folder.</summary>
-    public static (HmmNetworkReport Report, ResonanceCurve Resonance) Run(RunFolder folder, string which, HmmAnalysisOptions options,
-        ResonanceOptions resonance, long seed, Action<string>? progress = null)
+    /// <summary>
+    /// Analyses the run's network and writes every output into its folder: the analyses <paramref name="options"/> chooses, and the
+    /// stochastic-resonance sweep unless <paramref name="resonance"/> is null.
+    /// </summary>
+    public static (HmmNetworkReport Report, ResonanceCurve? Resonance) Run(RunFolder folder, string which, HmmAnalysisOptions options,
+        ResonanceOptions? resonance, long seed, Action<string>? progress = null)
     {
         var (config, model, weights, checkpoint, epoch) = Load(folder, which);
         using var _ = model;
         var entry = config.Entry;
-        progress?.Invoke("noisy run, PCA, readout angles, noise-free decay");
+        progress?.Invoke($"noisy run and PCA; {options.Analyses}");
         var report = HmmNetworkAnalysis.Run(weights, entry.Hmm.States, entry.SequenceLength, Rng.FromSeed(seed), options);
+        var (curve, across) = resonance is null ? (null, []) : ResonanceSweeps(folder, config, model, options.Sigma, resonance, seed, progress);
 
+        progress?.Invoke("figures");
+        Plot(folder, config, report, curve, across);
+        folder.WriteJson("analysis.json", new
+        {
+            hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance,
+            resonance = curve, resonanceAcrossTraining = curve is null ? null : across,
+            pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
+            run = new { report.Steps, report.EpisodeLength, report.DivergedAt },
+            readoutAnglesToPlane = report.ReadoutAnglesToPlane,
+            fixedPoints = report.NoiseFree,
+            residency = report.Residency is { } rs ? new { rs.Shares, rs.SlowBySymbol, rs.MeanUnstable, rs.MeanNearCritical,
+                classes = Enum.GetNames<ResidencyClass>(), meanTime = rs.Result.Times.Average() } : null,
+            kickUnits = report.Kicks is { } kicks ? new { Kicks = kicks, ablation = report.KickAblation } : null,
+            orbit = report.Orbit,
+            noiseDecay = report.Decay,
+            gainModulation = report.Gain,
+        });
+        folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed));
+        return (report, curve);
+    }
+
+    /// <summary>The sweep on the analysed checkpoint and on up to <see cref="ResonanceOptions.Checkpoints"/> saved epoch checkpoints.</summary>
+    private static (ResonanceCurve Curve, List<CheckpointResonance> Across) ResonanceSweeps(RunFolder folder, HmmTrainingConfig config, HmmRnnModel model,
+        double sigma, ResonanceOptions resonance, long seed, Action<string>? progress)
+    {
         progress?.Invoke($"stochastic resonance: {resonance.Points} noise scales × {resonance.Sequences:N0} sequences");
         var test = TrainingData.TestSplit(config with { TestSequences = Math.Max(config.TestSequences, resonance.Sequences) }).Outputs;
-        var curve = Sweep(model, config, test, options.Sigma, resonance, seed);
+        var curve = Sweep(model, config, test, sigma, resonance, seed);
         var across = new List<CheckpointResonance>();
         var epochs = Directory.Exists(folder.PathOf("checkpoints"))
             ? Directory.GetFiles(folder.PathOf("checkpoints"), "epoch-*.ckpt").Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)[6..], CultureInfo.InvariantCulture)).Order().ToArray()
@@ -79,26 +109,10 @@ public static class HmmAnalysisOutput
             {
                 progress?.Invoke($"resonance at epoch {e}");
                 var (_, m, _, _, _) = Load(folder, e.ToString(CultureInfo.InvariantCulture));
-                using (m) across.Add(new CheckpointResonance(e, Sweep(m, config, test, options.Sigma, resonance, seed)));
+                using (m) across.Add(new CheckpointResonance(e, Sweep(m, config, test, sigma, resonance, seed)));
             }
         }
-
-        progress?.Invoke("figures");
-        Plot(folder, config, report, curve, across);
-        folder.WriteJson("analysis.json", new
-        {
-            hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance,
-            resonance = curve, resonanceAcrossTraining = across,
-            pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
-            run = new { report.Steps, report.EpisodeLength, report.DivergedAt },
-            readoutAnglesToPlane = report.ReadoutAnglesToPlane,
-            fixedPoints = report.NoiseFree,
-            residency = new { report.Residency.Shares, report.Residency.SlowBySymbol, report.Residency.MeanUnstable, report.Residency.MeanNearCritical,
-                classes = Enum.GetNames<HmmRnn.Analysis.Dynamics.ResidencyClass>(), meanTime = report.Residency.Result.Times.Average() },
-            kickUnits = new { report.Kicks, ablation = report.KickAblation },
-        });
-        folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed));
-        return (report, curve);
+        return (curve, across);
     }
 
     private static ResonanceCurve Sweep(HmmRnnModel model, HmmTrainingConfig config, IReadOnlyList<ImmutableArray<int>> test, double trained,
@@ -117,7 +131,7 @@ public static class HmmAnalysisOutput
 
     private static string F(double x, int digits = 4) => Cli.Format.Cell(x, digits);
 
-    private static string Markdown(HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve curve, IReadOnlyList<CheckpointResonance> across,
+    private static string Markdown(HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve? curve, IReadOnlyList<CheckpointResonance> across,
         string checkpoint, int epoch, long seed)
     {
         var sb = new StringBuilder();
@@ -135,74 +149,128 @@ public static class HmmAnalysisOutput
         sb.AppendLine($"Variance explained: PC1 {F(e[0], 3)}, PC1–2 {F(e[0] + e[1], 3)}, PC1–3 {F(e.Take(3).Sum(), 3)}. " +
                       $"Angle between each readout row and the PC1–PC2 plane: {string.Join(", ", r.ReadoutAnglesToPlane.Select((a, o) => $"symbol {o} {F(a, 1)}°"))}.");
         sb.AppendLine();
-        var n = r.NoiseFree;
-        var it = n.Iteration;
-        sb.AppendLine("### Without noise: fixed points");
-        sb.AppendLine();
-        sb.AppendLine($"Iterating h ← ReLU(W_hh h) for {it.Steps} steps from {it.Ends.Length} states of the run (the reference's check): " +
-                      $"{it.Ends.Count(e => e.Collapsed)} collapsed to the origin, {it.Ends.Count(e => e.Diverged)} diverged, " +
-                      $"{it.Ends.Count(e => !e.Collapsed && !e.Diverged)} ended elsewhere (largest end norm {it.Ends.Max(e => e.Norm).ToString("G3", CultureInfo.InvariantCulture)}). " +
-                      (n.CollapsesToOrigin ? "Activity collapses to the single fixed point at the origin, as the paper reports: the orbits are sustained by the noise." :
-                          "Not every state collapses within the steps followed."));
-        sb.AppendLine();
-        sb.AppendLine($"Exact search (the map is linear per activation pattern): {n.Searched} of the run's {n.Patterns:N0} activation patterns searched; " +
-                      $"{n.FixedRays.Length} fixed ray(s){(n.Undecided > 0 ? $", {n.Undecided} undecided" : "")}; " +
-                      $"the smallest singular value of W_SS − I over them is {F(n.ClosestToFixed, 4)} (0 would be a ray of fixed points). " +
-                      $"Origin: largest spectral radius of D_S W over the visited patterns {F(n.Origin.MaxSpectralRadius, 3)} ({n.Origin.Stability.ToString().ToLowerInvariant()}), " +
-                      $"‖W_hh‖₂ = {F(n.Origin.RecurrentNorm, 3)}{(n.Origin.ProvablyAttracting ? " < 1: every noise-free trajectory provably decays to the origin" : "")}.");
-        sb.AppendLine();
-        var res = r.Residency;
-        sb.AppendLine($"### Residency ({res.Result.Times.Length:N0} states; 20 noisy continuations of ≤ 60 steps each)");
-        sb.AppendLine();
-        sb.AppendLine("| class | share of states | mean unstable eigenvalues of J | mean near-critical complex pairs |");
-        sb.AppendLine("|---|---|---|---|");
-        var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8, p > 0.8)", "other (RT > 8)" };
-        for (int c = 0; c < names.Length; c++)
-            sb.AppendLine($"| {names[c]} | {F(res.Shares[c], 3)} | {F(res.MeanUnstable[c], 2)} | {F(res.MeanNearCritical[c], 2)} |");
-        sb.AppendLine();
-        sb.AppendLine($"Slow-cluster states by the symbol they emit: {string.Join(", ", res.SlowBySymbol.Select((k, v) => $"symbol {v}: {k}"))}.");
-        sb.AppendLine();
-        sb.AppendLine("### Kick units (found automatically; verified by ablation)");
-        sb.AppendLine();
-        var k = r.Kicks;
-        if (k.Units.IsEmpty)
-            sb.AppendLine($"No unit rises ≥ 1 SD before exits from runs of ≥ 8 steps while pushing the readout toward the new symbol ({k.Transitions} transitions examined). " +
-                          "Strongest: " + string.Join("; ", k.Strongest.Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD)")) + ".");
-        else
+        if (r.NoiseFree is { } n && r.Decay is { } d)
         {
-            sb.AppendLine($"{k.Units.Length} kick unit(s) from {k.Transitions} transitions: " +
-                          string.Join("; ", k.Kicks.Where(x => k.Units.Contains(x.Unit)).Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD, push {F(x.Push, 3)})")) + ".");
-            if (r.KickAblation is { } a)
-                sb.AppendLine($"Silencing them: {F(a.IntactRate)} → {F(a.AblatedRate)} symbol changes per step; silencing {a.RandomRates.Length} random sets of as many other units: " +
-                              $"median {F(a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2))}; permutation p = {F(a.PValue, 3)}.");
+            var it = n.Iteration;
+            sb.AppendLine("### Without noise: fixed points");
+            sb.AppendLine();
+            sb.AppendLine($"Iterating h ← ReLU(W_hh h) for {it.Steps} steps from {it.Ends.Length} states of the run (the reference's check): " +
+                          $"{it.Ends.Count(e => e.Collapsed)} collapsed to the origin, {it.Ends.Count(e => e.Diverged)} diverged, " +
+                          $"{it.Ends.Count(e => !e.Collapsed && !e.Diverged)} ended elsewhere (largest end norm {it.Ends.Max(e => e.Norm).ToString("G3", CultureInfo.InvariantCulture)}). " +
+                          (n.CollapsesToOrigin ? "Activity collapses to the single fixed point at the origin, as the paper reports: the orbits are sustained by the noise." :
+                              "Not every state collapses within the steps followed."));
+            sb.AppendLine();
+            sb.AppendLine($"Exact search (the map is linear per activation pattern): {n.Searched} of the run's {n.Patterns:N0} activation patterns searched; " +
+                          $"{n.FixedRays.Length} fixed ray(s){(n.Undecided > 0 ? $", {n.Undecided} undecided" : "")}; " +
+                          $"the smallest singular value of W_SS − I over them is {F(n.ClosestToFixed, 4)} (0 would be a ray of fixed points). " +
+                          $"Origin: largest spectral radius of D_S W over the visited patterns {F(n.Origin.MaxSpectralRadius, 3)} ({n.Origin.Stability.ToString().ToLowerInvariant()}), " +
+                          $"‖W_hh‖₂ = {F(n.Origin.RecurrentNorm, 3)}{(n.Origin.ProvablyAttracting ? " < 1: every noise-free trajectory provably decays to the origin" : "")}.");
+            sb.AppendLine();
+            sb.AppendLine($"Noise switched off at those states, activity falls to {F(d.Tolerance * 100, 0)}% of its norm in a median of {F(d.MedianSteps, 1)} steps " +
+                          $"(longest {d.MaxSteps}; {d.Decayed} of {d.Steps.Length} starts within {it.Steps} steps): " +
+                          (d.Decayed == d.Steps.Length ? "the orbits of the noisy run exist only while noise drives them." : "some activity outlasts the steps followed."));
+            sb.AppendLine();
         }
-        sb.AppendLine();
-        sb.AppendLine($"### Stochastic resonance ({curve.Points[0].Sequences:N0} sequences per σ; training used σ = {F(curve.TrainedSigma, 2)})");
-        sb.AppendLine();
-        sb.AppendLine("| σ | transition-matrix error | frequency error (L1) | dwell-time distance (TV) |");
-        sb.AppendLine("|---|---|---|---|");
-        foreach (var p in curve.Points)
-            sb.AppendLine($"| {F(p.Sigma, 2)} | {F(p.TransitionError, 5)} | {F(p.FrequencyError)} | {F(p.DwellDistance)} |");
-        sb.AppendLine();
-        sb.AppendLine($"Lowest transition error at σ = {F(curve.BestForTransition, 2)}, lowest dwell distance at σ = {F(curve.BestForDwell, 2)}: " +
-                      (curve.OptimumAboveZero ? "the emission statistics are best at a non-zero noise (stochastic resonance)." : "no optimum above zero noise."));
-        if (across.Count > 0)
+        if (r.Orbit is { } o)
         {
+            sb.AppendLine("### Emission against orbit phase");
             sb.AppendLine();
-            sb.AppendLine("Across training (saved checkpoints):");
+            sb.AppendLine($"Phase φ = atan2(PC2, PC1) of each state of the noisy run, in {o.Centers.Length} bins. The emission probabilities (softmax of the readout) swing by up to " +
+                          $"{F(o.Modulation, 3)} across the occupied bins; mean phase step {F(o.MeanAngularStep, 3)} rad per step, {F(100 * o.Circulation, 1)}% of steps positive " +
+                          (Math.Abs(o.Circulation - 0.5) < 0.05 ? "(no preferred direction of travel)." : "(a preferred direction of travel)."));
             sb.AppendLine();
-            sb.AppendLine("| epoch | best σ (transition) | its error | error at the trained σ | best σ (dwell) |");
-            sb.AppendLine("|---|---|---|---|---|");
-            foreach (var c in across)
+            sb.AppendLine("| phase (°) | states | mean radius | " + string.Join(" | ", Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => $"P(symbol {v})")) + " |");
+            sb.AppendLine("|---|---|---|" + string.Concat(Enumerable.Repeat("---|", config.Entry.Hmm.Symbols)));
+            for (int b = 0; b < o.Centers.Length; b++)
+                if (o.Counts[b] > 0)
+                    sb.AppendLine($"| {F(o.Centers[b] * 180 / Math.PI, 0)} | {o.Counts[b]} | {F(o.MeanRadius[b], 2)} | " + string.Join(" | ", o.Emission[b].Select(x => F(x, 3))) + " |");
+            sb.AppendLine();
+        }
+        if (r.Residency is { } res)
+        {
+            sb.AppendLine($"### Residency ({res.Result.Times.Length:N0} states; 20 noisy continuations of ≤ 60 steps each)");
+            sb.AppendLine();
+            sb.AppendLine("| class | share of states | mean unstable eigenvalues of J | mean near-critical complex pairs |");
+            sb.AppendLine("|---|---|---|---|");
+            var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8, p > 0.8)", "other (RT > 8)" };
+            for (int c = 0; c < names.Length; c++)
+                sb.AppendLine($"| {names[c]} | {F(res.Shares[c], 3)} | {F(res.MeanUnstable[c], 2)} | {F(res.MeanNearCritical[c], 2)} |");
+            sb.AppendLine();
+            sb.AppendLine($"Slow-cluster states by the symbol they emit: {string.Join(", ", res.SlowBySymbol.Select((k, v) => $"symbol {v}: {k}"))}.");
+            sb.AppendLine();
+        }
+        if (r.Kicks is { } k)
+        {
+            sb.AppendLine("### Kick units (found automatically; verified by ablation)");
+            sb.AppendLine();
+            if (k.Units.IsEmpty)
+                sb.AppendLine($"No unit rises ≥ 1 SD before exits from runs of ≥ 8 steps while pushing the readout toward the new symbol ({k.Transitions} transitions examined). " +
+                              "Strongest: " + string.Join("; ", k.Strongest.Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD)")) + ".");
+            else
             {
-                var atTrained = c.Curve.Points.MinBy(p => Math.Abs(p.Sigma - c.Curve.TrainedSigma))!;
-                sb.AppendLine($"| {c.Epoch} | {F(c.Curve.BestForTransition, 2)} | {F(c.Curve.Points.Min(p => p.TransitionError), 5)} | {F(atTrained.TransitionError, 5)} | {F(c.Curve.BestForDwell, 2)} |");
+                sb.AppendLine($"{k.Units.Length} kick unit(s) from {k.Transitions} transitions: " +
+                              string.Join("; ", k.Kicks.Where(x => k.Units.Contains(x.Unit)).Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD, push {F(x.Push, 3)})")) + ".");
+                if (r.KickAblation is { } a)
+                    sb.AppendLine($"Silencing them: {F(a.IntactRate)} → {F(a.AblatedRate)} symbol changes per step; silencing {a.RandomRates.Length} random sets of as many other units: " +
+                                  $"median {F(a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2))}; permutation p = {F(a.PValue, 3)}.");
+            }
+            sb.AppendLine();
+        }
+        if (r.Gain is { } g)
+        {
+            sb.AppendLine($"### Gain modulation ({g.Drive.ToString().ToLowerInvariant()} drive scaled by μ; the same noise at every μ)");
+            sb.AppendLine();
+            sb.AppendLine("Near-critical complex pairs of the step Jacobians summed over ±15 steps of each output transition, averaged over transitions (the reference's statistic), " +
+                          "and symbol changes per step, for the kick units and for a control set of as many other units " +
+                          $"({string.Join(", ", g.Controls.Select(c => "units " + string.Join(" ", c.Units)))}).");
+            sb.AppendLine();
+            sb.AppendLine("| μ | kick: near-critical pairs | kick: changes per step | control: near-critical pairs | control: changes per step |");
+            sb.AppendLine("|---|---|---|---|---|");
+            for (int i = 0; i < g.Kick.Points.Length; i++)
+            {
+                var kp = g.Kick.Points[i];
+                var cp = g.Controls.Select(c => c.Points[i]).ToArray();
+                static string Cell(GainPoint p, double value, int digits, bool star) =>
+                    p.DivergedAt >= 0 ? $"diverges (step {p.DivergedAt})" : F(value, digits) + (star && p.WindowsFromIntact ? "*" : "");
+                string Controls(Func<GainPoint, double> f, int digits, bool star) => cp.Length == 0 ? "–"
+                    : cp.Any(p => p.DivergedAt >= 0) ? $"diverges ({cp.Count(p => p.DivergedAt >= 0)} of {cp.Length})"
+                    : F(cp.Average(f), digits) + (star && cp.Any(p => p.WindowsFromIntact) ? "*" : "");
+                sb.AppendLine($"| {F(kp.Gain, 1)} | {Cell(kp, kp.NearCritical, 2, true)} | {Cell(kp, kp.ChangeRate, 4, false)} | " +
+                              $"{Controls(p => p.NearCritical, 2, true)} | {Controls(p => p.ChangeRate, 4, false)} |");
+            }
+            if (g.Kick.Points.Concat(g.Controls.SelectMany(c => c.Points)).Any(p => p.WindowsFromIntact))
+                sb.AppendLine().AppendLine("\\* no transition with a whole window at this μ: counted around the intact network's transitions, as the reference does.");
+            sb.AppendLine();
+        }
+        if (curve is not null)
+        {
+            sb.AppendLine($"### Stochastic resonance ({curve.Points[0].Sequences:N0} sequences per σ; training used σ = {F(curve.TrainedSigma, 2)})");
+            sb.AppendLine();
+            sb.AppendLine("| σ | transition-matrix error | frequency error (L1) | dwell-time distance (TV) |");
+            sb.AppendLine("|---|---|---|---|");
+            foreach (var p in curve.Points)
+                sb.AppendLine($"| {F(p.Sigma, 2)} | {F(p.TransitionError, 5)} | {F(p.FrequencyError)} | {F(p.DwellDistance)} |");
+            sb.AppendLine();
+            sb.AppendLine($"Lowest transition error at σ = {F(curve.BestForTransition, 2)}, lowest dwell distance at σ = {F(curve.BestForDwell, 2)}: " +
+                          (curve.OptimumAboveZero ? "the emission statistics are best at a non-zero noise (stochastic resonance)." : "no optimum above zero noise."));
+            if (across.Count > 0)
+            {
+                sb.AppendLine();
+                sb.AppendLine("Across training (saved checkpoints):");
+                sb.AppendLine();
+                sb.AppendLine("| epoch | best σ (transition) | its error | error at the trained σ | best σ (dwell) |");
+                sb.AppendLine("|---|---|---|---|---|");
+                foreach (var c in across)
+                {
+                    var atTrained = c.Curve.Points.MinBy(p => Math.Abs(p.Sigma - c.Curve.TrainedSigma))!;
+                    sb.AppendLine($"| {c.Epoch} | {F(c.Curve.BestForTransition, 2)} | {F(c.Curve.Points.Min(p => p.TransitionError), 5)} | {F(atTrained.TransitionError, 5)} | {F(c.Curve.BestForDwell, 2)} |");
+                }
             }
         }
         return sb.ToString();
     }
 
-    private static void Plot(RunFolder folder, HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve curve, IReadOnlyList<CheckpointResonance> across)
+    private static void Plot(RunFolder folder, HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve? curve, IReadOnlyList<CheckpointResonance> across)
     {
         var symbols = r.RunSymbols;
         var projected = r.States.Select(s => r.Pca.Project(s)).ToArray();
@@ -210,18 +278,37 @@ public static class HmmAnalysisOutput
             Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => new Points($"symbol {v}",
                 projected.Where((_, t) => symbols[t] == v).Select(p => (p[0], p[1])).ToArray(), v)),
             [new Line("first 200 steps", projected.Take(200).Select(p => (p[0], p[1])).ToArray(), Group: 6)]);
-        var res = r.Residency;
-        var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8)", "other" };
-        Charts.Scatter(folder, "residency.png", $"{config.Hmm}: residency class of states of the noisy run, in PC1–PC2", "PC1", "PC2",
-            names.Select((name, c) => new Points(name, Enumerable.Range(0, res.Indices.Length)
-                .Where(i => (int)res.Result.Classes[i] == c).Select(i => (projected[res.Indices[i]][0], projected[res.Indices[i]][1])).ToArray(), c)));
-        Charts.Lines(folder, "resonance.png", $"{config.Hmm}: emission error against the input noise σ (trained at {curve.TrainedSigma:0.##})", "input noise σ",
-            "error (each curve divided by its largest value)",
-        [
-            Normalised("transition-matrix error", curve.Points.Select(p => (p.Sigma, p.TransitionError))),
-            Normalised("frequency error", curve.Points.Select(p => (p.Sigma, p.FrequencyError))),
-            Normalised("dwell-time distance", curve.Points.Select(p => (p.Sigma, p.DwellDistance))),
-        ], 0, 1.05);
+        if (r.Residency is { } res)
+        {
+            var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8)", "other" };
+            Charts.Scatter(folder, "residency.png", $"{config.Hmm}: residency class of states of the noisy run, in PC1–PC2", "PC1", "PC2",
+                names.Select((name, c) => new Points(name, Enumerable.Range(0, res.Indices.Length)
+                    .Where(i => (int)res.Result.Classes[i] == c).Select(i => (projected[res.Indices[i]][0], projected[res.Indices[i]][1])).ToArray(), c)));
+        }
+        if (curve is not null)
+        {
+            Charts.Lines(folder, "resonance.png", $"{config.Hmm}: emission error against the input noise σ (trained at {curve.TrainedSigma:0.##})", "input noise σ",
+                "error (each curve divided by its largest value)",
+            [
+                Normalised("transition-matrix error", curve.Points.Select(p => (p.Sigma, p.TransitionError))),
+                Normalised("frequency error", curve.Points.Select(p => (p.Sigma, p.FrequencyError))),
+                Normalised("dwell-time distance", curve.Points.Select(p => (p.Sigma, p.DwellDistance))),
+            ], 0, 1.05);
+        }
+        if (r.Orbit is { } o)
+        {
+            var occupied = Enumerable.Range(0, o.Centers.Length).Where(b => o.Counts[b] > 0).ToArray();
+            Charts.Lines(folder, "orbit-phase.png", $"{config.Hmm}: emission probability against the phase of the noisy run in PC1–PC2", "phase φ = atan2(PC2, PC1) (degrees)",
+                "probability / share of states",
+                Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => new Line($"P(symbol {v})", occupied.Select(b => (o.Centers[b] * 180 / Math.PI, o.Emission[b][v])).ToArray(), Group: v))
+                    .Append(new Line("share of states in the bin", occupied.Select(b => (o.Centers[b] * 180 / Math.PI, o.Counts[b] / (double)o.Counts.Sum())).ToArray(), Dashed: true, Group: 6)),
+                0, 1.05);
+        }
+        if (r.Gain is { } g)
+            Charts.Lines(folder, "gain.png", $"{config.Hmm}: gain μ on the {g.Drive.ToString().ToLowerInvariant()} drive: near-critical pairs around transitions", "gain μ",
+                "near-critical pairs per ±15-step window",
+                new[] { new Line("kick units", g.Kick.Points.Select(p => (p.Gain, p.NearCritical)).ToArray(), Group: 0) }
+                    .Concat(g.Controls.Select((c, i) => new Line($"control set {i + 1}", c.Points.Select(p => (p.Gain, p.NearCritical)).ToArray(), Dashed: true, Group: 1))), 0);
         if (across.Count > 0)
             Charts.Lines(folder, "resonance-training.png", $"{config.Hmm}: transition error against the input noise σ at saved checkpoints", "input noise σ", "transition-matrix error",
                 across.Select((c, g) => new Line($"epoch {c.Epoch}", c.Curve.Points.Select(p => (p.Sigma, p.TransitionError)).ToArray(), Group: g)), 0);
