@@ -191,7 +191,8 @@ public class TrainingTests : TempFolderTest
     {
         // Golden: Tiny(4 epochs) run on commit 8e0bef6, before the loop was split from the HMM task
         // (train loss, validation loss per epoch, printed with "R"). Any change to the order of random
-        // draws, the batch order, the step or the validation changes these digits.
+        // draws, the batch order, the step or the validation changes these digits. The pair-frequency term (added to the
+        // quick preset later) is switched off: these are the Sinkhorn loss alone.
         double[][] golden =
         [
             [24.886473655700684, 24.27754020690918],
@@ -199,7 +200,7 @@ public class TrainingTests : TempFolderTest
             [23.254746437072754, 22.011703491210938],
             [20.405016899108887, 13.854419708251953],
         ];
-        var epochs = Trainer.Run(Tiny(epochs: 4), Folder("golden")).OfType<EpochCompleted>().ToArray();
+        var epochs = Trainer.Run(Tiny(epochs: 4) with { PairWeight = 0 }, Folder("golden")).OfType<EpochCompleted>().ToArray();
         Assert.Equal(4, epochs.Length);
         for (int e = 0; e < 4; e++)
         {
@@ -419,16 +420,53 @@ public class TrainingTests : TempFolderTest
         var (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), folder.Path, "--steps", "400", "--resonance-sequences", "200",
             "--resonance-points", "3", "--resonance-checkpoints", "2");
         Assert.True(code == 0, error);
-        foreach (var file in new[] { "analysis.json", "analysis.md", "pca.png", "residency.png", "resonance.png", "resonance-training.png" })
+        foreach (var file in new[] { "analysis.json", "analysis.md", "pca.png", "residency.png", "resonance.png", "resonance-training.png", "orbit-phase.png" })
             Assert.True(File.Exists(folder.PathOf(file)), $"{file} missing");
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.PathOf("analysis.json")));
-        foreach (var key in new[] { "fixedPoints", "residency", "kickUnits", "resonance", "resonanceAcrossTraining", "pca", "readoutAnglesToPlane" })
-            Assert.True(json.RootElement.TryGetProperty(key, out _), key);
+        foreach (var key in new[] { "fixedPoints", "residency", "kickUnits", "resonance", "resonanceAcrossTraining", "pca", "readoutAnglesToPlane", "orbit", "noiseDecay" })
+            Assert.True(json.RootElement.TryGetProperty(key, out var value) && value.ValueKind != System.Text.Json.JsonValueKind.Null, key);
+        Assert.True(json.RootElement.TryGetProperty("gainModulation", out _), "gainModulation");
         var sigmas = json.RootElement.GetProperty("resonance").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("sigma").GetDouble()).ToArray();
         Assert.Equal([0.0, 1.5, 3.0], sigmas);
         Assert.Equal(2, json.RootElement.GetProperty("resonanceAcrossTraining").GetArrayLength());
         var shares = json.RootElement.GetProperty("residency").GetProperty("shares").EnumerateArray().Sum(x => x.GetDouble());
         Assert.Equal(1.0, shares, 9);
+
+        // --only: just the named analyses; the others are null in analysis.json and absent from analysis.md.
+        (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), folder.Path, "--steps", "400", "--only", "orbit,fixed-points");
+        Assert.True(code == 0, error);
+        using var only = System.Text.Json.JsonDocument.Parse(File.ReadAllText(folder.PathOf("analysis.json")));
+        foreach (var key in new[] { "orbit", "fixedPoints", "noiseDecay" })
+            Assert.NotEqual(System.Text.Json.JsonValueKind.Null, only.RootElement.GetProperty(key).ValueKind);
+        foreach (var key in new[] { "residency", "kickUnits", "gainModulation", "resonance" })
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, only.RootElement.GetProperty(key).ValueKind);
+        var md = File.ReadAllText(folder.PathOf("analysis.md"));
+        Assert.Contains("### Emission against orbit phase", md);
+        Assert.DoesNotContain("### Stochastic resonance", md);
+    }
+
+    [Fact]
+    public void Pair_frequencies_are_the_mean_outer_product_of_consecutive_outputs()
+    {
+        // Sequences 0 1 1 2 and 2 2 0 0: six pairs (0,1) (1,1) (1,2) (2,2) (2,0) (0,0), each 1/6; the rest 0.
+        int[][] sequences = [[0, 1, 1, 2], [2, 2, 0, 0]];
+        var onehot = new float[2 * 4 * 3];
+        for (int b = 0; b < 2; b++)
+            for (int t = 0; t < 4; t++) onehot[(b * 4 + t) * 3 + sequences[b][t]] = 1;
+        var pairs = HmmTask.PairFrequencies(tensor(onehot, [2, 4, 3])).data<float>().ToArray();
+        var expected = new float[9];
+        foreach (var (i, j) in new[] { (0, 1), (1, 1), (1, 2), (2, 2), (2, 0), (0, 0) }) expected[i * 3 + j] = 1f / 6;
+        Assert.Equal(expected, pairs, (a, b) => Math.Abs(a - b) < 1e-7);
+    }
+
+    [Fact]
+    public void The_pair_term_is_in_force_when_weighted()
+    {
+        var plain = Trainer.Run(Tiny(epochs: 1), Folder("pairs-0")).OfType<BatchCompleted>().Select(b => b.Loss).ToArray();
+        var weighted = Trainer.Run(Tiny(epochs: 1) with { PairWeight = 10 }, Folder("pairs-10")).OfType<BatchCompleted>().Select(b => b.Loss).ToArray();
+        // Same data, weights and noise: the first step's loss differs by 10 χ² of the first batch's pairs, which is > 0.
+        Assert.True(weighted[0] > plain[0], $"{weighted[0]} vs {plain[0]}");
+        Assert.Throws<ArgumentException>(() => (Tiny() with { PairWeight = -1 }).Validate());
     }
 
     [Fact]
@@ -447,6 +485,7 @@ public class TrainingTests : TempFolderTest
                      ([Path.Combine(Root, "nowhere")], "is not a folder"), ([empty.Path], "has no config.json"),
                      ([ibl.Path], "is a run of the ibl task"), ([truncated.Path], "truncated or corrupt"),
                      ([truncated.Path, "--sigma", "-1"], "Sigma = -1"), ([truncated.Path, "--checkpoint", "7"], "no such checkpoint"),
+                     ([truncated.Path, "--only", "orbit,bogus"], "unknown analysis 'bogus'"),
                  })
         {
             var (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), args);

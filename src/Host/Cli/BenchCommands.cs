@@ -155,28 +155,33 @@ internal static class BenchCommands
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var pairs = new Option<double>("--pair-weight") { Description = "Weight of the pair-frequency term (quick preset 10; 0: the Sinkhorn loss alone, as the reference script).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("train", "ms per training step, the recipe of shared/bench/hmmrnn_torch.py (random one-hot targets; timing does not depend on their law).")
         {
-            batch, length, hidden, input, steps, warmup, device,
+            batch, length, hidden, input, steps, warmup, device, pairs,
         };
         cmd.SetAction(r =>
         {
             var dev = r.GetValue(device) == "cuda" ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
             int b = r.GetValue(batch), T = r.GetValue(length);
-            var config = Tasks.Hmm.HmmTrainingConfig.Preset("paper", "linear3") with { Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b };
+            var config = Tasks.Hmm.HmmTrainingConfig.Preset("paper", "linear3") with
+            {
+                Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b, PairWeight = r.GetValue(pairs),
+            };
             TorchSharp.torch.manual_seed(0);
             using var model = new Tasks.Hmm.HmmRnnModel(config.Hidden, config.Input, 3);
             model.to(dev);
             using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.9);
             using var target = TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [b, T], device: dev), 3)
                 .to(TorchSharp.torch.ScalarType.Float32).reshape(b, -1);
+            using var pairTarget = Tasks.Hmm.HmmTask.PairFrequencies(target.reshape(b, T, 3));
             var times = new List<double>();
             double loss = 0;
             for (int i = 0; i < r.GetValue(warmup) + r.GetValue(steps); i++)
             {
                 if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
                 var sw = Stopwatch.StartNew();
-                loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config);
+                loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config, pairTarget);
                 if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
                 if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
             }

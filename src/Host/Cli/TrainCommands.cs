@@ -15,7 +15,7 @@ internal static class TrainCommands
     public static Command Train()
     {
         var hmm = new Option<string>("--hmm") { Description = "Model to emulate: " + string.Join(", ", HmmCatalogue.Names), DefaultValueFactory = _ => "linear2" };
-        var preset = new Option<string>("--preset") { Description = "quick: about 3 minutes on a laptop CPU (|h| 50, d 10, batch 512, lr 3e-3, 80 epochs (linear2: 60), best checkpoint by the validation transition error, W_hh + 0.97·I for linear chains, 0.9·I otherwise); paper: SPEC A3 (|h| 150, d 100, batch 4096, 1000 epochs; for a GPU).", DefaultValueFactory = _ => "quick" };
+        var preset = new Option<string>("--preset") { Description = "quick: about 3 minutes on a laptop CPU (|h| 50, d 10, batch 512, lr 3e-3, 80 epochs (linear2: 60), best checkpoint by the validation transition error, a pair-frequency term of weight 10 beside the Sinkhorn loss, W_hh + 0.97·I for linear chains, 0.9·I otherwise); paper: SPEC A3 (|h| 150, d 100, batch 4096, 1000 epochs; for a GPU).", DefaultValueFactory = _ => "quick" };
         preset.AcceptOnlyFromAmong([.. HmmTrainingConfig.Presets]);
         var hidden = new Option<int?>("--hidden") { Description = "|h|, hidden units (overrides the preset)." };
         var input = new Option<int?>("--input") { Description = "d, noise dimensions (overrides the preset)." };
@@ -24,6 +24,7 @@ internal static class TrainCommands
         var halfLife = new Option<double?>("--lr-half-life") { Description = "Epochs over which the learning rate halves (overrides the preset; paper: constant)." };
         var selection = new Option<string?>("--selection") { Description = "What picks the best checkpoint: loss (validation Sinkhorn divergence, paper) or transition (validation transition-matrix error; quick)." };
         selection.AcceptOnlyFromAmong([.. HmmTrainingConfig.Selections]);
+        var pairs = new Option<double?>("--pair-weight") { Description = "Weight of the χ² penalty between generated and training symbol-pair frequencies, added to the Sinkhorn loss (overrides the preset; paper 0)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
         var train = new Option<int?>("--train-sequences") { Description = "Training sequences (overrides the preset)." };
         var identity = new Option<double?>("--recurrent-identity") { Description = "Added to W_hh's diagonal at initialisation (quick: 0.97 linear chains, 0.9 others; paper 0)." };
@@ -37,7 +38,7 @@ internal static class TrainCommands
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
         var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
         {
-            hmm, preset, hidden, input, batch, lr, halfLife, selection, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
+            hmm, preset, hidden, input, batch, lr, halfLife, selection, pairs, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
         };
         cmd.SetAction(async (r, token) =>
         {
@@ -50,6 +51,7 @@ internal static class TrainCommands
                     Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
                     LearningRate = r.GetValue(lr) ?? c.LearningRate, Epochs = r.GetValue(epochs) ?? c.Epochs,
                     LearningRateHalfLife = r.GetValue(halfLife) ?? c.LearningRateHalfLife, Selection = r.GetValue(selection) ?? c.Selection,
+                    PairWeight = r.GetValue(pairs) ?? c.PairWeight,
                     TrainSequences = r.GetValue(train) ?? c.TrainSequences, RecurrentIdentity = r.GetValue(identity) ?? c.RecurrentIdentity,
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();

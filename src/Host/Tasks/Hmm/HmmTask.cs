@@ -95,17 +95,35 @@ public sealed class HmmTask : ITrainingTask
     /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the task and <c>bench train</c>.
     /// </summary>
     internal static double Step(HmmRnnModel model, optim.Optimizer optimizer, Tensor target, int length,
-        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config)
+        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, Tensor? pairTarget = null)
     {
         using var scope = NewDisposeScope();
         var n = target.shape[0];
         var outputs = model.Emit(n, length, config.Temperature, generator).reshape(n, -1);
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
+        if (config.PairWeight > 0 && pairTarget is not null)
+        {
+            var pairs = PairFrequencies(outputs.reshape(n, length, -1));
+            loss = loss + config.PairWeight * ((pairs - pairTarget).square() / pairTarget.clamp_min(1e-6)).sum();
+        }
         optimizer.zero_grad();
         loss.backward();
         nn.utils.clip_grad_norm_(model.parameters(), config.EffectiveGradClip);
         optimizer.step();
         return loss.ToDouble();
+    }
+
+    /// <summary>
+    /// P(o_t = i, o_{t+1} = j) over a batch of one-hot (or soft) sequences [n, T, V]: the mean outer product of consecutive
+    /// outputs, [V, V]. Differentiable through the straight-through outputs.
+    /// </summary>
+    internal static Tensor PairFrequencies(Tensor sequences)
+    {
+        long n = sequences.shape[0], T = sequences.shape[1], V = sequences.shape[2];
+        using var scope = NewDisposeScope();
+        var before = sequences.narrow(1, 0, T - 1).reshape(-1, V);
+        var after = sequences.narrow(1, 1, T - 1).reshape(-1, V);
+        return (before.t().matmul(after) / (n * (T - 1))).MoveToOuterDisposeScope();
     }
 
     private static ulong EpochSeed(long seed, int epoch) => Rng.FromSeed(seed).Substream(epoch + 2).NextUInt64().Value >> 1;
@@ -134,7 +152,7 @@ public sealed class HmmTask : ITrainingTask
             var c = task.config;
             var batch = order.AsSpan(step * c.Batch, Math.Min(c.Batch, task.data.TrainCount - step * c.Batch)).ToArray();
             var target = task.data.Train.index_select(0, tensor(batch, device: task.data.Train.device));
-            return HmmTask.Step(task.model, task.optimizer, target, task.data.Length, generator, task.sinkhorn, c);
+            return HmmTask.Step(task.model, task.optimizer, target, task.data.Length, generator, task.sinkhorn, c, task.data.TrainPairs);
         }
 
         public void Dispose() => generator.Dispose();
@@ -148,10 +166,13 @@ internal sealed class TrainingData : IDisposable
     {
         (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, symbols);
         ValidationTransition = EmpiricalStatistics.Outputs(ValidationSample, symbols).Transition;
+        using (no_grad()) TrainPairs = HmmTask.PairFrequencies(train.reshape(train.shape[0], length, symbols));
     }
 
     public Tensor Train { get; }
     public Tensor Validation { get; }
+    /// <summary>The training split's pair frequencies P(o_t = i, o_{t+1} = j), [V, V].</summary>
+    public Tensor TrainPairs { get; }
     /// <summary>The whole validation split (the tensor holds one batch of it at most).</summary>
     public IReadOnlyList<System.Collections.Immutable.ImmutableArray<int>> ValidationSample { get; }
     /// <summary>The validation split's empirical output-transition matrix.</summary>
@@ -196,5 +217,6 @@ internal sealed class TrainingData : IDisposable
     {
         Train.Dispose();
         Validation.Dispose();
+        TrainPairs.Dispose();
     }
 }
