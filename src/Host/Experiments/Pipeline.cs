@@ -42,10 +42,7 @@ public static class Pipeline
         {
             var folder = Path.Combine(root.Path, PointsFolder, point.Id);
             if (!File.Exists(Path.Combine(folder, Training.Trainer.LastCheckpoint))) continue;
-            var run = RunFolder.Create(folder);
-            if (Done(ReadStages(run), "train", RunConfig.HashOf(point.Config), run)) continue;
-            try { Trainer.ResumePoint(point.Config, run); }
-            catch (InvalidOperationException) { } // another configuration: retrained afresh
+            try { _ = TrainingStateOf(point, RunFolder.Create(folder)); }
             catch (InvalidDataException e) { return Cli.Cli.Fail($"{e.Message}; delete it to train afresh"); }
         }
         // Rewritten only when it changes: shards share the folder, and a rerun that fails early must leave it untouched.
@@ -70,18 +67,19 @@ public static class Pipeline
 
         // train: its input is the whole configuration (epochs included: more epochs resume the same run).
         var trainInput = RunConfig.HashOf(point.Config);
-        if (Done(stages, "train", trainInput, folder))
+        TrainingState state;
+        try { state = TrainingStateOf(point, folder); }
+        catch (InvalidDataException e) { return Cli.Cli.Fail($"{e.Message}; delete it to train afresh"); }
+        if (state == TrainingState.UpToDate)
             Console.Error.WriteLine("  train: up to date");
         else
         {
-            bool resume = false;
-            try { resume = Trainer.ResumePoint(point.Config, folder) is not null; }
-            catch (InvalidOperationException)
+            if (state == TrainingState.OtherConfiguration)
             {
                 Console.Error.WriteLine("  train: the folder holds a run of another configuration; starting afresh");
                 Clear(folder);
             }
-            catch (InvalidDataException e) { return Cli.Cli.Fail($"{e.Message}; delete it to train afresh"); }
+            var resume = state == TrainingState.Resume;
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
             var (code, result) = await TrainCommands.Execute(folder, point.Config, resume, tensorboard: false, checkpointEvery: 0, token);
             if (code != 0) return code;
@@ -180,6 +178,19 @@ public static class Pipeline
     }
 
     private static void WriteStages(RunFolder folder, JsonObject stages) => folder.WriteText(StagesFile, stages.ToJsonString(RunFolder.Json));
+
+    private enum TrainingState { UpToDate, Fresh, Resume, OtherConfiguration }
+
+    /// <summary>
+    /// What a point's folder holds for its training: done with this configuration, nothing, a run to resume, or a run of
+    /// another configuration (to start afresh). A damaged checkpoint throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    private static TrainingState TrainingStateOf(ExperimentPoint point, RunFolder folder)
+    {
+        if (Done(ReadStages(folder), "train", RunConfig.HashOf(point.Config), folder)) return TrainingState.UpToDate;
+        try { return Trainer.ResumePoint(point.Config, folder) is null ? TrainingState.Fresh : TrainingState.Resume; }
+        catch (InvalidOperationException) { return TrainingState.OtherConfiguration; }
+    }
 
     private static bool Done(JsonObject stages, string name, string input, RunFolder folder) =>
         stages[name] is JsonObject s && s["input"]?.GetValue<string>() == input &&
