@@ -19,13 +19,13 @@ public enum GainDrive
 /// <param name="Window">Steps on each side of a transition whose Jacobians are counted.</param>
 /// <param name="ControlSets">Random sets of as many other units, each modulated the same way.</param>
 /// <param name="Drive">Which drive is scaled.</param>
-public sealed record GainOptions(ImmutableArray<double> Gains = default, int Steps = 2_000, int Window = 15, int ControlSets = 1,
+public sealed record GainOptions([property: System.Text.Json.Serialization.JsonIgnore] ImmutableArray<double> Gains = default, int Steps = 2_000, int Window = 15, int ControlSets = 1,
     GainDrive Drive = GainDrive.Recurrent)
 {
     /// <summary>The defaults above.</summary>
     public static GainOptions Default { get; } = new();
 
-    /// <summary>The gains in force.</summary>
+    /// <summary>The gains in force (what is written out).</summary>
     public ImmutableArray<double> EffectiveGains => Gains.IsDefaultOrEmpty ? [.. Enumerable.Range(0, 11).Select(i => i * 0.2)] : Gains;
 }
 
