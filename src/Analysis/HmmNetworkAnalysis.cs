@@ -19,8 +19,10 @@ namespace HmmRnn.Analysis;
 /// </param>
 /// <param name="Gain">Sizes of the gain modulation (null: <see cref="GainOptions.Default"/>).</param>
 /// <param name="Analyses">Which analyses run (the noisy run and its PCA always do).</param>
+/// <param name="Kick">Thresholds of the kick-unit detector (null: <see cref="KickOptions.Default"/>).</param>
 public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, double Sigma = 1, int DecayStarts = 100, int DecaySteps = 500,
-    int ResidencyStates = 1_000, int Patterns = 200, int? EpisodeLength = null, GainOptions? Gain = null, HmmAnalyses Analyses = HmmAnalyses.All)
+    int ResidencyStates = 1_000, int Patterns = 200, int? EpisodeLength = null, GainOptions? Gain = null, HmmAnalyses Analyses = HmmAnalyses.All,
+    KickOptions? Kick = null)
 {
     /// <summary>The reference analysis's sizes.</summary>
     public static HmmAnalysisOptions Default { get; } = new();
@@ -37,6 +39,7 @@ public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, doub
         if (ResidencyStates < 1) Fail(nameof(ResidencyStates), ResidencyStates, "must be ≥ 1");
         if (Patterns < 1) Fail(nameof(Patterns), Patterns, "must be ≥ 1");
         if (EpisodeLength is int l && l < 2) Fail(nameof(EpisodeLength), l, "must be ≥ 2");
+        if (Kick is { } k && !(k.MinRise >= 0 && double.IsFinite(k.MinRise))) Fail("Kick.MinRise", k.MinRise, "must be finite and ≥ 0");
         return this;
     }
 }
@@ -137,7 +140,7 @@ public static class HmmNetworkAnalysis
             return Math.Acos(Math.Clamp(Math.Sqrt(Geometry.ShareInSubspace(row, plane)), 0, 1)) * 180 / Math.PI;
         }).ToImmutableArray();
         bool Chosen(HmmAnalyses a) => (options.Analyses & a) != 0;
-        var kicks = Chosen(HmmAnalyses.KickUnits | HmmAnalyses.Gain) ? KickUnits.Detect(weights, states, symbols) : null;
+        var kicks = Chosen(HmmAnalyses.KickUnits | HmmAnalyses.Gain) ? KickUnits.Detect(weights, states, symbols, options.Kick) : null;
         // Control sets are drawn from the other units: a network with fewer of them than kick units (H = 1) is not ablated.
         var testable = kicks is { Units.IsEmpty: false } && 2 * kicks.Units.Length <= H;
         var ablation = testable && Chosen(HmmAnalyses.KickUnits) ? KickUnits.Ablate(weights, kicks!.Units, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(2), episode) : null;

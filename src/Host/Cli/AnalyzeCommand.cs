@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using HmmRnn.Analysis;
+using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Hmm;
 
@@ -27,6 +28,7 @@ internal static class AnalyzeCommand
         var checkpoints = new Option<int>("--resonance-checkpoints") { Description = "Saved epoch checkpoints (--checkpoint-every) also swept, evenly picked; 0 for none.", DefaultValueFactory = _ => 4 };
         var episodes = new Option<int?>("--episode-length") { Description = "Restart the noisy run from h = 0 every L steps (default: one long run as the reference; episodes of the training length if that run diverges)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the noise.", DefaultValueFactory = _ => 1 };
+        var rise = new Option<double>("--kick-rise") { Description = "A kick unit's activity must rise this many SDs above its mean in the 3 steps before exits from slow runs.", DefaultValueFactory = _ => KickOptions.Default.MinRise };
         var only = new Option<string?>("--only")
         {
             Description = "Run only these analyses, comma-separated: " + string.Join(", ", Analyses.Keys) +
@@ -36,7 +38,7 @@ internal static class AnalyzeCommand
                                          "what the dynamics do without noise, emission against orbit phase, residency, kick units with ablation and gain modulation, and stochastic resonance (emission error against the input noise σ, " +
                                          "also across saved checkpoints). Writes analysis.json, analysis.md and PNGs into the run folder. For IBL runs use 'ibl analyze'.")
         {
-            run, checkpoint, steps, sigma, sequences, points, checkpoints, episodes, seed, only,
+            run, checkpoint, steps, sigma, sequences, points, checkpoints, episodes, seed, only, rise,
         };
         cmd.SetAction(r =>
         {
@@ -54,7 +56,8 @@ internal static class AnalyzeCommand
                 resonanceChosen = names.Contains("resonance");
             }
             HmmAnalysisOptions options;
-            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes), Analyses: chosen).Validate(); }
+            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes), Analyses: chosen,
+                Kick: KickOptions.Default with { MinRise = r.GetValue(rise) }).Validate(); }
             catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
             if (!(r.GetValue(sigma) > 0)) return Cli.Fail($"--sigma must be > 0, got {r.GetValue(sigma)}");
             if (r.GetValue(sequences) < 100) return Cli.Fail($"--resonance-sequences must be ≥ 100, got {r.GetValue(sequences)}");
