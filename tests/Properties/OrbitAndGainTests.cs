@@ -36,6 +36,16 @@ public class OrbitAndGainTests
         Assert.Equal(new[] { expected, expected }, d.Steps.ToArray());
         Assert.Equal(expected < 0 ? 0 : 2, d.Decayed);
         if (expected >= 0) Assert.Equal(expected, d.MedianSteps);
+        // The first start's noise-free path, for the PCA figure: h_t = aᵗ h_0 up to the step it decays (or the last).
+        Assert.Equal(expected < 0 ? 101 : expected + 1, d.FirstPath.Length);
+        for (int t = 0; t < d.FirstPath.Length; t++)
+            Assert.Equal(new[] { 1.0, 2.0, 3.0 }.Select(x => x * Math.Pow(a, t)), d.FirstPath[t], new ToleranceComparer(1e-6));
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance * Math.Max(1, Math.Abs(y));
+        public int GetHashCode(double obj) => 0;
     }
 
     /// <summary>

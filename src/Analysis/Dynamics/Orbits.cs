@@ -21,7 +21,12 @@ public sealed record OrbitPhase(ImmutableArray<double> Centers, ImmutableArray<i
 /// <param name="Decayed">Starts that decayed.</param>
 /// <param name="MedianSteps">The median of <see cref="Steps"/> over the starts that decayed (NaN if none did).</param>
 /// <param name="MaxSteps">The largest of them (−1 if none).</param>
-public sealed record NoiseDecay(double Tolerance, ImmutableArray<int> Steps, int Decayed, double MedianSteps, int MaxSteps);
+public sealed record NoiseDecay(double Tolerance, ImmutableArray<int> Steps, int Decayed, double MedianSteps, int MaxSteps)
+{
+    /// <summary>The noise-free trajectory from the first start, h_0 … (until it decays or the steps run out), for figures (not serialised).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ImmutableArray<ImmutableArray<double>> FirstPath { get; init; } = [];
+}
 
 /// <summary>Orbits of the noise-driven ReLU RNN: emission against orbit phase, and the decay of activity without noise.</summary>
 public static class Orbits
@@ -94,6 +99,7 @@ public static class Orbits
         if (!(tolerance > 0 && tolerance < 1)) throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "must be in (0, 1)");
         var zero = new double[weights.Input];
         var steps = new int[starts.Count];
+        var path = new List<ImmutableArray<double>>();
         for (int k = 0; k < starts.Count; k++)
         {
             var h = starts[k].AsSpan().ToArray();
@@ -102,6 +108,7 @@ public static class Orbits
             steps[k] = -1;
             for (int t = 0; t <= maxSteps; t++)
             {
+                if (k == 0) path.Add([.. h]);
                 if (Vectors.Norm(h) <= bound) { steps[k] = t; break; }
                 if (t < maxSteps) h = ReluRnn.Step(weights, h, zero);
             }
@@ -109,7 +116,7 @@ public static class Orbits
         var decayed = steps.Where(s => s >= 0).Order().ToArray();
         var median = decayed.Length == 0 ? double.NaN
             : decayed.Length % 2 == 1 ? decayed[decayed.Length / 2] : 0.5 * (decayed[decayed.Length / 2 - 1] + decayed[decayed.Length / 2]);
-        return new NoiseDecay(tolerance, [.. steps], decayed.Length, median, decayed.Length == 0 ? -1 : decayed[^1]);
+        return new NoiseDecay(tolerance, [.. steps], decayed.Length, median, decayed.Length == 0 ? -1 : decayed[^1]) { FirstPath = [.. path] };
     }
 
     private static double Wrap(double d)

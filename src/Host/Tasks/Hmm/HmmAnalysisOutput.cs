@@ -274,10 +274,13 @@ public static class HmmAnalysisOutput
     {
         var symbols = r.RunSymbols;
         var projected = r.States.Select(s => r.Pca.Project(s)).ToArray();
-        Charts.Scatter(folder, "pca.png", $"{config.Hmm}: hidden states of a noisy run in PC1–PC2, by emitted symbol (argmax)", "PC1", "PC2",
+        Charts.Scatter(folder, "pca.png", $"{config.Hmm}: noisy run in PC1–PC2 by emitted symbol; dashed: noise switched off", "PC1", "PC2",
             Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => new Points($"symbol {v}",
                 projected.Where((_, t) => symbols[t] == v).Select(p => (p[0], p[1])).ToArray(), v)),
-            [new Line("first 200 steps", projected.Take(200).Select(p => (p[0], p[1])).ToArray(), Group: 6)]);
+            new[] { new Line("first 200 steps", projected.Take(200).Select(p => (p[0], p[1])).ToArray(), Group: 6) }
+                .Concat(r.Decay is { FirstPath.Length: > 1 } d
+                    ? [new Line("noise switched off", d.FirstPath.Select(s => r.Pca.Project(s)).Select(p => (p[0], p[1])).ToArray(), Dashed: true, Group: 7)]
+                    : Array.Empty<Line>()));
         if (r.Residency is { } res)
         {
             var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8)", "other" };
