@@ -131,7 +131,7 @@ public static class HmmNetworkAnalysis
         if (diverged >= 0)
             throw new ArgumentException($"the network's activity diverges under noise (step {diverged} of the noisy run{(episode > 0 ? $", episodes of {episode}" : "")}): its analyses are undefined", nameof(weights));
         var states = Enumerable.Range(0, steps).Select(t => ImmutableArray.Create(hidden.AsSpan(t * H, H).ToArray())).ToImmutableArray();
-        var symbols = Enumerable.Range(0, steps).Select(t => ArgMax(logits.AsSpan(t * O, O))).ToImmutableArray();
+        var symbols = Enumerable.Range(0, steps).Select(t => Vectors.ArgMax(logits.AsSpan(t * O, O))).ToImmutableArray();
         var pca = Pca.Fit(states);
         var plane = pca.Components.Take(2).ToArray();
         var angles = Enumerable.Range(0, weights.Outputs).Select(o =>
@@ -220,12 +220,5 @@ public static class HmmNetworkAnalysis
         for (int i = 0; i < hidden.Length; i++)
             if (!(Math.Abs(hidden[i]) <= DivergenceBound)) return ([], [], i / H);
         return (hidden[(warmUp * H)..], logits[(warmUp * O)..], -1);
-    }
-
-    private static int ArgMax(ReadOnlySpan<double> y)
-    {
-        int best = 0;
-        for (int i = 1; i < y.Length; i++) if (y[i] > y[best]) best = i;
-        return best;
     }
 }

@@ -236,11 +236,7 @@ public static class IblNetworkAnalysis
     {
         int n = recorded.Count;
         var order = Enumerable.Range(0, n).ToArray();
-        for (int i = n - 1; i > 0; i--)
-        {
-            (var j, rng) = rng.NextInt(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        rng.Shuffle<int>(order);
         int train = (int)Math.Round(trainFraction * n);
         var full = recorded.Select(s => s.State.ToArray()).ToArray();
         var plane = recorded.Select(s => pca.Project(s.State).Take(2).ToArray()).ToArray();

@@ -30,11 +30,7 @@ public static class SinkhornBaselines
         var a = HmmSampling.Sample(hmm, sequences, length, ra).Outputs;
         var b = HmmSampling.Sample(hmm, sequences, length, rb).Outputs;
         var symbols = a.SelectMany(s => s).ToArray();
-        for (int i = symbols.Length - 1; i > 0; i--)
-        {
-            (var j, rs) = rs.NextInt(i + 1);
-            (symbols[i], symbols[j]) = (symbols[j], symbols[i]);
-        }
+        rs.Shuffle<int>(symbols);
         var iid = Enumerable.Range(0, sequences).Select(s => ImmutableArray.Create(symbols, s * length, length)).ToArray();
         int V = hmm.Symbols, D = length * V;
         var target = EmpiricalStatistics.OneHot(b, V);

@@ -14,6 +14,14 @@ internal static class Vectors
     /// <summary>‖v‖₂.</summary>
     public static double Norm(ReadOnlySpan<double> v) => Math.Sqrt(Dot(v, v));
 
+    /// <summary>The index of the largest entry (the first on ties).</summary>
+    public static int ArgMax(ReadOnlySpan<double> y)
+    {
+        int best = 0;
+        for (int i = 1; i < y.Length; i++) if (y[i] > y[best]) best = i;
+        return best;
+    }
+
     /// <summary>‖a − b‖₂.</summary>
     public static double Distance(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {

@@ -79,6 +79,21 @@ public readonly record struct Rng(ulong State)
     public Rng Substream(long index) =>
         new(Mix64(State ^ Mix64(unchecked((ulong)index * Golden + 0xD1B54A32D192ED03UL))));
 
+    /// <summary>
+    /// Shuffles <paramref name="items"/> in place (Fisher–Yates from the last position down, each swap partner drawn with
+    /// <see cref="NextInt"/>); returns the next generator.
+    /// </summary>
+    public Rng Shuffle<T>(Span<T> items)
+    {
+        var rng = this;
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            (var j, rng) = rng.NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+        return rng;
+    }
+
     /// <summary>Fills <paramref name="destination"/> with standard normal draws; returns the next generator.</summary>
     public Rng FillNormal(Span<double> destination)
     {

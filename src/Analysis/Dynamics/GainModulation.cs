@@ -115,11 +115,7 @@ public static class GainModulation
         for (int c = 0; c < controls.Length; c++)
         {
             var order = others.ToArray();
-            for (int i = order.Length - 1; i > 0; i--)
-            {
-                (var j, draws) = draws.NextInt(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            draws = draws.Shuffle<int>(order);
             controls[c] = [.. order[..set.Length].Order()];
         }
         var intact = Simulate(weights, noise, episodeLength);
@@ -180,26 +176,17 @@ public static class GainModulation
         var pre = new ImmutableArray<double>[T];
         var transitions = new List<int>();
         var h = new double[H];
-        var a = new double[H];
         int previous = -1, pairs = 0;
         for (int t = 0; t < T; t++)
         {
             if (episodeLength > 0 && t % episodeLength == 0) { Array.Clear(h); previous = -1; }
             // a_t = W_hh h_{t−1} + W_ih x_t, kept before the ReLU: its signs are J_t's pattern.
-            for (int i = 0; i < H; i++)
-            {
-                double s = 0;
-                for (int j = 0; j < H; j++) s += w.RecurrentWeights[i * H + j] * h[j];
-                for (int k = 0; k < D; k++) s += w.InputWeights[i * D + k] * noise[t * D + k];
-                a[i] = s;
-            }
+            var a = ReluRnn.PreActivation(w, h, noise.Slice(t * D, D));
             for (int i = 0; i < H; i++)
                 if (!(Math.Abs(a[i]) <= HmmNetworkAnalysis.DivergenceBound)) return (T, pre, transitions, pairs, t);
-            pre[t] = [.. a];
+            pre[t] = ImmutableArray.Create(a);
             for (int i = 0; i < H; i++) h[i] = a[i] > 0 ? a[i] : 0;
-            var logits = ReluRnn.Logits(w, h);
-            int symbol = 0;
-            for (int o = 1; o < logits.Length; o++) if (logits[o] > logits[symbol]) symbol = o;
+            var symbol = Vectors.ArgMax(ReluRnn.Logits(w, h));
             if (previous >= 0)
             {
                 pairs++;

@@ -94,15 +94,7 @@ public static class JacobianSpectra
         {
             CheckVector(states[t], H, t, nameof(states));
             CheckVector(inputs[t], D, t, nameof(inputs));
-            var a = new double[H];
-            for (int i = 0; i < H; i++)
-            {
-                double s = 0;
-                for (int j = 0; j < H; j++) s += weights.RecurrentWeights[i * H + j] * states[t][j];
-                for (int k = 0; k < D; k++) s += weights.InputWeights[i * D + k] * inputs[t][k];
-                a[i] = s;
-            }
-            pre[t] = ImmutableArray.Create(a);
+            pre[t] = ImmutableArray.Create(ReluRnn.PreActivation(weights, states[t].AsSpan(), inputs[t].AsSpan()));
         }
         CheckVector(states[inputs.Count], H, inputs.Count, nameof(states));
         return FromPreActivations(weights, pre, options);

@@ -146,11 +146,7 @@ public static class KickUnits
         for (int r = 0; r < randomSets; r++)
         {
             var order = others.ToArray();
-            for (int i = order.Length - 1; i > 0; i--)
-            {
-                (var j, draws) = draws.NextInt(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            draws = draws.Shuffle<int>(order);
             choices[r] = order[..set.Length];
         }
         Parallel.For(0, randomSets, r => random[r] = ChangeRate(weights, noise, choices[r], episodeLength));

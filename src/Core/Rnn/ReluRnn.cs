@@ -119,7 +119,27 @@ public static class ReluRnn
         }
     }
 
+    /// <summary>
+    /// One step's pre-activation a = W_hh h + W_ih x: the next state is ReLU(a), and the step's Jacobian is
+    /// diag(1[a &gt; 0]) W_hh.
+    /// </summary>
+    public static double[] PreActivation(ReluRnnWeights w, ReadOnlySpan<double> h, ReadOnlySpan<double> x)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (h.Length != w.Hidden) throw new ArgumentException($"h: has {h.Length} entries, the network {w.Hidden}", nameof(h));
+        if (x.Length != w.Input) throw new ArgumentException($"x: has {x.Length} entries, the network takes {w.Input}", nameof(x));
+        var a = new double[w.Hidden];
+        PreActivationInto(w, h, x, a);
+        return a;
+    }
+
     private static void StepInto(ReluRnnWeights w, ReadOnlySpan<double> h, ReadOnlySpan<double> x, Span<double> next)
+    {
+        PreActivationInto(w, h, x, next);
+        for (int i = 0; i < next.Length; i++) next[i] = next[i] > 0 ? next[i] : 0;
+    }
+
+    private static void PreActivationInto(ReluRnnWeights w, ReadOnlySpan<double> h, ReadOnlySpan<double> x, Span<double> a)
     {
         int H = w.Hidden, D = w.Input;
         var whh = w.RecurrentWeights.AsSpan();
@@ -131,7 +151,7 @@ public static class ReluRnn
             for (int j = 0; j < H; j++) s += r[j] * h[j];
             var q = wih.Slice(i * D, D);
             for (int k = 0; k < D; k++) s += q[k] * x[k];
-            next[i] = s > 0 ? s : 0;
+            a[i] = s;
         }
     }
 }

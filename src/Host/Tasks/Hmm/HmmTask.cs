@@ -132,11 +132,7 @@ public sealed class HmmTask : ITrainingTask
     {
         var p = new long[n];
         for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--)
-        {
-            (var j, rng) = rng.NextInt(i + 1);
-            (p[i], p[j]) = (p[j], p[i]);
-        }
+        rng.Shuffle<long>(p);
         return p;
     }
 
