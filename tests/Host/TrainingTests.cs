@@ -77,6 +77,42 @@ public class TrainingTests : TempFolderTest
     }
 
     [Fact]
+    public void Sinkhorn_gradient_on_tensors_equals_central_differences_of_the_CPU_oracle()
+    {
+        // SinkhornLoss writes its gradient out (the final extrapolation with the potentials held fixed). Independent check:
+        // central differences of Analysis.Sinkhorn's divergence, in double precision, with a slow ε-schedule (blur 1,
+        // scaling 0.99: ≈ 200 steps) so that the potentials have converged and the envelope theorem makes the two the same
+        // (relative error 8e-4; at scaling 0.9 it is 5e-2, the potentials not converged). Red when the self-term's Q x̄ is
+        // dropped (relative error 0.64) or the soft-min weights are left unnormalised (2.3).
+        var options = new SinkhornOptions(Blur: 1, Scaling: 0.99);
+        const int n = 6, m = 8, dim = 3;
+        var rng = Rng.FromSeed(21);
+        var x = new double[n * dim];
+        var y = new double[m * dim];
+        rng = rng.FillNormal(x);
+        rng.FillNormal(y);
+        using var xt = tensor(x, [n, dim]).requires_grad_();
+        using var loss = SinkhornLoss.Divergence(xt, tensor(y, [m, dim]), options);
+        loss.backward();
+        var analytic = xt.grad!.data<double>().ToArray();
+        const double h = 1e-5;
+        var numeric = new double[x.Length];
+        for (int k = 0; k < x.Length; k++)
+        {
+            var plus = (double[])x.Clone();
+            var minus = (double[])x.Clone();
+            plus[k] += h;
+            minus[k] -= h;
+            numeric[k] = (Sinkhorn.Compute(plus, y, dim, options).Divergence - Sinkhorn.Compute(minus, y, dim, options).Divergence) / (2 * h);
+        }
+        var scale = Math.Sqrt(numeric.Sum(v => v * v));
+        Assert.True(scale > 0.1, $"the gradient is not trivially small ({scale})");
+        var error = Math.Sqrt(analytic.Zip(numeric, (a, b) => (a - b) * (a - b)).Sum());
+        Assert.True(error < 2e-3 * scale, $"|analytic − numeric| = {error:E2} against |numeric| = {scale:E2}");
+        Assert.Equal(Sinkhorn.Compute(x, y, dim, options).Divergence, loss.ToDouble(), 1e-9);
+    }
+
+    [Fact]
     public void Hard_Gumbel_softmax_is_one_hot_with_the_softmax_frequencies()
     {
         manual_seed(1);
@@ -192,7 +228,10 @@ public class TrainingTests : TempFolderTest
         // Golden: Tiny(4 epochs) run on commit 8e0bef6, before the loop was split from the HMM task
         // (train loss, validation loss per epoch, printed with "R"). Any change to the order of random
         // draws, the batch order, the step or the validation changes these digits. The pair-frequency term (added to the
-        // quick preset later) is switched off: these are the Sinkhorn loss alone.
+        // quick preset later) is switched off: these are the Sinkhorn loss alone. Since the loss's gradient is written out
+        // (SinkhornLoss) its float32 sums run in another order: agreement is to 2e-4 relative (epoch 4's train loss), no
+        // longer to the last digit. A changed noise stream (the epoch's substream off by one) moves epoch 1 by 2e-3: red
+        // (tried); the batch order of these two-batch epochs is below this resolution (an unshuffled order stayed green).
         double[][] golden =
         [
             [24.886473655700684, 24.27754020690918],
@@ -204,8 +243,8 @@ public class TrainingTests : TempFolderTest
         Assert.Equal(4, epochs.Length);
         for (int e = 0; e < 4; e++)
         {
-            Assert.Equal(golden[e][0], epochs[e].TrainLoss);
-            Assert.Equal(golden[e][1], epochs[e].ValidationLoss);
+            Assert.Equal(golden[e][0], epochs[e].TrainLoss, golden[e][0] * 1e-3);
+            Assert.Equal(golden[e][1], epochs[e].ValidationLoss, golden[e][1] * 1e-3);
         }
     }
 

@@ -18,6 +18,7 @@ internal static class BenchCommands
         cmd.Subcommands.Add(Ibl());
         cmd.Subcommands.Add(RaddFit());
         cmd.Subcommands.Add(Train());
+        cmd.Subcommands.Add(SinkhornStep());
         return cmd;
     }
 
@@ -188,6 +189,41 @@ internal static class BenchCommands
             times.Sort();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch {TorchSharp.torch.__version__}) {r.GetValue(device)} batch={b} T={T} hidden={config.Hidden} input={config.Input} threads={TorchSharp.torch.get_num_threads()}: {times[times.Count / 2]:F2} ms/step (min {times[0]:F2}) loss={loss:F4}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command SinkhornStep()
+    {
+        var count = new Option<int>("--n") { Description = "Points per cloud (the batch).", DefaultValueFactory = _ => 4096 };
+        var length = new Option<int>("--T") { Description = "Sequence length; points are T one-hot rows of 3 symbols, D = 3T.", DefaultValueFactory = _ => 30 };
+        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported).", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("sinkhorn", "The training loss alone: the debiased Sinkhorn divergence between two clouds of one-hot sequences, forward and backward, at the paper's blur and scaling.")
+        {
+            count, length, steps,
+        };
+        cmd.SetAction(r =>
+        {
+            int n = r.GetValue(count), T = r.GetValue(length);
+            TorchSharp.torch.manual_seed(0);
+            TorchSharp.torch.Tensor OneHot() => TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [n, T]), 3).to(TorchSharp.torch.ScalarType.Float32).reshape(n, -1);
+            using var y = OneHot();
+            var times = new List<double>();
+            double value = 0;
+            for (int i = 0; i < 1 + r.GetValue(steps); i++)
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var x = OneHot().requires_grad_();
+                var sw = Stopwatch.StartNew();
+                var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.SinkhornOptions());
+                loss.backward();
+                value = loss.ToDouble();
+                if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Sinkhorn divergence n={n} D={3 * T} threads={TorchSharp.torch.get_num_threads()}: {times[times.Count / 2]:F1} ms forward+backward (min {times[0]:F1}, max {times[^1]:F1}) value={value:F5}"));
             return 0;
         });
         return cmd;
