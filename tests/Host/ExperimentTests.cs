@@ -103,6 +103,22 @@ public class ExperimentFileTests
         Assert.Equal(c, back);
         Assert.Equal(c.Hash(), back.Hash());
     }
+
+    [Fact]
+    public void A_pair_weight_of_0_is_left_out_of_config_json_and_the_hash_so_runs_from_before_it_still_resume()
+    {
+        // The paper-preset run begun before PairWeight existed wrote a config.json without it; the same training must
+        // hash the same. Red if the field is serialised at 0 (the hash then changes) or dropped when set (10 = 0).
+        var paper = HmmTrainingConfig.Preset("paper", "linear3");
+        var json = System.Text.Json.JsonSerializer.Serialize<Training.ITaskConfig>(paper, Output.RunFolder.Json);
+        Assert.DoesNotContain("pairWeight", json);
+        var weighted = paper with { PairWeight = 10 };
+        Assert.Contains("\"pairWeight\": 10", System.Text.Json.JsonSerializer.Serialize<Training.ITaskConfig>(weighted, Output.RunFolder.Json));
+        Assert.NotEqual(paper.Hash(), weighted.Hash());
+        var back = (HmmTrainingConfig)System.Text.Json.JsonSerializer.Deserialize<Training.ITaskConfig>(json, Output.RunFolder.Json)!;
+        Assert.Equal(0, back.PairWeight);
+        Assert.Equal(paper.Hash(), back.Hash());
+    }
 }
 
 /// <summary>

@@ -15,6 +15,19 @@ public class SinkTests : TempFolderTest
         new(TimeSpan.FromSeconds(seconds), epoch, train, validation, best, validation, epoch, bytes);
 
     [Fact]
+    public void Console_progress_of_a_resumed_run_divides_its_time_by_the_steps_it_took()
+    {
+        // Resumed after epoch 30, 3 steps an epoch: epoch 32 after 12 s of this process is 6 steps, 2000 ms/step (dividing
+        // by all 32 epochs' steps, as it once did, printed 125).
+        var text = new StringWriter();
+        var progress = new ConsoleProgress(text);
+        var config = HmmTrainingConfig.Preset("paper", "linear3");
+        progress.OnNext(new TrainingStarted(TimeSpan.Zero, config, 37_950, StartEpoch: 30, StepsPerEpoch: 3, "cpu"));
+        progress.OnNext(Epoch(32, 6.6, 6.5, false, 12, 0));
+        Assert.Contains("(2000 ms/step)", text.ToString());
+    }
+
+    [Fact]
     public void Epochs_written_through_the_metrics_log_read_back_with_their_values()
     {
         var folder = Folder("roundtrip");

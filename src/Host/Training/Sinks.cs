@@ -5,11 +5,14 @@ using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Training;
 
-/// <summary>Progress on the console (standard error): a line per epoch, the last batch's loss in between.</summary>
+/// <summary>
+/// Progress on the console (standard error): a line per epoch, the last batch's loss in between. Times count from this
+/// process's start (a resumed run's too), so ms/step divides by the steps this process took.
+/// </summary>
 public sealed class ConsoleProgress : IObserver<TrainingEvent>
 {
     private readonly TextWriter _out;
-    private int _epochs, _stepsPerEpoch;
+    private int _epochs, _stepsPerEpoch, _startEpoch;
 
     /// <summary>Writes to <paramref name="output"/> (standard error by default).</summary>
     public ConsoleProgress(TextWriter? output = null) => _out = output ?? Console.Error;
@@ -21,7 +24,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
         switch (e)
         {
             case TrainingStarted s:
-                (_epochs, _stepsPerEpoch) = (s.Config.Epochs, s.StepsPerEpoch);
+                (_epochs, _stepsPerEpoch, _startEpoch) = (s.Config.Epochs, s.StepsPerEpoch, s.StartEpoch);
                 _out.WriteLine($"training {s.Config.Describe()}; {s.Parameters:N0} parameters, {s.StepsPerEpoch} steps/epoch, device {s.Device}" +
                                (s.StartEpoch > 0 ? $", resuming after epoch {s.StartEpoch}" : ""));
                 break;
@@ -32,7 +35,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
                 if (!Console.IsErrorRedirected) _out.Write('\r');
                 _out.WriteLine($"epoch {ep.Epoch,4}/{_epochs}  train {F(ep.TrainLoss)}  validation {F(ep.ValidationLoss)}{(ep.IsBest ? " *" : "  ")}  " +
                                string.Concat(ep.Metrics.Select(m => $"{m.Key} {F(m.Value)}  ")) +
-                               $"{ep.Elapsed.TotalSeconds,7:F1} s  ({ep.Elapsed.TotalMilliseconds / Math.Max(1, ep.Epoch * _stepsPerEpoch):F0} ms/step)");
+                               $"{ep.Elapsed.TotalSeconds,7:F1} s  ({ep.Elapsed.TotalMilliseconds / Math.Max(1, (ep.Epoch - _startEpoch) * _stepsPerEpoch):F0} ms/step)");
                 break;
             case TrainingFinished f:
                 _out.WriteLine($"{(f.Cancelled ? "cancelled" : "finished")} after {f.EpochsCompleted} epochs in {f.Elapsed.TotalSeconds:F1} s; " +

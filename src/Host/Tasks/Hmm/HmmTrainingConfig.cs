@@ -71,7 +71,10 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// Weight of a χ² penalty that adds to the Sinkhorn divergence: Σ_ij (J_ij − K_ij)² / K_ij between the batch's generated
     /// pair frequencies J_ij = P(o_t = i, o_{t+1} = j) and the training split's K (paper: 0, the Sinkhorn loss alone).
     /// K is floored at 1e-6, so a pair the training split never shows costs J_ij² · 10⁶: emitting it is all but forbidden.
+    /// Added after the first runs: left out of config.json and of <see cref="Hash"/> when 0, so that a run begun before it
+    /// existed (the same training) still resumes.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public double PairWeight { get; init; }
     /// <summary>Sinkhorn ε-scaling (paper 0.5).</summary>
     public double Scaling { get; init; } = 0.5;
