@@ -102,7 +102,7 @@ public class SinkTests : TempFolderTest
             Epoch(1, 0.5, double.NaN, true, 2, 0) with { Metrics = new Dictionary<string, double> { ["accuracy"] = 0.8 } },
             new CheckpointSaved(TimeSpan.FromSeconds(3), 1, "last.ckpt", true),
             new TrainingFinished(TimeSpan.FromSeconds(4), 1, 1, 0.5, false),
-            new TrainingFailed(TimeSpan.FromSeconds(5), "out of memory, \"quoted\"\nand a new line"),
+            new TrainingFailed(TimeSpan.FromSeconds(5), "out of memory, \"quoted\"\nand a new line") { Detail = "System.Exception: out of memory\n   at Step()" },
         ];
         using (var log = new MetricsLog(folder))
             foreach (var e in events) log.OnNext(e);
@@ -119,6 +119,7 @@ public class SinkTests : TempFolderTest
         Assert.Equal(0.5, epoch.RootElement.GetProperty("event").GetProperty("trainLoss").GetDouble());
         using var failed = JsonDocument.Parse(lines[5]);
         Assert.Equal("out of memory, \"quoted\"\nand a new line", failed.RootElement.GetProperty("event").GetProperty("error").GetString());
+        Assert.Equal("System.Exception: out of memory\n   at Step()", failed.RootElement.GetProperty("event").GetProperty("detail").GetString());
     }
 
     [Fact]

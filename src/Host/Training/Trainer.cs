@@ -162,7 +162,7 @@ public static class Trainer
             catch (Exception ex)
             {
                 // libtorch appends its C++ stack to the message: the first line is the error.
-                observer.OnNext(new TrainingFailed(clock.Elapsed, ex.Message.Split('\n')[0].Trim()));
+                observer.OnNext(new TrainingFailed(clock.Elapsed, ex.Message.Split('\n')[0].Trim()) { Detail = ex.ToString() });
                 observer.OnError(ex);
             }
         }, CancellationToken.None));

@@ -27,5 +27,13 @@ public sealed record CheckpointSaved(TimeSpan Elapsed, int Epoch, string Path, b
 /// <summary>The run ended normally or by cancellation (after a whole step; the last checkpoint is valid).</summary>
 public sealed record TrainingFinished(TimeSpan Elapsed, int EpochsCompleted, int BestEpoch, double BestScore, bool Cancelled) : TrainingEvent(Elapsed);
 
-/// <summary>The run stopped on an error.</summary>
-public sealed record TrainingFailed(TimeSpan Elapsed, string Error) : TrainingEvent(Elapsed);
+/// <summary>The run stopped on an error: <paramref name="Error"/> is its first line (what the console prints).</summary>
+public sealed record TrainingFailed(TimeSpan Elapsed, string Error) : TrainingEvent(Elapsed)
+{
+    /// <summary>
+    /// The whole exception — libtorch's C++ context and the .NET stack — for events.jsonl: a rare failure that does not
+    /// recur when the run is repeated (seen once, "Expected false to be true", docs/hmm-training.md) can only be traced
+    /// from what the failing run wrote.
+    /// </summary>
+    public string? Detail { get; init; }
+}
