@@ -133,7 +133,8 @@ public static class SinkhornLoss
             Tensor xd = x.detach(), yd = y.detach();
             var aLog = full(n, -Math.Log(n), dtype: x.dtype, device: x.device);
             var bLog = full(m, -Math.Log(m), dtype: x.dtype, device: x.device);
-            var diameter = (cat([xd, yd]).amax(0) - cat([xd, yd]).amin(0)).norm().ToDouble();
+            var both = cat([xd, yd]);
+            var diameter = (both.amax(0) - both.amin(0)).norm().ToDouble();
             var eps = options.Epsilons(diameter);
             Tensor cxy = Cost(xd, yd), cxx = Cost(xd, xd), cyy = Cost(yd, yd);
             var work = empty(Math.Max(n, m) * Math.Max(n, m), dtype: x.dtype, device: x.device);
