@@ -33,6 +33,28 @@ public static class EmpiricalStatistics
     }
 
     /// <summary>
+    /// How many consecutive pairs (o_t, o_t+1) within the sequences start at each symbol: the number of observations
+    /// behind each row of the empirical transition matrix.
+    /// </summary>
+    public static double[] RowCounts(IReadOnlyList<ImmutableArray<int>> sequences, int symbols)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (symbols <= 0) throw new ArgumentOutOfRangeException(nameof(symbols), symbols, "must be positive");
+        var counts = new double[symbols];
+        for (int n = 0; n < sequences.Count; n++)
+        {
+            var s = sequences[n].AsSpan();
+            for (int t = 0; t + 1 < s.Length; t++)
+            {
+                if ((uint)s[t] >= (uint)symbols)
+                    throw new ArgumentOutOfRangeException(nameof(sequences), s[t], $"sequences[{n}]: symbol at t = {t} is {s[t]}, outside [0, {symbols - 1}]");
+                counts[s[t]]++;
+            }
+        }
+        return counts;
+    }
+
+    /// <summary>
     /// Squared error between two output transition matrices, Σ_{v,w} (P − Q)²: the paper's
     /// success criterion is ≤ 0.01 (SPEC A4).
     /// </summary>

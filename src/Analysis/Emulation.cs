@@ -8,8 +8,9 @@ namespace HmmRnn.Analysis;
 /// <param name="DwellTolerance">Largest relative deviation of the mean dwell time of each common symbol (10%).</param>
 /// <param name="LogLikelihoodTolerance">Largest relative deviation of the log-likelihood per step under the HMM (2%).</param>
 /// <param name="CommonSymbol">A symbol counts as common (its dwell time is judged) at this stationary frequency or above (5%: leaves out the linear chains' 1% middle symbol).</param>
+/// <param name="LagTolerance">Largest |P_RNN(o_t+k = o_t) − P_HMM(o_t+k = o_t)| over k = 1 … <see cref="Emulation.MaxLag"/> (0.02).</param>
 public sealed record EmulationGoals(double TransitionError = 0.01, double DwellTolerance = 0.10, double LogLikelihoodTolerance = 0.02,
-    double CommonSymbol = 0.05)
+    double CommonSymbol = 0.05, double LagTolerance = 0.02)
 {
     /// <summary>The goals above: the paper's bar for the transition matrix, and ours for dwell times and likelihood.</summary>
     public static EmulationGoals Default { get; } = new();
@@ -21,8 +22,20 @@ public sealed record EmulationGoals(double TransitionError = 0.01, double DwellT
 /// <param name="LogLikelihood">Log-likelihood per step under the HMM within the tolerance of the HMM sample's own (over the RNN sequences the HMM can emit at all).</param>
 public sealed record EmulationVerdicts(bool Transition, bool Dwell, bool LogLikelihood)
 {
-    /// <summary>Every goal met.</summary>
+    /// <summary>P(o_t+k = o_t) within the tolerance of the HMM's exact value at every lag k = 1 … <see cref="Emulation.MaxLag"/>.</summary>
+    public bool Lag { get; init; }
+
+    /// <summary>Activity bounded over long noise-driven runs (<see cref="Boundedness"/>); null when not measured.</summary>
+    public bool? Bounded { get; init; }
+
+    /// <summary>The one-step, dwell and likelihood goals met (the goals before issue 24).</summary>
     public bool All => Transition && Dwell && LogLikelihood;
+
+    /// <summary>
+    /// A faithful emulator: bounded, and its sequences the HMM's beyond one step — transition matrix, lag agreement, dwell
+    /// times and likelihood all within their goals. False when boundedness was not measured.
+    /// </summary>
+    public bool Faithful => All && Lag && Bounded == true;
 }
 
 /// <summary>An RNN's sequences measured against its HMM (Torre et al. 2025, SPEC A4, and beyond).</summary>
@@ -57,7 +70,59 @@ public sealed record EmulationMetrics(
     double[] RnnMeanDwell, double[] HmmMeanDwell, double[][] RnnDwellHistogram, double[][] HmmDwellHistogram,
     double[] RnnSameAtLag, double[] ExactSameAtLag,
     double RnnLogLikelihoodPerStep, double HmmLogLikelihoodPerStep, double ImpossibleFraction,
-    EmulationVerdicts Verdicts);
+    EmulationVerdicts Verdicts)
+{
+    /// <summary>
+    /// The transition error with each row weighted by the HMM's stationary frequency of its symbol, Σ_v P(v) Σ_w (P − Q)²:
+    /// a row the RNN visits a handful of times cannot swing it (the paper's error weighs every row alike).
+    /// </summary>
+    public double WeightedTransitionError { get; init; }
+
+    /// <summary>How many consecutive pairs of the RNN's sequences start at each symbol: the counts behind each row of <see cref="RnnTransition"/>.</summary>
+    public double[] RnnRowCounts { get; init; } = [];
+
+    /// <summary>max over k = 1 … <see cref="Emulation.MaxLag"/> of |P_RNN(o_t+k = o_t) − P_HMM(o_t+k = o_t)|, the HMM's value exact.</summary>
+    public double LagError { get; init; }
+
+    /// <summary>The lag k (1-based) where <see cref="LagError"/> is reached.</summary>
+    public int LagErrorAt { get; init; }
+
+    /// <summary>Largest relative deviation of a common symbol's mean dwell time from the HMM sample's.</summary>
+    public double DwellDeviation { get; init; }
+
+    /// <summary>Relative deviation of the RNN's log-likelihood per step from the HMM sample's (positive: the RNN's sequences are more predictable).</summary>
+    public double LogLikelihoodDeviation { get; init; }
+
+    /// <summary>Activity over long noise-driven runs; null when not measured (the comparison of sequences alone).</summary>
+    public BoundednessReport? Boundedness { get; init; }
+}
+
+/// <summary>
+/// An RNN's sequences against a sample of the HMM (e.g. the validation split), on the goals' scale: what model selection can
+/// use without the test split. Each deviation is as in <see cref="EmulationMetrics"/>, with the sample in place of the exact
+/// values.
+/// </summary>
+/// <param name="TransitionError">Σ (P − Q)² of the output transition matrices.</param>
+/// <param name="LagError">max over k of |P(o_t+k = o_t)| differences.</param>
+/// <param name="DwellDeviation">Largest relative deviation of a common symbol's mean dwell time.</param>
+/// <param name="LogLikelihoodDeviation">Relative deviation of the log-likelihood per step under the HMM.</param>
+public sealed record SampleAgreement(double TransitionError, double LagError, double DwellDeviation, double LogLikelihoodDeviation)
+{
+    /// <summary>
+    /// The worst of the four deviations as a multiple of its goal (≤ 1: every goal met), plus 1000 when the network's activity
+    /// is not bounded; NaN counts as +∞. Lower is better.
+    /// </summary>
+    public double Score(EmulationGoals goals, bool bounded)
+    {
+        ArgumentNullException.ThrowIfNull(goals);
+        var worst = new[]
+        {
+            TransitionError / goals.TransitionError, LagError / goals.LagTolerance, DwellDeviation / goals.DwellTolerance,
+            Math.Abs(LogLikelihoodDeviation) / goals.LogLikelihoodTolerance,
+        }.Select(x => double.IsNaN(x) ? double.PositiveInfinity : x).Max();
+        return worst + (bounded ? 0 : 1000);
+    }
+}
 
 /// <summary>Compares an emulating RNN's sequences with its HMM.</summary>
 public static class Emulation
@@ -71,8 +136,14 @@ public static class Emulation
     /// sequences); <paramref name="hmmOther"/> (an independent HMM sample) gives the HMM-vs-HMM baseline
     /// of the Sinkhorn-matched distance.
     /// </summary>
+    /// <param name="hmm">The HMM emulated.</param>
+    /// <param name="rnn">The RNN's sequences.</param>
+    /// <param name="hmmSample">The HMM's held-out sample.</param>
+    /// <param name="hmmOther">An independent HMM sample.</param>
+    /// <param name="goals">The goals (default <see cref="EmulationGoals.Default"/>).</param>
+    /// <param name="boundedness">The network's activity over long runs (<see cref="Boundedness.Measure"/>), when measured: it enters the faithful verdict.</param>
     public static EmulationMetrics Compare(Hmm hmm, IReadOnlyList<ImmutableArray<int>> rnn, IReadOnlyList<ImmutableArray<int>> hmmSample,
-        IReadOnlyList<ImmutableArray<int>> hmmOther, EmulationGoals? goals = null)
+        IReadOnlyList<ImmutableArray<int>> hmmOther, EmulationGoals? goals = null, BoundednessReport? boundedness = null)
     {
         ArgumentNullException.ThrowIfNull(hmm);
         ArgumentNullException.ThrowIfNull(rnn);
@@ -100,21 +171,113 @@ public static class Emulation
         var rnnLl = Filtering.LogLikelihoods(hmm, rnn);
         var hmmLl = Filtering.LogLikelihoods(hmm, hmmSample);
         var impossible = rnnLl.Count(double.IsNegativeInfinity) / (double)rnn.Count;
-        var rnnPerStep = rnnLl.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average() / T;
+        var rnnPerStep = PerStep(rnnLl, T);
         var hmmPerStep = hmmLl.Average() / hmmSample[0].Length;
 
         var frequencies = exact.Frequencies.AsSpan().ToArray();
-        var dwellOk = Enumerable.Range(0, V).Where(v => frequencies[v] >= goals.CommonSymbol)
-            .All(v => Math.Abs(rnnDwell[v] - hmmDwell[v]) <= goals.DwellTolerance * hmmDwell[v]);
-        var verdicts = new EmulationVerdicts(error <= goals.TransitionError, dwellOk,
-            Math.Abs(rnnPerStep - hmmPerStep) <= goals.LogLikelihoodTolerance * Math.Abs(hmmPerStep));
+        double dwellDeviation = 0;
+        for (int v = 0; v < V; v++)
+            if (frequencies[v] >= goals.CommonSymbol)
+            {
+                var d = Math.Abs(RelativeDeviation(rnnDwell[v], hmmDwell[v]));
+                dwellDeviation = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(dwellDeviation, d);
+            }
+        var llDeviation = RelativeDeviation(rnnPerStep, hmmPerStep);
+        var rnnLag = EmpiricalStatistics.SameOutputAtLag(rnn, MaxLag);
+        var exactLag = HmmStatistics.SameOutputAtLag(hmm, MaxLag);
+        var (lagError, lagAt) = LagError(rnnLag, exactLag);
+        var verdicts = new EmulationVerdicts(error <= goals.TransitionError, dwellDeviation <= goals.DwellTolerance,
+            Math.Abs(llDeviation) <= goals.LogLikelihoodTolerance)
+        { Lag = lagError <= goals.LagTolerance, Bounded = boundedness?.Bounded };
 
         return new EmulationMetrics(rnn.Count, error, baselineError,
             rnnStats.Transition.ToRows(), exact.Transition.ToRows(),
             rnnStats.Frequencies.AsSpan().ToArray(), frequencies,
             rnnStats.ChangeProbability, exact.ChangeProbability,
             matched, matchedBaseline, m, rnnDwell, hmmDwell, rnnHistogram, hmmHistogram,
-            EmpiricalStatistics.SameOutputAtLag(rnn, MaxLag), HmmStatistics.SameOutputAtLag(hmm, MaxLag),
-            rnnPerStep, hmmPerStep, impossible, verdicts);
+            rnnLag, exactLag, rnnPerStep, hmmPerStep, impossible, verdicts)
+        {
+            WeightedTransitionError = WeightedSquaredError(rnnStats.Transition, exact.Transition, frequencies),
+            RnnRowCounts = EmpiricalStatistics.RowCounts(rnn, V), LagError = lagError, LagErrorAt = lagAt,
+            DwellDeviation = dwellDeviation, LogLikelihoodDeviation = llDeviation, Boundedness = boundedness,
+        };
     }
+
+    /// <summary>
+    /// <paramref name="rnn"/> against a sample of the HMM (<paramref name="reference"/>): transition matrix, P(o_t+k = o_t) for
+    /// k = 1 … min(<see cref="MaxLag"/>, T − 1), the mean dwell times of the sample's common symbols, and the log-likelihood per
+    /// step under <paramref name="hmm"/>. No exact statistic enters, so the validation split can stand for the HMM.
+    /// </summary>
+    public static SampleAgreement Agreement(Hmm hmm, IReadOnlyList<ImmutableArray<int>> rnn, IReadOnlyList<ImmutableArray<int>> reference,
+        EmulationGoals? goals = null)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        ArgumentNullException.ThrowIfNull(rnn);
+        ArgumentNullException.ThrowIfNull(reference);
+        goals ??= EmulationGoals.Default;
+        if (rnn.Count == 0) throw new ArgumentException("needs at least one RNN sequence", nameof(rnn));
+        if (reference.Count == 0) throw new ArgumentException("needs at least one reference sequence", nameof(reference));
+        int V = hmm.Symbols;
+        var ours = EmpiricalStatistics.Outputs(rnn, V);
+        var theirs = EmpiricalStatistics.Outputs(reference, V);
+        var lags = Math.Min(MaxLag, Math.Min(rnn[0].Length, reference[0].Length) - 1);
+        var (lagError, _) = LagError(EmpiricalStatistics.SameOutputAtLag(rnn, lags), EmpiricalStatistics.SameOutputAtLag(reference, lags));
+        var ourDwell = EmpiricalStatistics.DwellTimes(rnn, V, MaxDwell);
+        var theirDwell = EmpiricalStatistics.DwellTimes(reference, V, MaxDwell);
+        double dwell = 0;
+        for (int v = 0; v < V; v++)
+            if (theirs.Frequencies[v] >= goals.CommonSymbol)
+            {
+                var d = Math.Abs(RelativeDeviation(EmpiricalStatistics.MeanDwell(ourDwell[v]), EmpiricalStatistics.MeanDwell(theirDwell[v])));
+                dwell = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(dwell, d);
+            }
+        var ll = RelativeDeviation(PerStep(Filtering.LogLikelihoods(hmm, rnn), rnn[0].Length), PerStep(Filtering.LogLikelihoods(hmm, reference), reference[0].Length));
+        return new SampleAgreement(EmpiricalStatistics.TransitionSquaredError(ours.Transition, theirs.Transition), lagError, dwell, ll);
+    }
+
+    /// <summary>Mean log-likelihood per step over the sequences the HMM can emit (NaN when it can emit none).</summary>
+    private static double PerStep(IEnumerable<double> logLikelihoods, int length) =>
+        logLikelihoods.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average() / length;
+
+    /// <summary>
+    /// The largest |a_k − b_k| over the lags and the lag (1-based) where it is reached; a NaN entry (no pair at that lag)
+    /// counts as an infinite error.
+    /// </summary>
+    public static (double Error, int Lag) LagError(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Count != b.Count) throw new ArgumentException($"a has {a.Count} lags, b {b.Count}", nameof(b));
+        double worst = 0;
+        int at = 0;
+        for (int k = 0; k < a.Count; k++)
+        {
+            var d = Math.Abs(a[k] - b[k]);
+            if (double.IsNaN(d)) d = double.PositiveInfinity;
+            if (d > worst || at == 0) (worst, at) = (d, k + 1);
+        }
+        return (worst, at);
+    }
+
+    /// <summary>Σ_v w_v Σ_u (P_vu − Q_vu)², rows weighted by <paramref name="rowWeights"/>.</summary>
+    public static double WeightedSquaredError(StochasticMatrix p, StochasticMatrix q, IReadOnlyList<double> rowWeights)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(rowWeights);
+        if (p.Rows != q.Rows || p.Columns != q.Columns)
+            throw new ArgumentException($"shapes differ: {p.Rows} × {p.Columns} against {q.Rows} × {q.Columns}", nameof(q));
+        if (rowWeights.Count != p.Rows) throw new ArgumentException($"rowWeights: {rowWeights.Count} weights for {p.Rows} rows", nameof(rowWeights));
+        double s = 0;
+        for (int v = 0; v < p.Rows; v++)
+        {
+            double row = 0;
+            for (int u = 0; u < p.Columns; u++) row += (p[v, u] - q[v, u]) * (p[v, u] - q[v, u]);
+            s += rowWeights[v] * row;
+        }
+        return s;
+    }
+
+    /// <summary>|a − b| / |b| (signed: (a − b) / |b|); NaN when either is NaN, +∞ when b is 0 and a is not.</summary>
+    private static double RelativeDeviation(double a, double b) => a == b ? 0 : (a - b) / Math.Abs(b);
 }

@@ -25,6 +25,9 @@ internal static class TrainCommands
         var selection = new Option<string?>("--selection") { Description = "What picks the best checkpoint: loss (validation Sinkhorn divergence, paper) or transition (validation transition-matrix error; quick)." };
         selection.AcceptOnlyFromAmong([.. HmmTrainingConfig.Selections]);
         var pairs = new Option<double?>("--pair-weight") { Description = "Weight of the χ² penalty between generated and training symbol-pair frequencies, added to the Sinkhorn loss (overrides the preset; paper 0)." };
+        var pairLags = new Option<int?>("--pair-lags") { Description = "The pair term covers lags 1 … N: one χ² per lag between generated and training P(o_t, o_t+k) (overrides the preset; 1: the one-step pairs)." };
+        var activity = new Option<double?>("--activity-weight") { Description = "Weight of the activity penalty mean(h²) over the training rollout (overrides the preset; paper 0)." };
+        var rollout = new Option<int?>("--rollout") { Description = "Steps the network runs in training (≥ T): the Sinkhorn loss sees the first T, the pair terms and the activity penalty all (overrides the preset; paper T)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
         var train = new Option<int?>("--train-sequences") { Description = "Training sequences (overrides the preset)." };
         var identity = new Option<double?>("--recurrent-identity") { Description = "Added to W_hh's diagonal at initialisation (quick: 0.97 linear chains, 0.9 others; paper 0)." };
@@ -38,7 +41,7 @@ internal static class TrainCommands
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
         var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
         {
-            hmm, preset, hidden, input, batch, lr, halfLife, selection, pairs, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
+            hmm, preset, hidden, input, batch, lr, halfLife, selection, pairs, pairLags, activity, rollout, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
         };
         cmd.SetAction(async (r, token) =>
         {
@@ -51,7 +54,8 @@ internal static class TrainCommands
                     Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
                     LearningRate = r.GetValue(lr) ?? c.LearningRate, Epochs = r.GetValue(epochs) ?? c.Epochs,
                     LearningRateHalfLife = r.GetValue(halfLife) ?? c.LearningRateHalfLife, Selection = r.GetValue(selection) ?? c.Selection,
-                    PairWeight = r.GetValue(pairs) ?? c.PairWeight,
+                    PairWeight = r.GetValue(pairs) ?? c.PairWeight, PairLags = r.GetValue(pairLags) ?? c.PairLags,
+                    ActivityWeight = r.GetValue(activity) ?? c.ActivityWeight, Rollout = r.GetValue(rollout) ?? c.Rollout,
                     TrainSequences = r.GetValue(train) ?? c.TrainSequences, RecurrentIdentity = r.GetValue(identity) ?? c.RecurrentIdentity,
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();

@@ -47,7 +47,8 @@ public static class Evaluation
         var hmmSample = test.Length >= sequences ? test.Take(sequences).ToArray() : [.. HmmSampling.Sample(hmm, sequences, T, rngA).Outputs];
         var hmmOther = HmmSampling.Sample(hmm, Emulation.MatchedSequences, T, rngB).Outputs;
 
-        var report = new EvaluationReport(config.Hmm, Path.GetFileName(path), meta.Epoch, Emulation.Compare(hmm, rnn, hmmSample, hmmOther));
+        var bounded = MeasureBoundedness(model, Boundedness.DefaultRuns, T, Rng.FromSeed(seed).Substream(11).NextUInt64().Value >> 1, device);
+        var report = new EvaluationReport(config.Hmm, Path.GetFileName(path), meta.Epoch, Emulation.Compare(hmm, rnn, hmmSample, hmmOther, boundedness: bounded));
         report = report with { Markdown = Markdown(report) };
         folder.WriteJson("evaluation.json", report);
         folder.WriteText("evaluation.md", report.Markdown);
@@ -72,6 +73,35 @@ public static class Evaluation
         return result;
     }
 
+    /// <summary>
+    /// <paramref name="runs"/> noise-driven runs of <see cref="Boundedness.HorizonMultiple"/> × <paramref name="horizon"/> steps
+    /// from h = 0 on the tensor model, judged by <see cref="Boundedness.FromNorms"/> (the same verdict as Analysis's
+    /// array-based <see cref="Boundedness.Measure"/>, in a fraction of the time).
+    /// </summary>
+    public static BoundednessReport MeasureBoundedness(HmmRnnModel model, int runs, int horizon, ulong seed, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (runs < 1) throw new ArgumentOutOfRangeException(nameof(runs), runs, "must be ≥ 1");
+        var steps = Boundedness.HorizonMultiple * horizon;
+        using var _ = no_grad();
+        using var generator = new Generator(seed, device);
+        var peaks = new List<double>(runs);
+        var within = new List<double>(runs * horizon);
+        // Chunks of at most ~16 M state entries (64 MB of float32).
+        var chunk = Math.Max(1, (int)Math.Min(runs, 16_000_000L / ((long)steps * model.Hidden)));
+        for (int start = 0; start < runs; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            var n = Math.Min(chunk, runs - start);
+            // Norms in float64: an exploding run overflows float32's 3e38 long before it would overflow here.
+            var norms = model.States(n, steps, generator).to(ScalarType.Float64).square().sum(-1).sqrt();
+            var peak = norms.nan_to_num(double.PositiveInfinity, double.PositiveInfinity).amax([1]).cpu().data<double>().ToArray();
+            peaks.AddRange(peak);
+            within.AddRange(norms.narrow(1, 0, horizon).cpu().data<double>().ToArray());
+        }
+        return Boundedness.FromNorms(peaks, within, steps, horizon);
+    }
+
     private static string Markdown(EvaluationReport report)
     {
         var r = report.Metrics;
@@ -84,13 +114,18 @@ public static class Evaluation
         sb.AppendLine("| metric | RNN | HMM | note |");
         sb.AppendLine("|---|---|---|---|");
         sb.AppendLine($"| transition-matrix squared error | {F(r.TransitionError, 5)} | {F(r.TransitionErrorHmmSample, 5)} (the HMM's test split) | paper's success, ≤ 0.01: {Yes(r.Verdicts.Transition)} |");
+        sb.AppendLine($"| the same, rows weighted by P(symbol) | {F(r.WeightedTransitionError, 5)} | | pairs behind each row of the RNN's matrix: {string.Join(", ", r.RnnRowCounts.Select(c => c.ToString("N0", CultureInfo.InvariantCulture)))} |");
         sb.AppendLine($"| output frequencies | {V(r.RnnFrequencies)} | {V(r.ExactFrequencies)} (exact) | |");
         sb.AppendLine($"| P(o' = o), diagonal | {V(Enumerable.Range(0, r.RnnTransition.Length).Select(i => r.RnnTransition[i][i]).ToArray())} | {V(Enumerable.Range(0, r.ExactTransition.Length).Select(i => r.ExactTransition[i][i]).ToArray())} (exact) | |");
         sb.AppendLine($"| volatility P(o' ≠ o) | {F(r.RnnVolatility)} | {F(r.ExactVolatility)} (exact) | |");
         sb.AppendLine($"| Sinkhorn-matched distance to the test split | {F(r.MatchedDistance, 3)} | {F(r.MatchedDistanceHmmBaseline, 3)} (HMM vs HMM) | {r.MatchedSequences} sequences a side |");
-        sb.AppendLine($"| mean dwell time per symbol | {V(r.RnnMeanDwell)} | {V(r.HmmMeanDwell)} (test split) | runs not touching a sequence end; each common symbol within 10%: {Yes(r.Verdicts.Dwell)} |");
-        sb.AppendLine($"| P(o_(t+k) = o_t), k = 1, 5, 10, 20 | {V([r.RnnSameAtLag[0], r.RnnSameAtLag[4], r.RnnSameAtLag[9], r.RnnSameAtLag[19]])} | {V([r.ExactSameAtLag[0], r.ExactSameAtLag[4], r.ExactSameAtLag[9], r.ExactSameAtLag[19]])} (exact) | |");
-        sb.AppendLine($"| log-likelihood per step under the HMM | {F(r.RnnLogLikelihoodPerStep)} | {F(r.HmmLogLikelihoodPerStep)} (test split) | within 2%: {Yes(r.Verdicts.LogLikelihood)}; RNN sequences impossible under the HMM: {F(r.ImpossibleFraction, 4)} |");
+        sb.AppendLine($"| mean dwell time per symbol | {V(r.RnnMeanDwell)} | {V(r.HmmMeanDwell)} (test split) | runs not touching a sequence end; each common symbol within 10%: {Yes(r.Verdicts.Dwell)} (largest deviation {F(r.DwellDeviation * 100, 1)}%) |");
+        sb.AppendLine($"| P(o_(t+k) = o_t), k = 1, 5, 10, 20 | {V([r.RnnSameAtLag[0], r.RnnSameAtLag[4], r.RnnSameAtLag[9], r.RnnSameAtLag[19]])} | {V([r.ExactSameAtLag[0], r.ExactSameAtLag[4], r.ExactSameAtLag[9], r.ExactSameAtLag[19]])} (exact) | largest difference over k = 1 … 20: {F(r.LagError)} at k = {r.LagErrorAt}; within 0.02: {Yes(r.Verdicts.Lag)} |");
+        sb.AppendLine($"| log-likelihood per step under the HMM | {F(r.RnnLogLikelihoodPerStep)} | {F(r.HmmLogLikelihoodPerStep)} (test split) | deviation {F(r.LogLikelihoodDeviation * 100, 1)}%, within 2%: {Yes(r.Verdicts.LogLikelihood)}; RNN sequences impossible under the HMM: {F(r.ImpossibleFraction, 4)} |");
+        if (r.Boundedness is { } b)
+            sb.AppendLine($"| peak ‖h‖ over {b.Runs:N0} noise-driven runs of {b.Steps} steps | {F(b.PeakNorm, 3)} ({F(b.PeakRatio, 3)} × the median) | median ‖h‖ within T = {b.Horizon}: {F(b.MedianNorm, 3)} | p99 of the runs' peaks {F(b.P99PeakNorm, 3)}; runs past {Boundedness.Limit:0} × the median: {F(b.ExplodedFraction * 100, 1)}%; bounded: {Yes(b.Bounded)} |");
+        sb.AppendLine();
+        sb.AppendLine($"**Faithful** (bounded, ≤ 0.01, lags within 0.02, dwell within 10%, likelihood within 2%): {Yes(r.Verdicts.Faithful)}");
         return sb.ToString();
     }
 

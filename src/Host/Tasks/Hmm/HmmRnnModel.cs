@@ -51,11 +51,37 @@ public sealed class HmmRnnModel : nn.Module<Tensor, (Tensor Hidden, Tensor Logit
     public Tensor Emit(long count, int length, double temperature, Generator? generator, double noiseScale = 1)
     {
         using var scope = NewDisposeScope();
-        var device = readout.weight!.device;
-        var noise = randn([count, length, Input], device: device, generator: generator);
-        if (noiseScale != 1) noise.mul_(noiseScale);
-        var (_, logits) = forward(noise);
-        return GumbelSoftmax.Hard(logits, temperature, generator).MoveToOuterDisposeScope();
+        var (_, outputs) = EmitWithStates(count, length, temperature, generator, noiseScale);
+        return outputs.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Emit"/> with the hidden states that produced the emissions: h [count, length, H] and the one-hot samples
+    /// [count, length, O]. The same draws from <paramref name="generator"/> as <see cref="Emit"/>.
+    /// </summary>
+    public (Tensor Hidden, Tensor Outputs) EmitWithStates(long count, int length, double temperature, Generator? generator, double noiseScale = 1)
+    {
+        using var scope = NewDisposeScope();
+        var (h, logits) = forward(Noise(count, length, generator, noiseScale));
+        var outputs = GumbelSoftmax.Hard(logits, temperature, generator);
+        return (h.MoveToOuterDisposeScope(), outputs.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The hidden states of <paramref name="count"/> noise-driven runs of <paramref name="length"/> steps from h_0 = 0, without the
+    /// readout: [count, length, H]. The boundedness check's runs.
+    /// </summary>
+    public Tensor States(long count, int length, Generator? generator, double noiseScale = 1)
+    {
+        using var scope = NewDisposeScope();
+        var (h, _) = rnn.call(Noise(count, length, generator, noiseScale), null);
+        return h.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Noise(long count, int length, Generator? generator, double noiseScale)
+    {
+        var noise = randn([count, length, Input], device: readout.weight!.device, generator: generator);
+        return noiseScale != 1 ? noise.mul_(noiseScale) : noise;
     }
 
     /// <summary>The weights as an immutable value (copied to the CPU).</summary>

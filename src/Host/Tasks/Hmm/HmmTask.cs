@@ -57,9 +57,11 @@ public sealed class HmmTask : ITrainingTask
 
     /// <summary>
     /// The Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed
-    /// noise; and the squared error of the output-transition matrix of as many generated sequences as the validation
-    /// split holds against the split's own (on other fixed noise than the evaluation's). <see cref="HmmTrainingConfig.Selection"/>
-    /// says which of the two picks the best checkpoint.
+    /// noise; the squared error of the output-transition matrix of as many generated sequences as the validation split
+    /// holds against the split's own (on other fixed noise than the evaluation's); and, for <c>faithful</c> selection, the
+    /// whole agreement with the split (<see cref="Emulation.Agreement"/>: lags, dwell times, likelihood) and the boundedness of
+    /// <see cref="ValidationRuns"/> noise-driven runs of 10 × T. <see cref="HmmTrainingConfig.Selection"/> says what picks the
+    /// best checkpoint.
     /// </summary>
     public Validation Validate()
     {
@@ -76,8 +78,20 @@ public sealed class HmmTask : ITrainingTask
         var transition = EmpiricalStatistics.TransitionSquaredError(
             EmpiricalStatistics.Outputs(generated, data.Symbols).Transition, data.ValidationTransition);
         var metrics = new Dictionary<string, double> { ["transition_error"] = transition };
-        return new Validation(divergence, metrics) { Score = config.Selection == "transition" ? transition : divergence };
+        if (config.Selection != "faithful")
+            return new Validation(divergence, metrics) { Score = config.Selection == "transition" ? transition : divergence };
+
+        var agreement = Emulation.Agreement(config.Entry.Hmm, generated, data.ValidationSample);
+        var bounded = Evaluation.MeasureBoundedness(model, ValidationRuns, data.Length, (ulong)ValidationNoiseSeed(config.Seed) + 1, device);
+        metrics["lag_error"] = agreement.LagError;
+        metrics["dwell_deviation"] = agreement.DwellDeviation;
+        metrics["loglik_deviation"] = agreement.LogLikelihoodDeviation;
+        metrics["peak_ratio"] = bounded.PeakRatio;
+        return new Validation(divergence, metrics) { Score = agreement.Score(EmulationGoals.Default, bounded.Bounded) };
     }
+
+    /// <summary>Noise-driven runs of 10 × T behind the validation's boundedness check (the evaluation uses 1,000).</summary>
+    public const int ValidationRuns = 256;
 
     /// <summary>The seed of the validation's generated sequences: another stream than any evaluation seed's.</summary>
     private static long ValidationNoiseSeed(long seed) => (long)(Rng.FromSeed(seed).Substream(5).NextUInt64().Value >> 1);
@@ -95,17 +109,10 @@ public sealed class HmmTask : ITrainingTask
     /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the task and <c>bench train</c>.
     /// </summary>
     internal static double Step(HmmRnnModel model, optim.Optimizer optimizer, Tensor target, int length,
-        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, Tensor? pairTarget = null)
+        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, IReadOnlyList<Tensor>? pairTargets = null)
     {
         using var scope = NewDisposeScope();
-        var n = target.shape[0];
-        var outputs = model.Emit(n, length, config.Temperature, generator).reshape(n, -1);
-        var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
-        if (config.PairWeight > 0 && pairTarget is not null)
-        {
-            var pairs = PairFrequencies(outputs.reshape(n, length, -1));
-            loss = loss + config.PairWeight * ((pairs - pairTarget).square() / pairTarget.clamp_min(1e-6)).sum();
-        }
+        var loss = Loss(model, target, length, generator, sinkhorn, config, pairTargets);
         optimizer.zero_grad();
         loss.backward();
         nn.utils.clip_grad_norm_(model.parameters(), config.EffectiveGradClip);
@@ -114,16 +121,44 @@ public sealed class HmmTask : ITrainingTask
     }
 
     /// <summary>
-    /// P(o_t = i, o_{t+1} = j) over a batch of one-hot (or soft) sequences [n, T, V]: the mean outer product of consecutive
-    /// outputs, [V, V]. Differentiable through the straight-through outputs.
+    /// The training loss of one batch: the network runs <see cref="HmmTrainingConfig.EffectiveRollout"/> steps; the Sinkhorn
+    /// divergence compares its first <paramref name="length"/> steps with <paramref name="target"/>; the pair term adds, for
+    /// each lag k = 1 … <see cref="HmmTrainingConfig.EffectivePairLags"/>, PairWeight · Σ_ij (J^k_ij − K^k_ij)² / K^k_ij between
+    /// the rollout's pair frequencies J^k and the training split's K^k (<paramref name="pairTargets"/>[k − 1]); the activity
+    /// penalty adds ActivityWeight · mean(h²) over the rollout.
     /// </summary>
-    internal static Tensor PairFrequencies(Tensor sequences)
+    internal static Tensor Loss(HmmRnnModel model, Tensor target, int length, Generator? generator, SinkhornOptions sinkhorn,
+        HmmTrainingConfig config, IReadOnlyList<Tensor>? pairTargets)
+    {
+        using var scope = NewDisposeScope();
+        var n = target.shape[0];
+        var rollout = Math.Max(length, config.Rollout ?? length);
+        var (hidden, sequences) = model.EmitWithStates(n, rollout, config.Temperature, generator);
+        var outputs = (rollout == length ? sequences : sequences.narrow(1, 0, length)).reshape(n, -1);
+        var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
+        if (config.PairWeight > 0 && pairTargets is not null)
+            for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.Count); lag++)
+            {
+                var pairTarget = pairTargets[lag - 1];
+                var pairs = PairFrequencies(sequences, lag);
+                loss = loss + config.PairWeight * ((pairs - pairTarget).square() / pairTarget.clamp_min(1e-6)).sum();
+            }
+        if (config.ActivityWeight > 0) loss = loss + config.ActivityWeight * hidden.square().mean();
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// P(o_t = i, o_{t+lag} = j) over a batch of one-hot (or soft) sequences [n, T, V]: the mean outer product of outputs
+    /// <paramref name="lag"/> steps apart, [V, V]. Differentiable through the straight-through outputs.
+    /// </summary>
+    internal static Tensor PairFrequencies(Tensor sequences, int lag = 1)
     {
         long n = sequences.shape[0], T = sequences.shape[1], V = sequences.shape[2];
+        if (lag < 1 || lag >= T) throw new ArgumentOutOfRangeException(nameof(lag), lag, $"must be in [1, {T - 1}]");
         using var scope = NewDisposeScope();
-        var before = sequences.narrow(1, 0, T - 1).reshape(-1, V);
-        var after = sequences.narrow(1, 1, T - 1).reshape(-1, V);
-        return (before.t().matmul(after) / (n * (T - 1))).MoveToOuterDisposeScope();
+        var before = sequences.narrow(1, 0, T - lag).reshape(-1, V);
+        var after = sequences.narrow(1, lag, T - lag).reshape(-1, V);
+        return (before.t().matmul(after) / (n * (T - lag))).MoveToOuterDisposeScope();
     }
 
     private static ulong EpochSeed(long seed, int epoch) => Rng.FromSeed(seed).Substream(epoch + 2).NextUInt64().Value >> 1;
@@ -158,17 +193,18 @@ public sealed class HmmTask : ITrainingTask
 /// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols)
+    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols, int pairLags)
     {
         (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, symbols);
         ValidationTransition = EmpiricalStatistics.Outputs(ValidationSample, symbols).Transition;
-        using (no_grad()) TrainPairs = HmmTask.PairFrequencies(train.reshape(train.shape[0], length, symbols));
+        using (no_grad())
+            TrainPairs = [.. Enumerable.Range(1, pairLags).Select(lag => HmmTask.PairFrequencies(train.reshape(train.shape[0], length, symbols), lag))];
     }
 
     public Tensor Train { get; }
     public Tensor Validation { get; }
-    /// <summary>The training split's pair frequencies P(o_t = i, o_{t+1} = j), [V, V].</summary>
-    public Tensor TrainPairs { get; }
+    /// <summary>The training split's pair frequencies P(o_t = i, o_{t+k} = j) for k = 1 … the pair term's lags, [V, V] each.</summary>
+    public IReadOnlyList<Tensor> TrainPairs { get; }
     /// <summary>The whole validation split (the tensor holds one batch of it at most).</summary>
     public IReadOnlyList<System.Collections.Immutable.ImmutableArray<int>> ValidationSample { get; }
     /// <summary>The validation split's empirical output-transition matrix.</summary>
@@ -202,7 +238,7 @@ internal sealed class TrainingData : IDisposable
         var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
         var validation = HmmSampling.Sample(entry.Hmm, config.ValidationSequences, T, streams.Validation);
         var firstBatch = validation with { Outputs = validation.Outputs[..Math.Min(config.ValidationSequences, config.Batch)], States = [] };
-        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V);
+        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V, config.EffectivePairLags);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
@@ -213,6 +249,6 @@ internal sealed class TrainingData : IDisposable
     {
         Train.Dispose();
         Validation.Dispose();
-        TrainPairs.Dispose();
+        foreach (var pairs in TrainPairs) pairs.Dispose();
     }
 }

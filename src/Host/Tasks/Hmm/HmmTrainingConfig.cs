@@ -76,13 +76,42 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public double PairWeight { get; init; }
+    /// <summary>
+    /// The pair term covers lags 1 … this: one χ² per lag k between the batch's generated P(o_t = i, o_t+k = j) and the
+    /// training split's, each weighted by <see cref="PairWeight"/> (null: lag 1 alone). Lags beyond one step make the run
+    /// structure (dwell times, P(o_t+k = o_t)) part of the objective, not only the one-step matrix.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? PairLags { get; init; }
+    /// <summary>
+    /// Weight of an activity penalty mean(h²) over the batch, the steps of the training rollout and the units (paper 0): the
+    /// usual regulariser of task-trained RNNs, here against emulators that make long runs by letting activity grow.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double ActivityWeight { get; init; }
+    /// <summary>
+    /// Steps the network runs in each training step (null: the model's sequence length T). With more than T, the Sinkhorn
+    /// divergence still compares the first T steps with the data, while the pair terms and the activity penalty see the whole
+    /// rollout: the HMM's sequences are stationary, so its pair statistics hold at every offset, and a network must stay
+    /// bounded past T.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Rollout { get; init; }
     /// <summary>Sinkhorn ε-scaling (paper 0.5).</summary>
     public double Scaling { get; init; } = 0.5;
     /// <summary>Emit a batch event (and read the loss back from the device) every this many steps.</summary>
     public int LogEvery { get; init; } = 10;
 
     /// <summary>The values of <see cref="Selection"/>.</summary>
-    public static IReadOnlyList<string> Selections { get; } = ["loss", "transition"];
+    public static IReadOnlyList<string> Selections { get; } = ["loss", "transition", "faithful"];
+
+    /// <summary>The lags the pair term covers (1 … this).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int EffectivePairLags => PairLags ?? 1;
+
+    /// <summary>Steps of the training rollout.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int EffectiveRollout => Rollout ?? Entry.SequenceLength;
 
     /// <summary>The learning rate of epoch <paramref name="epoch"/> (from 0) under the schedule.</summary>
     public double LearningRateAt(int epoch) => LearningRateHalfLife is double h ? LearningRate * Math.Pow(2, -epoch / h) : LearningRate;
@@ -161,6 +190,11 @@ public sealed record HmmTrainingConfig : ITaskConfig
         if (!double.IsFinite(RecurrentIdentity)) ConfigRules.Fail(nameof(RecurrentIdentity), RecurrentIdentity, "must be finite");
         if (!(Temperature > 0 && double.IsFinite(Temperature))) ConfigRules.Fail(nameof(Temperature), Temperature, "must be finite and > 0");
         if (!(PairWeight >= 0 && double.IsFinite(PairWeight))) ConfigRules.Fail(nameof(PairWeight), PairWeight, "must be finite and ≥ 0");
+        if (PairLags is int lags && !(lags >= 1 && lags < Entry.SequenceLength))
+            ConfigRules.Fail(nameof(PairLags), lags, $"must be in [1, {Entry.SequenceLength - 1}] (below the sequence length)");
+        if (!(ActivityWeight >= 0 && double.IsFinite(ActivityWeight))) ConfigRules.Fail(nameof(ActivityWeight), ActivityWeight, "must be finite and ≥ 0");
+        if (Rollout is int rollout && !(rollout >= Entry.SequenceLength && rollout <= 100 * Entry.SequenceLength))
+            ConfigRules.Fail(nameof(Rollout), rollout, $"must be in [{Entry.SequenceLength}, {100 * Entry.SequenceLength}] (the sequence length up to 100 ×)");
         if (!(Blur > 0 && double.IsFinite(Blur))) ConfigRules.Fail(nameof(Blur), Blur, "must be finite and > 0");
         if (!(Scaling > 0 && Scaling < 1)) ConfigRules.Fail(nameof(Scaling), Scaling, "must be in (0, 1)");
         ConfigRules.CheckLoop(this);

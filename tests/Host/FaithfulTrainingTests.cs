@@ -1,0 +1,158 @@
+using System.Collections.Immutable;
+using HmmRnn.Analysis;
+using HmmRnn.Core;
+using HmmRnn.Core.Rnn;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
+using HmmRnn.Host.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tests;
+
+/// <summary>
+/// The training levers against faithful emulation (issue 24), each against an independent computation: the lagged pair
+/// terms against hand counts of the emitted symbols, the activity penalty against Core's reference dynamics, the rollout's
+/// Sinkhorn term on the first T steps, and the tensor boundedness check against Analysis's array one.
+/// </summary>
+[Collection("torch")]
+public class FaithfulTrainingTests : TempFolderTest
+{
+    private const int N = 64, T = 30, Rollout = 45, V = 3;
+
+    private static HmmTrainingConfig Config => HmmTrainingConfig.Preset("quick", "linear3") with
+    {
+        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, Rollout = Rollout,
+    };
+
+    /// <summary>Fixed one-hot targets [N, T·V] and three lag targets that are valid joint distributions but not the network's.</summary>
+    private static (Tensor Target, Tensor[] Pairs) Targets()
+    {
+        var rng = Rng.FromSeed(2);
+        var onehot = new float[N * T * V];
+        for (int i = 0; i < N * T; i++) { (var v, rng) = rng.NextInt(V); onehot[i * V + v] = 1; }
+        var pairs = Enumerable.Range(1, 3).Select(k =>
+        {
+            var p = Enumerable.Range(0, V * V).Select(i => 1.0f + 0.3f * ((i * k) % 4)).ToArray();
+            var total = p.Sum();
+            return tensor(p.Select(x => x / total).ToArray(), [V, V]);
+        }).ToArray();
+        return (tensor(onehot, [N, T * V]), pairs);
+    }
+
+    private static double LossOf(HmmRnnModel model, HmmTrainingConfig config, Tensor target, Tensor[] pairs)
+    {
+        using var _ = no_grad();
+        using var generator = new Generator(11);
+        return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, pairs).ToDouble();
+    }
+
+    [Fact]
+    public void Lagged_pair_terms_are_the_chi_square_of_hand_counted_pairs_over_the_whole_rollout()
+    {
+        // The same generator gives the loss and Emit the same noise and Gumbel draws, so the symbols counted here are the ones
+        // the loss saw. Expected difference: weight · Σ_k Σ_ij (J^k_ij − K^k_ij)² / K^k_ij with J^k counted over all 45 steps.
+        // Bugs caught: the lag ignored (every term at lag 1), pairs counted over the first T steps only, a lag left out.
+        manual_seed(3);
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.5);
+        var (target, pairs) = Targets();
+        var plain = LossOf(model, Config, target, pairs);
+        var weighted = LossOf(model, Config with { PairWeight = 2, PairLags = 3 }, target, pairs);
+        int[] symbols;
+        using (var generator = new Generator(11))
+            symbols = model.Emit(N, Rollout, 1, generator).argmax(-1).to(ScalarType.Int32).data<int>().ToArray();
+        double expected = 0;
+        for (int k = 1; k <= 3; k++)
+        {
+            var counts = new double[V * V];
+            for (int n = 0; n < N; n++)
+                for (int t = 0; t + k < Rollout; t++) counts[symbols[n * Rollout + t] * V + symbols[n * Rollout + t + k]]++;
+            var K = pairs[k - 1].data<float>().ToArray();
+            for (int i = 0; i < V * V; i++)
+            {
+                var j = counts[i] / (N * (Rollout - k));
+                expected += 2 * (j - K[i]) * (j - K[i]) / K[i];
+            }
+        }
+        Assert.True(expected > 0.01, $"the lag targets should differ from the network's pairs: {expected}");
+        Assert.Equal(expected, weighted - plain, Math.Max(1e-4, 1e-4 * expected));
+    }
+
+    [Fact]
+    public void The_activity_penalty_is_the_mean_square_of_Cores_states_over_the_rollout()
+    {
+        // The noise is the generator's first draw (randn [N, 45, d]); Core's double-precision dynamics on it give h_t, and the
+        // penalty is 0.5 · mean(h²) over all N · 45 · H entries. Bug caught: the penalty over the first T steps only
+        // (its mean over 30 of 45 steps differs by the states' growth from h = 0), a sum in place of the mean.
+        manual_seed(4);
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.8);
+        var (target, pairs) = Targets();
+        var plain = LossOf(model, Config, target, pairs);
+        var penalised = LossOf(model, Config with { ActivityWeight = 0.5 }, target, pairs);
+        float[] noise;
+        using (var generator = new Generator(11)) noise = randn([N, Rollout, 3], generator: generator).data<float>().ToArray();
+        var weights = model.Snapshot();
+        double sum = 0;
+        for (int n = 0; n < N; n++)
+        {
+            var run = ReluRnn.Run(weights, noise.AsSpan(n * Rollout * 3, Rollout * 3).ToArray().Select(x => (double)x).ToArray());
+            foreach (var h in run.Hidden) sum += h * h;
+        }
+        var expected = 0.5 * sum / (N * Rollout * 8);
+        Assert.True(expected > 0.01, $"{expected}");
+        Assert.Equal(expected, penalised - plain, 1e-4 * Math.Max(1, expected));
+    }
+
+    [Fact]
+    public void With_a_longer_rollout_the_Sinkhorn_term_compares_the_first_T_steps()
+    {
+        // Independent: the first T steps of the emitted rollout against the targets through the Sinkhorn loss directly.
+        manual_seed(5);
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.5);
+        var (target, pairs) = Targets();
+        var loss = LossOf(model, Config, target, pairs);
+        Tensor outputs;
+        using (var generator = new Generator(11)) outputs = model.Emit(N, Rollout, 1, generator).narrow(1, 0, T).reshape(N, -1);
+        Assert.Equal(SinkhornLoss.Divergence(outputs, target, SinkhornOptions.Paper).ToDouble(), loss, 1e-5);
+    }
+
+    /// <summary>The constructed networks of the Analysis test: recurrence a·I on 6 units, 3 noise inputs of alternating sign.</summary>
+    private static ReluRnnWeights Diagonal(double a)
+    {
+        const int H = 6, D = 3;
+        var whh = new float[H * H];
+        for (int i = 0; i < H; i++) whh[i * H + i] = (float)a;
+        var wih = Enumerable.Range(0, H * D).Select(i => (float)((i % 2 == 0 ? 1 : -1) * (0.3 + 0.1 * (i % 5)))).ToArray();
+        return new ReluRnnWeights(H, D, 3, [.. wih], [.. whh], [.. Enumerable.Repeat(0.1f, 3 * H)]);
+    }
+
+    [Fact]
+    public void The_tensor_boundedness_check_agrees_with_the_array_one()
+    {
+        // Same networks, other noise streams: the verdicts agree, and the contracting network's median norm within the horizon
+        // agrees to sampling error (200 runs × 30 steps of a stationary process: ±10%).
+        foreach (var (a, bounded) in new[] { (0.5, true), (1.05, false) })
+        {
+            using var model = new HmmRnnModel(6, 3, 3);
+            model.Load(Diagonal(a));
+            var tensors = Evaluation.MeasureBoundedness(model, 200, 30, 9, CPU);
+            var arrays = Boundedness.Measure(Diagonal(a), 200, 300, 30, Rng.FromSeed(9));
+            Assert.Equal(bounded, tensors.Bounded);
+            Assert.Equal(bounded, arrays.Bounded);
+            Assert.Equal(300, tensors.Steps);
+            if (bounded) Assert.Equal(arrays.MedianNorm, tensors.MedianNorm, 0.1 * arrays.MedianNorm);
+        }
+    }
+
+    [Fact]
+    public void Faithful_selection_validates_lags_dwell_likelihood_and_boundedness_each_epoch()
+    {
+        var config = Config with { Rollout = null, Selection = "faithful", Epochs = 1, PairWeight = 10, PairLags = 5, ActivityWeight = 0.01 };
+        var epoch = Trainer.Run(config, RunFolder.Create(Path.Combine(Root, "faithful"))).OfType<EpochCompleted>().Single();
+        foreach (var key in new[] { "transition_error", "lag_error", "dwell_deviation", "loglik_deviation", "peak_ratio" })
+            Assert.True(epoch.Metrics.ContainsKey(key), key);
+        Assert.Throws<ArgumentException>(() => (Config with { PairLags = T }).Validate());
+        Assert.Throws<ArgumentException>(() => (Config with { Rollout = T - 1 }).Validate());
+        Assert.Throws<ArgumentException>(() => (Config with { ActivityWeight = -1 }).Validate());
+    }
+}
