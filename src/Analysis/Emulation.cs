@@ -175,13 +175,7 @@ public static class Emulation
         var hmmPerStep = hmmLl.Average() / hmmSample[0].Length;
 
         var frequencies = exact.Frequencies.AsSpan().ToArray();
-        double dwellDeviation = 0;
-        for (int v = 0; v < V; v++)
-            if (frequencies[v] >= goals.CommonSymbol)
-            {
-                var d = Math.Abs(RelativeDeviation(rnnDwell[v], hmmDwell[v]));
-                dwellDeviation = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(dwellDeviation, d);
-            }
+        var dwellDeviation = DwellDeviation(rnnDwell, hmmDwell, frequencies, goals.CommonSymbol);
         var llDeviation = RelativeDeviation(rnnPerStep, hmmPerStep);
         var rnnLag = EmpiricalStatistics.SameOutputAtLag(rnn, MaxLag);
         var exactLag = HmmStatistics.SameOutputAtLag(hmm, MaxLag);
@@ -222,17 +216,29 @@ public static class Emulation
         var theirs = EmpiricalStatistics.Outputs(reference, V);
         var lags = Math.Min(MaxLag, Math.Min(rnn[0].Length, reference[0].Length) - 1);
         var (lagError, _) = LagError(EmpiricalStatistics.SameOutputAtLag(rnn, lags), EmpiricalStatistics.SameOutputAtLag(reference, lags));
-        var ourDwell = EmpiricalStatistics.DwellTimes(rnn, V, MaxDwell);
-        var theirDwell = EmpiricalStatistics.DwellTimes(reference, V, MaxDwell);
-        double dwell = 0;
-        for (int v = 0; v < V; v++)
-            if (theirs.Frequencies[v] >= goals.CommonSymbol)
-            {
-                var d = Math.Abs(RelativeDeviation(EmpiricalStatistics.MeanDwell(ourDwell[v]), EmpiricalStatistics.MeanDwell(theirDwell[v])));
-                dwell = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(dwell, d);
-            }
+        var dwell = DwellDeviation(MeanDwells(rnn, V), MeanDwells(reference, V), theirs.Frequencies.AsSpan().ToArray(), goals.CommonSymbol);
         var ll = RelativeDeviation(PerStep(Filtering.LogLikelihoods(hmm, rnn), rnn[0].Length), PerStep(Filtering.LogLikelihoods(hmm, reference), reference[0].Length));
         return new SampleAgreement(EmpiricalStatistics.TransitionSquaredError(ours.Transition, theirs.Transition), lagError, dwell, ll);
+    }
+
+    /// <summary>Each symbol's mean dwell time in the sequences (runs touching an end left out).</summary>
+    private static double[] MeanDwells(IReadOnlyList<ImmutableArray<int>> sequences, int symbols) =>
+        [.. EmpiricalStatistics.DwellTimes(sequences, symbols, MaxDwell).Select(h => EmpiricalStatistics.MeanDwell(h))];
+
+    /// <summary>
+    /// The largest |ours − theirs| / theirs over the symbols whose frequency is at least <paramref name="common"/>; a NaN mean
+    /// (no complete run) counts as +∞.
+    /// </summary>
+    private static double DwellDeviation(double[] ours, double[] theirs, double[] frequencies, double common)
+    {
+        double worst = 0;
+        for (int v = 0; v < frequencies.Length; v++)
+            if (frequencies[v] >= common)
+            {
+                var d = Math.Abs(RelativeDeviation(ours[v], theirs[v]));
+                worst = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(worst, d);
+            }
+        return worst;
     }
 
     /// <summary>Mean log-likelihood per step over the sequences the HMM can emit (NaN when it can emit none).</summary>

@@ -31,14 +31,24 @@ public class ConfigAndCliTests : TempFolderTest
     }
 
     [Theory]
-    [InlineData("linear2", 0.97)]
-    [InlineData("linear5", 0.97)]
-    [InlineData("fully3", 0.9)]
-    [InlineData("cyclic4", 0.9)]
-    public void Quick_preset_biases_W_hh_by_family(string hmm, double identity)
+    [InlineData("linear2", 100)]
+    [InlineData("linear3", 30)]
+    [InlineData("linear5", 40)]
+    [InlineData("cyclic4", 40)]
+    public void Quick_preset_trains_for_faithful_emulation_and_the_paper_preset_is_the_papers(string hmm, int length)
     {
-        Assert.Equal(identity, HmmTrainingConfig.Preset("quick", hmm).RecurrentIdentity);
-        Assert.Equal(0.0, HmmTrainingConfig.Preset("paper", hmm).RecurrentIdentity);
+        // Issue 24's one preset: the paper's init, pair terms at lags 1 … 20, a rollout of 2T, the activity penalty, faithful
+        // selection — for every model; the paper preset none of them. Bug caught: a lever left on in the paper's recipe.
+        var quick = HmmTrainingConfig.Preset("quick", hmm);
+        Assert.Equal((0.0, 20, 2 * length, "faithful"), (quick.RecurrentIdentity, quick.EffectivePairLags, quick.EffectiveRollout, quick.Selection));
+        Assert.True(quick.ActivityWeight > 0 && quick.PairWeight > 0);
+        var paper = HmmTrainingConfig.Preset("paper", hmm);
+        Assert.Equal((0.0, 1, length, "loss", 0.0, 0.0), (paper.RecurrentIdentity, paper.EffectivePairLags, paper.EffectiveRollout, paper.Selection,
+            paper.ActivityWeight, paper.PairWeight));
+        // Custom matrices of 8 steps: the lags stop at 7, below the sequence length.
+        var custom = new CustomHmm([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], [[1.0, 0], [0, 1.0]], 8);
+        var c = HmmTrainingConfig.Preset("quick", "mine", custom).Validate();
+        Assert.Equal((7, 16), (c.EffectivePairLags, c.EffectiveRollout));
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using HmmRnn.Analysis;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
+using HmmRnn.Testing;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Training;
@@ -116,16 +117,6 @@ public class FaithfulTrainingTests : TempFolderTest
         Assert.Equal(SinkhornLoss.Divergence(outputs, target, SinkhornOptions.Paper).ToDouble(), loss, 1e-5);
     }
 
-    /// <summary>The constructed networks of the Analysis test: recurrence a·I on 6 units, 3 noise inputs of alternating sign.</summary>
-    private static ReluRnnWeights Diagonal(double a)
-    {
-        const int H = 6, D = 3;
-        var whh = new float[H * H];
-        for (int i = 0; i < H; i++) whh[i * H + i] = (float)a;
-        var wih = Enumerable.Range(0, H * D).Select(i => (float)((i % 2 == 0 ? 1 : -1) * (0.3 + 0.1 * (i % 5)))).ToArray();
-        return new ReluRnnWeights(H, D, 3, [.. wih], [.. whh], [.. Enumerable.Repeat(0.1f, 3 * H)]);
-    }
-
     [Fact]
     public void The_tensor_boundedness_check_agrees_with_the_array_one()
     {
@@ -134,9 +125,9 @@ public class FaithfulTrainingTests : TempFolderTest
         foreach (var (a, bounded) in new[] { (0.5, true), (1.05, false) })
         {
             using var model = new HmmRnnModel(6, 3, 3);
-            model.Load(Diagonal(a));
+            model.Load(ConstructedNetworks.Diagonal(a));
             var tensors = Evaluation.MeasureBoundedness(model, 200, 30, 9, CPU);
-            var arrays = Boundedness.Measure(Diagonal(a), 200, 300, 30, Rng.FromSeed(9));
+            var arrays = Boundedness.Measure(ConstructedNetworks.Diagonal(a), 200, 300, 30, Rng.FromSeed(9));
             Assert.Equal(bounded, tensors.Bounded);
             Assert.Equal(bounded, arrays.Bounded);
             Assert.Equal(300, tensors.Steps);

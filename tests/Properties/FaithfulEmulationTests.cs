@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using HmmRnn.Analysis;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
+using HmmRnn.Testing;
 
 namespace HmmRnn.Properties;
 
@@ -72,16 +73,6 @@ public class FaithfulEmulationTests
         Assert.Equal(0.52, EmpiricalStatistics.TransitionSquaredError(p, q), 12);
     }
 
-    /// <summary>A network whose recurrence is a·I on 6 units, driven by 3 noise inputs through fixed weights of alternating sign.</summary>
-    private static ReluRnnWeights Diagonal(double a)
-    {
-        const int H = 6, D = 3;
-        var whh = new float[H * H];
-        for (int i = 0; i < H; i++) whh[i * H + i] = (float)a;
-        var wih = Enumerable.Range(0, H * D).Select(i => (float)((i % 2 == 0 ? 1 : -1) * (0.3 + 0.1 * (i % 5)))).ToArray();
-        return new ReluRnnWeights(H, D, 2, [.. wih], [.. whh], [.. Enumerable.Repeat(0.1f, 2 * H)]);
-    }
-
     [Fact]
     public void A_contracting_network_is_bounded_and_an_expanding_one_is_not()
     {
@@ -90,8 +81,8 @@ public class FaithfulEmulationTests
         // ≈ 2·10⁶ after 300 steps, far past 100 × its median within the horizon of 30 (where 1.05^30 ≈ 4.3).
         // Bug caught: the median taken over all steps (it would grow with the peak), the peak over the horizon only.
         var rng = Rng.FromSeed(3);
-        var calm = Boundedness.Measure(Diagonal(0.5), runs: 200, steps: 300, horizon: 30, rng.Substream(0));
-        var growing = Boundedness.Measure(Diagonal(1.05), runs: 200, steps: 300, horizon: 30, rng.Substream(1));
+        var calm = Boundedness.Measure(ConstructedNetworks.Diagonal(0.5), runs: 200, steps: 300, horizon: 30, rng.Substream(0));
+        var growing = Boundedness.Measure(ConstructedNetworks.Diagonal(1.05), runs: 200, steps: 300, horizon: 30, rng.Substream(1));
         Assert.True(calm.Bounded, $"a = 0.5: peak {calm.PeakNorm}, median {calm.MedianNorm}");
         Assert.True(calm.PeakRatio is > 1 and < 50, $"a = 0.5: ratio {calm.PeakRatio}"); // 17 here: half the states are rectified to ≈ 0
         Assert.Equal(0, calm.ExplodedFraction);
@@ -104,7 +95,7 @@ public class FaithfulEmulationTests
     public void A_run_that_overflows_is_unbounded_and_its_peak_infinite()
     {
         // a = 2: 2^300 passes the overflow guard (1e30) after ≈ 100 steps.
-        var r = Boundedness.Measure(Diagonal(2), runs: 5, steps: 300, horizon: 30, Rng.FromSeed(4));
+        var r = Boundedness.Measure(ConstructedNetworks.Diagonal(2), runs: 5, steps: 300, horizon: 30, Rng.FromSeed(4));
         Assert.False(r.Bounded);
         Assert.True(double.IsPositiveInfinity(r.PeakNorm));
         Assert.Equal(1, r.ExplodedFraction);

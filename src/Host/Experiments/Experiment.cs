@@ -181,9 +181,7 @@ public sealed record Experiment(
         catch (JsonException e) { throw Error($"hmm{JsonPath(e)}", "wrong type (numbers, arrays of numbers and arrays of rows; family: linear-chain, fully-connected or cyclic)", Show(custom)); }
         try { matrices.ToEntry(customName); }
         catch (ArgumentException e) { throw Error($"hmm.{e.ParamName ?? ""}".TrimEnd('.'), e.Message.Split(" (Parameter")[0], "(see the matrices)"); }
-        var config = HmmTrainingConfig.Preset(preset, customName) with { Custom = matrices };
-        if (preset == "quick") config = config with { RecurrentIdentity = HmmTrainingConfig.QuickIdentity(matrices.Family) };
-        return Serialize(config);
+        return Serialize(HmmTrainingConfig.Preset(preset, customName, matrices));
     }
 
     private static JsonObject Serialize<T>(T config) where T : ITaskConfig => (JsonObject)JsonSerializer.SerializeToNode(config, RunFolder.Json)!;

@@ -159,6 +159,10 @@ public static class Pipeline
             metrics["meetsTransition"] = v.GetProperty("transition").GetBoolean() ? 1 : 0;
             metrics["meetsDwell"] = v.GetProperty("dwell").GetBoolean() ? 1 : 0;
             metrics["meetsLogLikelihood"] = v.GetProperty("logLikelihood").GetBoolean() ? 1 : 0;
+            metrics["lagError"] = m.GetProperty("lagError").GetDouble();
+            metrics["meetsLag"] = v.GetProperty("lag").GetBoolean() ? 1 : 0;
+            if (v.TryGetProperty("bounded", out var bounded) && bounded.ValueKind != JsonValueKind.Null) metrics["bounded"] = bounded.GetBoolean() ? 1 : 0;
+            metrics["faithful"] = v.GetProperty("faithful").GetBoolean() ? 1 : 0;
         }
         if (point.Config is IblTrainingConfig && File.Exists(folder.PathOf("analysis.json")))
         {

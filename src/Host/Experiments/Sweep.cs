@@ -75,7 +75,8 @@ public static class SweepTable
     /// <summary>The metrics in the order tables show them, with their column titles in Markdown.</summary>
     private static readonly (string Key, string Title)[] Known =
     [
-        ("transitionError", "transition error"), ("meetsTransition", "≤ 0.01 (paper)"), ("meetsDwell", "dwell within 10%"),
+        ("faithful", "faithful"), ("transitionError", "transition error"), ("meetsTransition", "≤ 0.01 (paper)"), ("bounded", "bounded"),
+        ("lagError", "lag error (k ≤ 20)"), ("meetsLag", "lags within 0.02"), ("meetsDwell", "dwell within 10%"),
         ("meetsLogLikelihood", "log-lik. within 2%"), ("rnnLogLikelihood", "log-lik./step RNN"), ("hmmLogLikelihood", "log-lik./step HMM"),
         ("accuracy", "accuracy (time-outs wrong)"), ("bestEpoch", "best epoch"), ("validationLoss", "validation loss"),
     ];

@@ -143,7 +143,10 @@ public sealed class HmmTask : ITrainingTask
                 var pairs = PairFrequencies(sequences, lag);
                 loss = loss + config.PairWeight * ((pairs - pairTarget).square() / pairTarget.clamp_min(1e-6)).sum();
             }
-        if (config.ActivityWeight > 0) loss = loss + config.ActivityWeight * hidden.square().mean();
+        // In float64: an exploding state of 1e20 squares past float32's 3e38 into +∞, and an infinite loss stalls the
+        // optimiser for good (the clipped gradient is 0 or NaN), while the penalty's own gradient 2λh/N stays finite.
+        // The sum is kept in float64 too, so the loss stays finite while any state is.
+        if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + config.ActivityWeight * hidden.to(ScalarType.Float64).square().mean();
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -59,7 +59,7 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>cpu or cuda.</summary>
     public string Device { get; init; } = "cpu";
     /// <summary>
-    /// Added to the diagonal of W_hh at initialisation (paper 0; quick preset: <see cref="QuickIdentity(string)"/>).
+    /// Added to the diagonal of W_hh at initialisation (paper 0; the quick preset before issue 24 used 0.97 for linear chains, 0.9 otherwise).
     /// It leaves the i.i.d.-symbols plateau within a few epochs (SPEC A3 saw it with 0.9 on linear3).
     /// </summary>
     public double RecurrentIdentity { get; init; }
@@ -119,48 +119,35 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>The presets: quick (minutes on a laptop CPU) and paper (SPEC A3, for a GPU).</summary>
     public static IReadOnlyList<string> Presets { get; } = ["quick", "paper"];
 
-    /// <summary>A preset for a catalogue model.</summary>
-    public static HmmTrainingConfig Preset(string preset, string hmm) => preset switch
+    /// <summary>A preset for a catalogue model, or for <paramref name="custom"/> matrices named <paramref name="hmm"/>.</summary>
+    public static HmmTrainingConfig Preset(string preset, string hmm, CustomHmm? custom = null)
     {
-        "paper" => new HmmTrainingConfig { Hmm = hmm, PresetName = "paper" },
-        "quick" => new HmmTrainingConfig
+        var paper = new HmmTrainingConfig { Hmm = hmm, Custom = custom, PresetName = "paper" };
+        if (preset == "paper") return paper;
+        if (preset != "quick")
+            throw new ArgumentException($"Preset: unknown preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset));
+        var length = custom?.SequenceLength ?? (HmmCatalogue.Names.Contains(hmm, StringComparer.OrdinalIgnoreCase) ? HmmCatalogue.Named(hmm).SequenceLength : 30);
+        return paper with
         {
-            Hmm = hmm, PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3,
-            Selection = "transition", Epochs = QuickEpochs(hmm), TrainSequences = 10_000, ValidationSequences = 10_000, TestSequences = 10_000,
-            RecurrentIdentity = QuickIdentity(hmm), PairWeight = QuickPairWeight,
-        },
-        _ => throw new ArgumentException($"Preset: unknown preset '{preset}'; known: {string.Join(", ", Presets)}", nameof(preset)),
-    };
-
-    /// <summary>
-    /// The quick preset's identity bias on W_hh, by family (single runs, seed 0, docs/hmm-training.md):
-    /// linear chains need slow dynamics for their long dwell times (0.97; with 0.9 linear2 stalled);
-    /// fully connected and cyclic models do better with 0.9 (cyclic4: error 0.006 against 0.034 at 0.97).
-    /// </summary>
-    public static double QuickIdentity(string hmm)
-    {
-        var known = HmmCatalogue.Names.Contains(hmm, StringComparer.OrdinalIgnoreCase);
-        return known ? QuickIdentity(HmmCatalogue.Named(hmm).Family) : 0.97;
+            PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3,
+            Selection = "faithful", Epochs = length > 50 ? 60 : 80, TrainSequences = 10_000, ValidationSequences = 10_000, TestSequences = 10_000,
+            RecurrentIdentity = 0, PairWeight = QuickPairWeight, PairLags = Math.Max(1, Math.Min(QuickPairLags, length - 1)),
+            ActivityWeight = QuickActivityWeight, Rollout = 2 * length,
+        };
     }
 
     /// <summary>
-    /// The quick preset's epochs: about three minutes of training on a 2-core CPU — 80 epochs of 30-step sequences, 60 of
-    /// linear2's 100-step ones. With the best checkpoint picked by the validation transition error, more epochs never hurt
-    /// the selected network; the linear chains were still improving at 50 (issue 10, seed 10).
+    /// The quick preset (issue 24: faithful emulators; tuned on seeds 10 of linear2 and linear3, judged on seeds 0–2): the
+    /// paper's initialisation (no identity term: with W_hh + 0.97·I, linear2's 200-step rollouts overflowed float32 and the run
+    /// went NaN; the identity-init networks of the earlier preset made long runs by exploding activity), the Sinkhorn loss plus
+    /// χ² pair terms at lags 1 … 20 (weight 10 each) over a rollout of 2T, an activity penalty 0.01 · mean(h²), and the best
+    /// checkpoint by every verdict on the validation split. About three to five minutes of training on a 2-core CPU: 80 epochs
+    /// of 30–40-step sequences, 60 of linear2's 100-step ones.
     /// </summary>
-    public static int QuickEpochs(string hmm) =>
-        HmmCatalogue.Names.Contains(hmm, StringComparer.OrdinalIgnoreCase) && HmmCatalogue.Named(hmm).SequenceLength > 50 ? 60 : 80;
+    public const double QuickPairWeight = 10, QuickActivityWeight = 0.01;
 
-    /// <summary>
-    /// The quick preset's weight of the pair-frequency term (<see cref="PairWeight"/>). At batch 512 the Sinkhorn divergence
-    /// barely sees the linear chains' one-step statistics: their networks stayed too volatile (end symbols' stay probability
-    /// 0.64–0.67 against 0.70–0.71) and emitted the 1% middle symbol 4–10× too rarely. With 10, on seed 10 (tuned on),
-    /// linear3/4/5 reached transition errors of 0.0003–0.0004 against 0.011–0.019 without (docs/hmm-training.md).
-    /// </summary>
-    public const double QuickPairWeight = 10;
-
-    /// <summary>The quick preset's identity bias for a family (see <see cref="QuickIdentity(string)"/>).</summary>
-    public static double QuickIdentity(HmmFamily family) => family != HmmFamily.LinearChain ? 0.9 : 0.97;
+    /// <summary>The quick preset's pair lags (the lag verdict's range; fewer for sequences of 20 steps or less).</summary>
+    public const int QuickPairLags = 20;
 
     /// <summary>The model emulated: the custom one, or the catalogue entry (throws naming the known models).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
