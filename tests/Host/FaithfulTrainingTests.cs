@@ -23,7 +23,7 @@ public class FaithfulTrainingTests : TempFolderTest
 
     private static HmmTrainingConfig Config => HmmTrainingConfig.Preset("quick", "linear3") with
     {
-        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, Rollout = Rollout,
+        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, ActivityWeight = 0, Rollout = Rollout,
     };
 
     /// <summary>Fixed one-hot targets [N, T·V] and three lag targets that are valid joint distributions but not the network's.</summary>
@@ -41,11 +41,14 @@ public class FaithfulTrainingTests : TempFolderTest
         return (tensor(onehot, [N, T * V]), pairs);
     }
 
+    /// <summary>Position targets for the first 4 positions: the lag targets' first entry reused, each a valid joint distribution.</summary>
+    private static Tensor ByPosition(Tensor[] pairs) => stack([pairs[0], pairs[1], pairs[2], pairs[0]]);
+
     private static double LossOf(HmmRnnModel model, HmmTrainingConfig config, Tensor target, Tensor[] pairs)
     {
         using var _ = no_grad();
         using var generator = new Generator(11);
-        return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, pairs).ToDouble();
+        return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(pairs, ByPosition(pairs))).ToDouble();
     }
 
     [Fact]
@@ -80,13 +83,42 @@ public class FaithfulTrainingTests : TempFolderTest
     }
 
     [Fact]
+    public void Start_pair_terms_are_the_chi_square_of_hand_counted_pairs_at_each_of_the_first_positions()
+    {
+        // Expected difference: weight · Σ_{t < 4} Σ_ij (J_t,ij − K_t,ij)² / K_t,ij with J_t counted over the N sequences at
+        // position t alone. Bugs caught: the positions pooled (one χ² of the mean), an off-by-one position (t + 1 against t + 2).
+        manual_seed(6);
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.5);
+        var (target, pairs) = Targets();
+        var plain = LossOf(model, Config with { PairWeight = 2, PairLags = 1 }, target, pairs);
+        var start = LossOf(model, Config with { PairWeight = 2, PairLags = 1, StartPairs = 4 }, target, pairs);
+        int[] symbols;
+        using (var generator = new Generator(11))
+            symbols = model.Emit(N, Rollout, 1, generator).argmax(-1).to(ScalarType.Int32).data<int>().ToArray();
+        var K = ByPosition(pairs).data<float>().ToArray();
+        double expected = 0;
+        for (int t = 0; t < 4; t++)
+        {
+            var counts = new double[V * V];
+            for (int n = 0; n < N; n++) counts[symbols[n * Rollout + t] * V + symbols[n * Rollout + t + 1]]++;
+            for (int i = 0; i < V * V; i++)
+            {
+                var k = K[t * V * V + i];
+                expected += 2 * (counts[i] / N - k) * (counts[i] / N - k) / k;
+            }
+        }
+        Assert.True(expected > 0.01, $"{expected}");
+        Assert.Equal(expected, start - plain, Math.Max(1e-4, 1e-4 * expected));
+    }
+
+    [Fact]
     public void The_activity_penalty_is_the_mean_square_of_Cores_states_over_the_rollout()
     {
         // The noise is the generator's first draw (randn [N, 45, d]); Core's double-precision dynamics on it give h_t, and the
         // penalty is 0.5 · mean(h²) over all N · 45 · H entries. Bug caught: the penalty over the first T steps only
         // (its mean over 30 of 45 steps differs by the states' growth from h = 0), a sum in place of the mean.
         manual_seed(4);
-        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.8);
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.3);
         var (target, pairs) = Targets();
         var plain = LossOf(model, Config, target, pairs);
         var penalised = LossOf(model, Config with { ActivityWeight = 0.5 }, target, pairs);

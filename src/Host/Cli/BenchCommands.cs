@@ -182,7 +182,7 @@ internal static class BenchCommands
             {
                 if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
                 var sw = Stopwatch.StartNew();
-                loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config, [pairTarget]);
+                loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config, new Tasks.Hmm.PairTargets([pairTarget], null));
                 if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
                 if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
             }

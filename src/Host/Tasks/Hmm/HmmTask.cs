@@ -109,7 +109,7 @@ public sealed class HmmTask : ITrainingTask
     /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the task and <c>bench train</c>.
     /// </summary>
     internal static double Step(HmmRnnModel model, optim.Optimizer optimizer, Tensor target, int length,
-        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, IReadOnlyList<Tensor>? pairTargets = null)
+        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, PairTargets? pairTargets = null)
     {
         using var scope = NewDisposeScope();
         var loss = Loss(model, target, length, generator, sinkhorn, config, pairTargets);
@@ -125,10 +125,11 @@ public sealed class HmmTask : ITrainingTask
     /// divergence compares its first <paramref name="length"/> steps with <paramref name="target"/>; the pair term adds, for
     /// each lag k = 1 … <see cref="HmmTrainingConfig.EffectivePairLags"/>, PairWeight · Σ_ij (J^k_ij − K^k_ij)² / K^k_ij between
     /// the rollout's pair frequencies J^k and the training split's K^k (<paramref name="pairTargets"/>[k − 1]); the activity
-    /// penalty adds ActivityWeight · mean(h²) over the rollout.
+    /// penalty adds ActivityWeight · mean(h²) over the rollout; with <see cref="HmmTrainingConfig.StartPairs"/> = S, the one-step
+    /// term is also taken at each position t &lt; S alone, PairWeight · Σ_t χ²(J_t, K_t) against the training split's pairs at t.
     /// </summary>
     internal static Tensor Loss(HmmRnnModel model, Tensor target, int length, Generator? generator, SinkhornOptions sinkhorn,
-        HmmTrainingConfig config, IReadOnlyList<Tensor>? pairTargets)
+        HmmTrainingConfig config, PairTargets? pairTargets)
     {
         using var scope = NewDisposeScope();
         var n = target.shape[0];
@@ -137,17 +138,34 @@ public sealed class HmmTask : ITrainingTask
         var outputs = (rollout == length ? sequences : sequences.narrow(1, 0, length)).reshape(n, -1);
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
         if (config.PairWeight > 0 && pairTargets is not null)
-            for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.Count); lag++)
-            {
-                var pairTarget = pairTargets[lag - 1];
-                var pairs = PairFrequencies(sequences, lag);
-                loss = loss + config.PairWeight * ((pairs - pairTarget).square() / pairTarget.clamp_min(1e-6)).sum();
-            }
+        {
+            for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count); lag++)
+                loss = loss + config.PairWeight * ChiSquare(PairFrequencies(sequences, lag), pairTargets.ByLag[lag - 1]);
+            if (config.StartPairs is int positions && pairTargets.ByPosition is { } byPosition)
+                loss = loss + config.PairWeight * ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions));
+        }
         // In float64: an exploding state of 1e20 squares past float32's 3e38 into +∞, and an infinite loss stalls the
         // optimiser for good (the clipped gradient is 0 or NaN), while the penalty's own gradient 2λh/N stays finite.
         // The sum is kept in float64 too, so the loss stays finite while any state is.
         if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + config.ActivityWeight * hidden.to(ScalarType.Float64).square().mean();
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Σ (J − K)² / K over every entry, K floored at 1e-6 (a pair the data never shows is all but forbidden).</summary>
+    private static Tensor ChiSquare(Tensor generated, Tensor target) => (generated - target).square().div(target.clamp_min(1e-6)).sum();
+
+    /// <summary>
+    /// P(o_t = i, o_{t+1} = j) at each position t &lt; <paramref name="positions"/> alone, over a batch of one-hot (or soft)
+    /// sequences [n, T, V]: [positions, V, V]. Differentiable through the straight-through outputs.
+    /// </summary>
+    internal static Tensor PairFrequenciesByPosition(Tensor sequences, int positions)
+    {
+        long n = sequences.shape[0], T = sequences.shape[1];
+        if (positions < 1 || positions >= T) throw new ArgumentOutOfRangeException(nameof(positions), positions, $"must be in [1, {T - 1}]");
+        using var scope = NewDisposeScope();
+        var before = sequences.narrow(1, 0, positions).permute(1, 2, 0); // [P, V, n]
+        var after = sequences.narrow(1, 1, positions).permute(1, 0, 2);  // [P, n, V]
+        return (before.bmm(after) / n).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -196,18 +214,22 @@ public sealed class HmmTask : ITrainingTask
 /// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols, int pairLags)
+    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols, int pairLags, int? startPairs)
     {
         (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, symbols);
         ValidationTransition = EmpiricalStatistics.Outputs(ValidationSample, symbols).Transition;
         using (no_grad())
-            TrainPairs = [.. Enumerable.Range(1, pairLags).Select(lag => HmmTask.PairFrequencies(train.reshape(train.shape[0], length, symbols), lag))];
+        {
+            var sequences = train.reshape(train.shape[0], length, symbols);
+            TrainPairs = new PairTargets([.. Enumerable.Range(1, pairLags).Select(lag => HmmTask.PairFrequencies(sequences, lag))],
+                startPairs is int s ? HmmTask.PairFrequenciesByPosition(sequences, s) : null);
+        }
     }
 
     public Tensor Train { get; }
     public Tensor Validation { get; }
-    /// <summary>The training split's pair frequencies P(o_t = i, o_{t+k} = j) for k = 1 … the pair term's lags, [V, V] each.</summary>
-    public IReadOnlyList<Tensor> TrainPairs { get; }
+    /// <summary>The training split's pair frequencies: the pair terms' targets.</summary>
+    public PairTargets TrainPairs { get; }
     /// <summary>The whole validation split (the tensor holds one batch of it at most).</summary>
     public IReadOnlyList<System.Collections.Immutable.ImmutableArray<int>> ValidationSample { get; }
     /// <summary>The validation split's empirical output-transition matrix.</summary>
@@ -241,7 +263,7 @@ internal sealed class TrainingData : IDisposable
         var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
         var validation = HmmSampling.Sample(entry.Hmm, config.ValidationSequences, T, streams.Validation);
         var firstBatch = validation with { Outputs = validation.Outputs[..Math.Min(config.ValidationSequences, config.Batch)], States = [] };
-        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V, config.EffectivePairLags);
+        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V, config.EffectivePairLags, config.StartPairs);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
@@ -252,6 +274,18 @@ internal sealed class TrainingData : IDisposable
     {
         Train.Dispose();
         Validation.Dispose();
-        foreach (var pairs in TrainPairs) pairs.Dispose();
+        TrainPairs.Dispose();
+    }
+}
+
+/// <summary>The targets of the pair terms, from the training split.</summary>
+/// <param name="ByLag">P(o_t = i, o_{t+k} = j) pooled over positions, for k = 1 … (index k − 1), [V, V] each.</param>
+/// <param name="ByPosition">P(o_t = i, o_{t+1} = j) at each of the first positions alone, [positions, V, V]; null when not used.</param>
+internal sealed record PairTargets(IReadOnlyList<Tensor> ByLag, Tensor? ByPosition) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var t in ByLag) t.Dispose();
+        ByPosition?.Dispose();
     }
 }
