@@ -1,6 +1,11 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using HmmRnn.Host.Cli;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
+using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Tests;
 
@@ -110,5 +115,117 @@ public class NumberParsingTests : TempFolderTest
         Assert.Contains("Exit codes: 0 success, 2 bad input", description);
         Assert.Contains("1 failure while running", description);
         Assert.Contains("130 interrupted", description);
+    }
+}
+
+/// <summary>Issue 20: a run folder is owned by one process at a time.</summary>
+[Collection("torch")]
+public class RunLockTests : TempFolderTest
+{
+    /// <summary>As TrainingTests' tiny run: linear3, 8 hidden units, a second or so of CPU an epoch at most.</summary>
+    internal static HmmTrainingConfig Tiny(int epochs = 3) => HmmTrainingConfig.Preset("quick", "linear3") with
+    {
+        Hidden = 8, Input = 3, Batch = 128, TrainSequences = 256, ValidationSequences = 128, TestSequences = 0,
+        Epochs = epochs, LogEvery = 1, Seed = 5,
+    };
+
+    private static (int Code, string Error) Capture(Func<Task<int>> run)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (run().GetAwaiter().GetResult(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    // Catches: trainings that do not take the folder's lock (both ran and garbled metrics.csv: "11.954bbatch,1,20…"), and a lock
+    // not released at the end.
+    [Fact]
+    public void Two_concurrent_trainings_into_one_folder_one_is_refused_and_the_others_files_are_whole()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "shared"));
+        using var start = new Barrier(2);
+        async Task<int> Train()
+        {
+            await Task.Yield();
+            start.SignalAndWait();
+            return (await TrainCommands.Execute(folder, Tiny(), resume: false, tensorboard: false, checkpointEvery: 0, CancellationToken.None)).Code;
+        }
+        var (codes, error) = Capture(async () =>
+        {
+            var both = await Task.WhenAll(Task.Run(Train), Task.Run(Train));
+            return both.Min() * 10 + both.Max();
+        });
+        Assert.True(codes == 2, $"exit codes {codes / 10} and {codes % 10}, expected 0 and 2: {error}"); // 0·10 + 2
+        Assert.Contains($"is in use by process {Environment.ProcessId} (its .lock)", error);
+
+        // The winner's files are whole: the same as a training alone.
+        var alone = RunFolder.Create(Path.Combine(Root, "alone"));
+        Assert.Equal(0, Capture(async () => (await TrainCommands.Execute(alone, Tiny(), false, false, 0, CancellationToken.None)).Code).Code);
+        Assert.Equal(MetricsLog.ReadEpochs(alone).Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss)),
+            MetricsLog.ReadEpochs(folder).Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss)));
+        Assert.Equal(File.ReadAllLines(alone.PathOf(MetricsLog.CsvName)).Select(l => l.Split(',').Length),
+            File.ReadAllLines(folder.PathOf(MetricsLog.CsvName)).Select(l => l.Split(',').Length));
+        var events = File.ReadAllLines(folder.PathOf(MetricsLog.EventsName)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("type").GetString()).ToArray();
+        Assert.Single(events, t => t == nameof(TrainingStarted));
+        Assert.Equal(nameof(TrainingFinished), events[^1]);
+        Assert.Equal(3, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)), "the lock outlived the training");
+        Assert.Empty(Directory.EnumerateFiles(folder.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    // Catches: a lock that does not name its holder, that is checked after config.json is written, or that is ignored.
+    [Fact]
+    public void A_folder_held_by_another_running_process_is_refused_naming_it_and_nothing_is_written()
+    {
+        using var other = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            var path = Path.Combine(Root, "held");
+            Directory.CreateDirectory(path);
+            File.WriteAllText(Path.Combine(path, RunLock.FileName), $"{other.Id}\n");
+            var (code, error) = Hmmrnn.Run("train", "--hmm", "linear3", "--hidden", "8", "--epochs", "1", "--out", path, "--no-evaluate");
+            Assert.Equal(2, code);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Contains($"is in use by process {other.Id}", error);
+            Assert.Equal([RunLock.FileName], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName));
+        }
+        finally { other.Kill(); }
+    }
+
+    // Catches: an experiment's training stage that does not take its point folder's lock (a second 'run' or shard trains beside the first).
+    [Fact]
+    public void An_experiment_point_held_by_another_process_is_refused_before_its_training()
+    {
+        using var other = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            var file = TinyExperiments.Write(Root, "held", $"{TinyExperiments.Training}, \"analyses\": []");
+            var output = Path.Combine(Root, "out");
+            var point = Path.Combine(output, "points", "s0");
+            Directory.CreateDirectory(point);
+            File.WriteAllText(Path.Combine(point, RunLock.FileName), $"{other.Id}\n");
+            var (code, error) = Hmmrnn.Run("run", file, "--out", output);
+            Assert.Equal(2, code);
+            Assert.Contains($"point s0: {Path.GetFullPath(point)} is in use by process {other.Id}", error);
+            Assert.Equal([RunLock.FileName], Directory.EnumerateFileSystemEntries(point).Select(Path.GetFileName));
+        }
+        finally { other.Kill(); }
+    }
+
+    // Catches: a lock left by a killed process that blocks the folder for ever.
+    [Fact]
+    public void A_lock_left_by_a_process_that_has_exited_is_taken_over_and_released()
+    {
+        int dead;
+        using (var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!) { gone.WaitForExit(); dead = gone.Id; }
+        var folder = RunFolder.Create(Path.Combine(Root, "stale"));
+        File.WriteAllText(folder.PathOf(RunLock.FileName), $"{dead}\n");
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, Tiny(epochs: 1), false, false, 0, CancellationToken.None)).Code);
+        Assert.True(code == 0, error);
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
+        using (RunLock.Acquire(folder))
+            Assert.Throws<RunFolderInUseException>(() => RunLock.Acquire(folder)); // held: also within this process
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
     }
 }
