@@ -6,6 +6,8 @@ using HmmRnn.Host.Cli;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace HmmRnn.Host.Tests;
 
@@ -227,5 +229,161 @@ public class RunLockTests : TempFolderTest
         using (RunLock.Acquire(folder))
             Assert.Throws<RunFolderInUseException>(() => RunLock.Acquire(folder)); // held: also within this process
         Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
+    }
+}
+
+/// <summary>Issue 20: a diverged training stops with one line and exit 1, and no checkpoint holds weights that are not finite.</summary>
+[Collection("torch")]
+public class DivergenceTests : TempFolderTest
+{
+    private static (int Code, string Error) Capture(Func<Task<int>> run)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (run().GetAwaiter().GetResult(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    /// <summary>Every checkpoint the run kept, each checked to hold finite weights (read without <see cref="Checkpoint.Load"/>'s own check).</summary>
+    private static void AssertNoCheckpointIsNonFinite(RunFolder folder)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder.PathOf("checkpoints")))
+        {
+            using var model = new HmmRnnModel(8, 3, 3);
+            var e = Record.Exception(() => Checkpoint.Load(file, model, null));
+            Assert.True(e is null, $"{Path.GetFileName(file)}: {e?.Message}");
+            var w = model.Snapshot();
+            Assert.All(w.RecurrentWeights.Concat(w.InputWeights).Concat(w.Readout), x => Assert.True(double.IsFinite(x), $"{Path.GetFileName(file)} holds {x}"));
+        }
+    }
+
+    // Catches: a training whose loss is NaN from epoch 1 that runs to its end and exits 0 (issue 20: 'train --hmm linear3 --lr 1e4'),
+    // keeping the NaN network as best.ckpt (selection by transition error, which stays finite for NaN weights).
+    [Theory]
+    [InlineData("lr")]
+    [InlineData("identity")]
+    public void A_diverging_training_stops_with_one_line_and_exit_1_and_keeps_no_NaN_checkpoint(string cause)
+    {
+        var config = RunLockTests.Tiny(epochs: 4) with { Selection = "transition" };
+        config = cause == "lr" ? config with { LearningRate = 1e4 } : config with { RecurrentIdentity = 1e30 };
+        var folder = RunFolder.Create(Path.Combine(Root, cause));
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, config, false, false, 0, CancellationToken.None)).Code);
+        Assert.Equal(1, code);
+        var failure = error.Split('\n').Single(l => l.StartsWith("training failed:", StringComparison.Ordinal));
+        Assert.Matches(@"^training failed: diverged at epoch 1: the training loss of step \d+ is (NaN|∞|-∞|Infinity|-Infinity); no best checkpoint was written, checkpoints/last.ckpt holds epoch 0; ", failure);
+        Assert.DoesNotContain("finished after", error);
+        var last = File.ReadAllLines(folder.PathOf(MetricsLog.EventsName))[^1];
+        Assert.Contains("\"type\":\"TrainingFailed\"", last);
+        AssertNoCheckpointIsNonFinite(folder);
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
+    }
+
+    // Catches: weights that stop being finite while the loss still is (the loop checks the weights before it validates and saves),
+    // and a NaN validation score; either would be saved as last.ckpt, and as best.ckpt when the transition error stays low.
+    [Theory]
+    [InlineData(Mode.NaNWeights, "the weights are not finite (")]
+    [InlineData(Mode.NaNScore, "the validation score is NaN")]
+    public void Divergence_after_a_best_epoch_keeps_that_best_checkpoint_and_the_last_finite_one(Mode mode, string what)
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, mode.ToString()));
+        var config = new Wrapped(RunLockTests.Tiny(epochs: 4) with { Selection = "transition" }, mode, FromEpoch: 2);
+        var events = new List<TrainingEvent>();
+        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(config, folder)) events.Add(x); });
+        Assert.Equal(3, e.Epoch);
+        Assert.Contains($"diverged at epoch 3: {what}", e.Message);
+        var best = events.OfType<EpochCompleted>().Last(x => x.IsBest).Epoch;
+        Assert.Contains($"the last finite best checkpoint is kept (checkpoints/best.ckpt, epoch {best}), checkpoints/last.ckpt holds epoch 2", e.Message);
+        Assert.DoesNotContain(events.OfType<EpochCompleted>(), x => x.Epoch == 3);
+        Assert.Equal(best, Checkpoint.ReadMeta(folder.PathOf(Trainer.BestCheckpoint)).Epoch);
+        Assert.Equal(2, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+        AssertNoCheckpointIsNonFinite(folder);
+    }
+
+    /// <summary>How <see cref="Wrapped"/> spoils a tiny HMM run.</summary>
+    public enum Mode { InfiniteScore, NaNWeights, NaNScore }
+
+    // Catches: a best checkpoint chosen by a score of +∞ (or NaN): "best" must stay the epoch with the lowest finite score.
+    [Fact]
+    public void Validation_scores_that_are_not_finite_are_never_best()
+    {
+        var events = Trainer.Run(new Wrapped(RunLockTests.Tiny(epochs: 3), Mode.InfiniteScore, FromEpoch: 0), RunFolder.Create(Path.Combine(Root, "infinite"))).ToList();
+        Assert.All(events.OfType<EpochCompleted>(), e => Assert.False(e.IsBest));
+        Assert.Equal(0, events.OfType<TrainingFinished>().Single().BestEpoch);
+        Assert.DoesNotContain(events.OfType<CheckpointSaved>(), c => c.IsBest);
+    }
+
+    // Catches: evaluate / analyze / export that read a NaN network and print numbers of it without a word.
+    [Theory]
+    [InlineData("evaluate")]
+    [InlineData("analyze")]
+    [InlineData("export")]
+    public void Readers_refuse_a_checkpoint_whose_weights_are_not_finite_in_one_line(string command)
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "nan"));
+        var config = RunLockTests.Tiny(epochs: 1);
+        RunConfig.Write(folder, config);
+        _ = Trainer.Run(config, folder).ToList();
+        using (var model = new HmmRnnModel(8, 3, 3))
+        {
+            var meta = Checkpoint.Load(folder.PathOf(Trainer.BestCheckpoint), model, null);
+            using (torch.no_grad()) model.parameters().First().fill_(double.NaN);
+            using var optimizer = torch.optim.Adam(model.parameters());
+            Checkpoint.Save(folder, Trainer.BestCheckpoint, meta, model, optimizer);
+        }
+        var before = Directory.EnumerateFiles(folder.Path).Order().ToArray();
+        var (code, error) = Hmmrnn.Run(command, folder.Path);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"{folder.PathOf(Trainer.BestCheckpoint)}: its weights are not finite", error);
+        Assert.Equal(before, Directory.EnumerateFiles(folder.Path).Order().ToArray());
+    }
+
+    /// <summary>
+    /// A tiny HMM run spoilt from epoch <paramref name="FromEpoch"/> (from 0) on: a validation score of +∞ (as 'faithful' selection gives an
+    /// unbounded network), NaN weights after the epoch's last step (every loss still finite), or a NaN validation score.
+    /// </summary>
+    private sealed record Wrapped(HmmTrainingConfig Inner, Mode Spoil, int FromEpoch) : ITaskConfig
+    {
+        public string Task => Inner.Task;
+        public long Seed => Inner.Seed;
+        public int Epochs => Inner.Epochs;
+        public int LogEvery => Inner.LogEvery;
+        public string Device => Inner.Device;
+        public string Describe() => Inner.Describe();
+        public string Hash() => Inner.Hash();
+        public void Check() => Inner.Check();
+        public ITrainingTask Create(torch.Device device) => new Spoilt(Inner.Create(device), this);
+
+        private sealed class Spoilt(ITrainingTask inner, Wrapped how) : ITrainingTask
+        {
+            private int _epoch;
+            public nn.Module Model => inner.Model;
+            public TorchSharp.Modules.OptimizerHelper Optimizer => inner.Optimizer;
+            public int StepsPerEpoch => inner.StepsPerEpoch;
+            public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(inner.BeginEpoch(_epoch = epoch), this);
+            private bool Is(Mode mode) => how.Spoil == mode && _epoch >= how.FromEpoch;
+
+            public Validation Validate()
+            {
+                var v = inner.Validate();
+                return Is(Mode.InfiniteScore) ? v with { Score = double.PositiveInfinity } : Is(Mode.NaNScore) ? v with { Score = double.NaN } : v;
+            }
+
+            public void Dispose() => inner.Dispose();
+
+            private sealed class Epoch(ITrainingEpoch inner, Spoilt task) : ITrainingEpoch
+            {
+                public double Step(int step)
+                {
+                    var loss = inner.Step(step);
+                    if (task.Is(Mode.NaNWeights) && step == task.StepsPerEpoch - 1) // after the epoch's last step: no later loss shows it
+                        using (torch.no_grad()) task.Model.parameters().First().fill_(double.NaN);
+                    return loss;
+                }
+
+                public void Dispose() => inner.Dispose();
+            }
+        }
     }
 }

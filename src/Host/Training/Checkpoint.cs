@@ -63,10 +63,26 @@ public static class Checkpoint
                 throw new InvalidDataException($"{path}: its weights do not fit this model ({FirstLine(e.Message)})", e);
             }
         }
+        // A diverged network is refused by every reader (evaluate, analyze, export, resume), whatever wrote it.
+        if (NonFiniteParameter(model) is { } bad)
+            throw new InvalidDataException($"{path}: its weights are not finite ({bad} holds NaN or ±∞): the training diverged; train again with a smaller learning rate");
         // The optimiser's section is read (its length checked) also when not wanted: a file cut short anywhere is refused.
         using (var inner = ReadSection(r)) optimizer?.load_state_dict(inner);
         return meta;
     });
+
+    /// <summary>The name of the first parameter of <paramref name="model"/> holding NaN or ±∞, or null when all are finite.</summary>
+    public static string? NonFiniteParameter(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var _ = no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            using var finite = isfinite(parameter).all();
+            if (!finite.item<bool>()) return name;
+        }
+        return null;
+    }
 
     /// <summary>Runs a read, turning a truncated or garbled file into one clear error naming it.</summary>
     private static T Reading<T>(string path, Func<T> read)
