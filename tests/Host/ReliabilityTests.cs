@@ -387,3 +387,79 @@ public class DivergenceTests : TempFolderTest
         }
     }
 }
+
+/// <summary>Issue 20: a resume with nothing (whole) to resume is refused before anything is written.</summary>
+[Collection("torch")]
+public class ResumeRefusalTests : TempFolderTest
+{
+    private static (int Code, string Error) Capture(Func<Task<int>> run)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (run().GetAwaiter().GetResult(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    /// <summary>Every file under <paramref name="folder"/> with its bytes: what "nothing written" compares.</summary>
+    private static Dictionary<string, string> Contents(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(folder, f), f => Convert.ToBase64String(File.ReadAllBytes(f)));
+
+    // Catches: --resume with no last.ckpt that starts afresh on top of an old run (overwriting its best.ckpt, mixing its
+    // metrics.csv), or creates an empty folder, without a word.
+    [Theory]
+    [InlineData("train", "old run")]
+    [InlineData("train", "no folder")]
+    [InlineData("ibl train", "old run")]
+    public void Resume_without_a_last_checkpoint_is_refused_in_one_line_and_writes_nothing(string command, string what)
+    {
+        var path = Path.Combine(Root, "run");
+        if (what == "old run")
+        {
+            Directory.CreateDirectory(Path.Combine(path, "checkpoints"));
+            File.WriteAllText(Path.Combine(path, "config.json"), "{}");
+            File.WriteAllText(Path.Combine(path, "metrics.csv"), "kind,epoch\n");
+            File.WriteAllText(Path.Combine(path, "checkpoints", "best.ckpt"), "an old run's best network");
+        }
+        var before = what == "old run" ? Contents(path) : null;
+        var (code, error) = Hmmrnn.Run([.. command.Split(' '), "--epochs", "1", "--out", path, "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"--resume: {path} has no checkpoints/last.ckpt, nothing to resume", error);
+        if (before is null) Assert.False(Directory.Exists(path), "a folder was created");
+        else Assert.Equal(before, Contents(path));
+    }
+
+    // Catches: the same refusal missing where the trainings meet (TrainCommands.Execute: the experiment pipeline, the demo),
+    // or checked after config.json is written.
+    [Fact]
+    public void Execute_refuses_a_resume_with_no_last_checkpoint_before_writing()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "empty"));
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(), resume: true, false, 0, CancellationToken.None)).Code);
+        Assert.Equal(2, code);
+        Assert.Contains("nothing to resume", error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+    }
+
+    // Catches: a resume that checks only the checkpoint's header (a file cut short passed, then failed after config.json and
+    // events.jsonl were rewritten).
+    [Fact]
+    public void A_truncated_last_checkpoint_is_refused_before_config_json_or_the_logs_are_rewritten()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "truncated"));
+        Assert.Equal(0, Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(epochs: 1), false, false, 0, CancellationToken.None)).Code).Code);
+        var last = folder.PathOf(Trainer.LastCheckpoint);
+        var bytes = File.ReadAllBytes(last);
+        File.WriteAllBytes(last, bytes[..^200]); // the metadata whole, the optimiser's section cut short
+        File.SetLastWriteTimeUtc(folder.PathOf(RunConfig.FileName), new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var before = Contents(folder.Path);
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(epochs: 2), resume: true, false, 0, CancellationToken.None)).Code);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"--resume: {last}: truncated or corrupt checkpoint", error);
+        Assert.Equal(before, Contents(folder.Path));
+        Assert.Equal(new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), File.GetLastWriteTimeUtc(folder.PathOf(RunConfig.FileName)));
+    }
+}

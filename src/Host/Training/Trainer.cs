@@ -60,7 +60,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(folder);
         var last = folder.PathOf(LastCheckpoint);
         if (!File.Exists(last)) return null;
-        var meta = Checkpoint.ReadMeta(last);
+        var meta = Checkpoint.ReadMetaOfWhole(last); // a file cut short is refused here, before the caller writes config.json or the logs
         if (meta.Task != config.Task)
             throw new InvalidOperationException($"resume: {folder.Path} is a run of the {meta.Task} task, not of the {config.Task} task");
         if (meta.ConfigHash != config.Hash())
