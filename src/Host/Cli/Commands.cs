@@ -7,9 +7,6 @@ namespace HmmRnn.Host.Cli;
 /// <summary>The command line: every verb under one root.</summary>
 internal static class Commands
 {
-    /// <summary>The exit codes of every command (said in the root's --help).</summary>
-    public const int Success = 0, Failed = 1, BadInput = Cli.UsageError, Interrupted = 130;
-
     public static RootCommand Root()
     {
         var root = new RootCommand(
@@ -17,8 +14,8 @@ internal static class Commands
             "Run 'hmmrnn demo' for a quick tour, 'hmmrnn run experiments/hmm-quick.json' for a whole experiment with its report; " +
             "'hmmrnn <command> --help' for each command.\n" +
             "Numbers are read with a decimal point (0.003), never a comma. " +
-            $"Exit codes: {Success} success, {BadInput} bad input (refused before anything is written), {Failed} failure while running " +
-            $"(e.g. a diverged training), {Interrupted} interrupted (Ctrl+C or SIGTERM; the run resumes with --resume).");
+            $"Exit codes: {Cli.Success} success, {Cli.UsageError} bad input (refused before anything is written), {Cli.Failure} failure while running " +
+            $"(e.g. a diverged training), {Cli.Interrupted} interrupted (Ctrl+C or SIGTERM; the run resumes with --resume).");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ExperimentCommands.Run());
         root.Subcommands.Add(ExperimentCommands.ReportCommand());
@@ -49,7 +46,7 @@ internal static class Commands
         if (command.Action is null && command.Subcommands.Count > 0 && result.Tokens.Count == PathOf(result).Count - 1)
         {
             new HelpAction().Invoke(result);
-            return BadInput;
+            return Cli.UsageError;
         }
         var errors = string.Join("; ", result.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim()).Distinct());
         return Cli.Fail($"{errors} ('{string.Join(' ', PathOf(result))} --help' lists the options)");

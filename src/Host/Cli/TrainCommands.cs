@@ -174,12 +174,12 @@ internal static class TrainCommands
         using var connection = events.Connect();
         TrainingFinished? result;
         try { result = await finished; }
-        catch (Exception) { return (1, null); } // ConsoleProgress has reported the TrainingFailed event
+        catch (Exception) { return (Cli.Failure, null); } // ConsoleProgress has reported the TrainingFailed event
         if (result is { Cancelled: true })
         {
             Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; the same command with --resume continues");
-            return (130, result);
+            return (Cli.Interrupted, result);
         }
-        return (result is null ? 1 : 0, result);
+        return (result is null ? Cli.Failure : Cli.Success, result);
     }
 }
