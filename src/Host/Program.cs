@@ -10,4 +10,5 @@ if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 140;
 
 // Signals are handled where work can stop cleanly (train, run); elsewhere the default applies, and
 // every file is written atomically, so an interrupted command leaves no half-written output.
-return Commands.Root().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null });
+// Commands.Invoke: invariant culture, and the exit codes of the root's --help (0, 1, 2, 130).
+return Commands.Invoke(args, new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.Globalization;
 
 namespace HmmRnn.Host.Cli;
 
@@ -10,7 +12,10 @@ internal static class Commands
         var root = new RootCommand(
             "HmmRnn: RNNs that emulate hidden Markov models, and exact Bayesian baselines of the IBL task.\n" +
             "Run 'hmmrnn demo' for a quick tour, 'hmmrnn run experiments/hmm-quick.json' for a whole experiment with its report; " +
-            "'hmmrnn <command> --help' for each command.");
+            "'hmmrnn <command> --help' for each command.\n" +
+            "Numbers are read with a decimal point (0.003), never a comma. " +
+            $"Exit codes: {Cli.Success} success, {Cli.UsageError} bad input (refused before anything is written), {Cli.Failure} failure while running " +
+            $"(e.g. a diverged training), {Cli.Interrupted} interrupted (Ctrl+C or SIGTERM; the run resumes with --resume).");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ExperimentCommands.Run());
         root.Subcommands.Add(ExperimentCommands.ReportCommand());
@@ -23,6 +28,35 @@ internal static class Commands
         root.Subcommands.Add(IblCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(DoctorCommand.Create());
-        return root;
+        return Numbers.ReadInvariant(root);
+    }
+
+    /// <summary>
+    /// Runs a command line under the exit-code convention: the invariant culture for everything read and printed;
+    /// a line that does not parse is refused with its errors on one line (exit 2), not the whole help (a command group
+    /// named without its verb shows its help, also exit 2).
+    /// </summary>
+    public static int Invoke(string[] args, InvocationConfiguration? configuration = null)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
+        var result = Root().Parse(args);
+        if (result.Errors.Count == 0) return result.Invoke(configuration);
+        var command = result.CommandResult.Command;
+        if (command.Action is null && command.Subcommands.Count > 0 && result.Tokens.Count == PathOf(result).Count - 1)
+        {
+            new HelpAction().Invoke(result);
+            return Cli.UsageError;
+        }
+        var errors = string.Join("; ", result.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim()).Distinct());
+        return Cli.Fail($"{errors} ('{string.Join(' ', PathOf(result))} --help' lists the options)");
+    }
+
+    private static List<string> PathOf(ParseResult result)
+    {
+        var names = new List<string>();
+        for (var r = result.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command is RootCommand ? "hmmrnn" : r.Command.Name);
+        return names;
     }
 }

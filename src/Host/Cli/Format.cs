@@ -31,10 +31,13 @@ internal static class TableExtensions
         table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
 }
 
-/// <summary>How a command refuses bad input: the message on standard error, exit code 2.</summary>
+/// <summary>
+/// The exit codes of every command (the root's --help says them): 0 success, 2 bad input (refused before anything is
+/// written), 1 a failure while running, 130 interrupted. How a command refuses bad input: the message on standard error, exit 2.
+/// </summary>
 internal static class Cli
 {
-    public const int UsageError = 2;
+    public const int Success = 0, Failure = 1, UsageError = 2, Interrupted = 130;
 
     public static int Fail(string message)
     {

@@ -145,8 +145,8 @@ internal static class IblCommands
             catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
             if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"ibl-{config.PresetName}-{config.Loss.ToString().ToLowerInvariant()}-s{config.Seed}");
-            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
-                return Cli.Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
+            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.AlreadyARun(path));
+            if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.NothingToResume(path));
             RunFolder folder;
             try { folder = RunFolder.Create(path); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }

@@ -64,8 +64,8 @@ internal static class TrainCommands
             catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
             if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");
-            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
-                return Cli.Fail($"--out: {path} already holds a run; pass --resume to continue it or choose another --out");
+            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(AlreadyARun(path));
+            if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(NothingToResume(path));
             RunFolder folder;
             try { folder = RunFolder.Create(path); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
@@ -102,7 +102,10 @@ internal static class TrainCommands
     internal static async Task<int> TrainAndEvaluate(RunFolder folder, HmmTrainingConfig config, bool resume, bool evaluate, bool tensorboard, CancellationToken token,
         int checkpointEvery = 0)
     {
-        var (code, _) = await Execute(folder, config, resume, tensorboard, checkpointEvery, token);
+        // The folder is this process's from the training through the evaluation.
+        using var held = Lock(folder);
+        if (held is null) return Cli.UsageError;
+        var (code, _) = await ExecuteLocked(folder, config, resume, tensorboard, checkpointEvery, token);
         if (code != 0 || !evaluate) return code;
         var report = Evaluation.Run(folder, 10_000, 1);
         Console.Out.Write(report.Markdown);
@@ -110,17 +113,50 @@ internal static class TrainCommands
         return 0;
     }
 
+    /// <summary>The refusal of a fresh training into a folder that holds a run.</summary>
+    internal static string AlreadyARun(string path) => $"--out: {path} already holds a run; pass --resume to continue it or choose another --out";
+
+    /// <summary>The refusal of a resume where there is nothing to resume.</summary>
+    internal static string NothingToResume(string path) =>
+        $"--resume: {path} has no {Trainer.LastCheckpoint}, nothing to resume; leave out --resume to start afresh (into an empty --out)";
+
+    /// <summary>Takes <paramref name="folder"/>'s <see cref="RunLock"/>, or prints why not (one line) and returns null.</summary>
+    internal static RunLock? Lock(RunFolder folder)
+    {
+        try { return RunLock.Acquire(folder); }
+        catch (IOException e) { Cli.Fail($"--out: {e.Message}"); return null; }
+    }
+
     /// <summary>
-    /// Trains any task in a run folder: writes config.json, subscribes progress, the metrics log and
-    /// (optionally) TensorBoard to the one training loop, and stops cleanly on Ctrl+C / SIGTERM (exit 130).
+    /// Trains any task in a run folder, owning it (<see cref="RunLock"/>) for the training: a second training into the
+    /// same folder is refused (exit 2). See <see cref="ExecuteLocked"/>.
     /// </summary>
     internal static async Task<(int Code, TrainingFinished? Result)> Execute(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
         int checkpointEvery, CancellationToken token)
     {
+        using var held = Lock(folder);
+        if (held is null) return (Cli.UsageError, null);
+        return await ExecuteLocked(folder, config, resume, tensorboard, checkpointEvery, token);
+    }
+
+    /// <summary>
+    /// Trains any task in a run folder the caller holds (<see cref="Lock"/>): writes config.json, subscribes progress, the
+    /// metrics log and (optionally) TensorBoard to the one training loop, and stops cleanly on Ctrl+C / SIGTERM (exit 130).
+    /// Refused before anything is written (exit 2): a fresh run into a folder that holds one, a resume with nothing to resume
+    /// or of another configuration, a damaged last checkpoint. A training that fails or diverges exits 1.
+    /// </summary>
+    internal static async Task<(int Code, TrainingFinished? Result)> ExecuteLocked(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
+        int checkpointEvery, CancellationToken token)
+    {
+        // Checked again under the lock: another process may have trained here since the command's own checks.
+        if (!resume && File.Exists(folder.PathOf(Trainer.LastCheckpoint))) return (Cli.Fail(AlreadyARun(folder.Path)), null);
         // A resume is checked before anything is written (config.json, the logs): the folder's run must be of this task and configuration.
         if (resume)
         {
-            try { Trainer.ResumePoint(config, folder); }
+            try
+            {
+                if (Trainer.ResumePoint(config, folder) is null) return (Cli.Fail(NothingToResume(folder.Path)), null);
+            }
             catch (InvalidOperationException e) { return (Cli.Fail($"--{e.Message}"), null); } // "resume: …"
             catch (InvalidDataException e) { return (Cli.Fail($"--resume: {e.Message}"), null); }
         }
@@ -139,12 +175,12 @@ internal static class TrainCommands
         using var connection = events.Connect();
         TrainingFinished? result;
         try { result = await finished; }
-        catch (Exception) { return (1, null); } // ConsoleProgress has reported the TrainingFailed event
+        catch (Exception) { return (Cli.Failure, null); } // ConsoleProgress has reported the TrainingFailed event
         if (result is { Cancelled: true })
         {
             Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; the same command with --resume continues");
-            return (130, result);
+            return (Cli.Interrupted, result);
         }
-        return (result is null ? 1 : 0, result);
+        return (result is null ? Cli.Failure : Cli.Success, result);
     }
 }

@@ -63,6 +63,15 @@ public static class Pipeline
 
     private static async Task<int> RunPoint(Experiment experiment, RunFolder folder, ExperimentPoint point, CancellationToken token)
     {
+        // The point's folder is this process's from its training stage to its summary: another 'run' or shard on it is refused.
+        RunLock held;
+        try { held = RunLock.Acquire(folder); }
+        catch (IOException e) { return Cli.Cli.Fail($"point {point.Id}: {e.Message}"); }
+        using (held) return await RunPointLocked(experiment, folder, point, token);
+    }
+
+    private static async Task<int> RunPointLocked(Experiment experiment, RunFolder folder, ExperimentPoint point, CancellationToken token)
+    {
         var stages = ReadStages(folder);
 
         // train: its input is the whole configuration (epochs included: more epochs resume the same run).
@@ -81,7 +90,7 @@ public static class Pipeline
             }
             var resume = state == TrainingState.Resume;
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
-            var (code, result) = await TrainCommands.Execute(folder, point.Config, resume, tensorboard: false, checkpointEvery: 0, token);
+            var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: false, checkpointEvery: 0, token);
             if (code != 0) return code;
             stages["train"] = Record(trainInput, [Trainer.BestCheckpoint]);
             stages["train"]!["seconds"] = result?.Elapsed.TotalSeconds;

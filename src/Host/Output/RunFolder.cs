@@ -35,7 +35,7 @@ public sealed class RunFolder
         try
         {
             Directory.CreateDirectory(full);
-            var probe = System.IO.Path.Combine(full, $".write-test-{Environment.ProcessId}");
+            var probe = System.IO.Path.Combine(full, $".write-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
             File.WriteAllText(probe, "");
             File.Delete(probe);
         }

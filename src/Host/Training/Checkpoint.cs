@@ -50,6 +50,19 @@ public static class Checkpoint
         return ReadMetaFrom(r, path);
     });
 
+    /// <summary>
+    /// Reads the metadata and checks that the file is whole (both sections there, of their stated lengths) without loading
+    /// the weights: what a resume checks before it writes anything.
+    /// </summary>
+    public static CheckpointMeta ReadMetaOfWhole(string path) => Reading(path, () =>
+    {
+        using var r = Open(path);
+        var meta = ReadMetaFrom(r, path);
+        SkipSection(r);
+        SkipSection(r);
+        return meta;
+    });
+
     /// <summary>Loads weights (and the optimiser state, when given) from a checkpoint; returns its metadata.</summary>
     public static CheckpointMeta Load(string path, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer) => Reading(path, () =>
     {
@@ -63,10 +76,26 @@ public static class Checkpoint
                 throw new InvalidDataException($"{path}: its weights do not fit this model ({FirstLine(e.Message)})", e);
             }
         }
+        // A diverged network is refused by every reader (evaluate, analyze, export, resume), whatever wrote it.
+        if (NonFiniteParameter(model) is { } bad)
+            throw new InvalidDataException($"{path}: its weights are not finite ({bad} holds NaN or ±∞): the training diverged; train again with a smaller learning rate");
         // The optimiser's section is read (its length checked) also when not wanted: a file cut short anywhere is refused.
         using (var inner = ReadSection(r)) optimizer?.load_state_dict(inner);
         return meta;
     });
+
+    /// <summary>The name of the first parameter of <paramref name="model"/> holding NaN or ±∞, or null when all are finite.</summary>
+    public static string? NonFiniteParameter(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var _ = no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            using var finite = isfinite(parameter).all();
+            if (!finite.item<bool>()) return name;
+        }
+        return null;
+    }
 
     /// <summary>Runs a read, turning a truncated or garbled file into one clear error naming it.</summary>
     private static T Reading<T>(string path, Func<T> read)
@@ -107,11 +136,17 @@ public static class Checkpoint
         ms.CopyTo(w.BaseStream);
     }
 
-    private static BinaryReader ReadSection(BinaryReader r)
+    private static BinaryReader ReadSection(BinaryReader r) =>
+        new(new MemoryStream(r.ReadBytes(checked((int)SectionLength(r)))), Encoding.UTF8);
+
+    private static void SkipSection(BinaryReader r) => r.BaseStream.Seek(SectionLength(r), SeekOrigin.Current);
+
+    /// <summary>A section's length, checked against what is left of the file.</summary>
+    private static long SectionLength(BinaryReader r)
     {
         var length = r.ReadInt64();
         if (length < 0 || length > r.BaseStream.Length - r.BaseStream.Position)
             throw new EndOfStreamException($"a section of {length} bytes, {r.BaseStream.Length - r.BaseStream.Position} left in the file");
-        return new BinaryReader(new MemoryStream(r.ReadBytes(checked((int)length))), Encoding.UTF8);
+        return length;
     }
 }

@@ -60,7 +60,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(folder);
         var last = folder.PathOf(LastCheckpoint);
         if (!File.Exists(last)) return null;
-        var meta = Checkpoint.ReadMeta(last);
+        var meta = Checkpoint.ReadMetaOfWhole(last); // a file cut short is refused here, before the caller writes config.json or the logs
         if (meta.Task != config.Task)
             throw new InvalidOperationException($"resume: {folder.Path} is a run of the {meta.Task} task, not of the {config.Task} task");
         if (meta.ConfigHash != config.Hash())
@@ -112,6 +112,7 @@ public static class Trainer
                 {
                     if (cancellation.IsCancellationRequested) { cancelled = true; break; }
                     var loss = current.Step(step);
+                    if (!double.IsFinite(loss)) throw Diverged(epoch + 1, $"the training loss of step {step + 1} is {loss}");
                     lossSum += loss;
                     steps++;
                     if ((step + 1) % config.LogEvery == 0 || step == stepsPerEpoch - 1)
@@ -119,8 +120,13 @@ public static class Trainer
                 }
             }
             if (cancelled) break;
+            // Before anything of this epoch is saved: a checkpoint never holds weights that are not finite.
+            if (Checkpoint.NonFiniteParameter(task.Model) is { } parameter) throw Diverged(epoch + 1, $"the weights are not finite ({parameter})");
             var validation = task.Validate();
-            var isBest = validation.Score < bestLoss;
+            if (double.IsNaN(validation.Score) || double.IsNaN(validation.Loss))
+                throw Diverged(epoch + 1, $"the validation {(double.IsNaN(validation.Loss) ? "loss" : "score")} is NaN");
+            // A score of +∞ is a legitimate verdict on a bad network (e.g. 'faithful' on an unbounded one), but never the best.
+            var isBest = double.IsFinite(validation.Score) && validation.Score < bestLoss;
             if (isBest) (bestLoss, bestEpoch) = (validation.Score, epoch + 1);
             yield return new EpochCompleted(clock.Elapsed, epoch + 1, lossSum / steps, validation.Loss, isBest, bestLoss, bestEpoch,
                 Environment.WorkingSet) { Metrics = validation.Metrics };
@@ -129,6 +135,8 @@ public static class Trainer
             yield return Save(LastCheckpoint, epoch + 1, validation.Score, false);
         }
         yield return new TrainingFinished(clock.Elapsed, epoch, bestEpoch, bestLoss, cancelled);
+
+        TrainingDivergedException Diverged(int at, string what) => new(at, what, bestEpoch, at - 1);
 
         CheckpointSaved Save(string name, int completed, double validation, bool best)
         {

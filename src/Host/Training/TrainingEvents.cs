@@ -37,3 +37,23 @@ public sealed record TrainingFailed(TimeSpan Elapsed, string Error) : TrainingEv
     /// </summary>
     public string? Detail { get; init; }
 }
+
+/// <summary>
+/// A training stopped because its numbers stopped being finite (a step's loss, the weights, or a NaN validation): the run fails
+/// (<see cref="TrainingFailed"/>, exit 1) with this one-line message. Nothing of the diverged epoch is saved: the best checkpoint
+/// and the last one hold finite weights of earlier epochs.
+/// </summary>
+public sealed class TrainingDivergedException : Exception
+{
+    /// <summary>Diverged in epoch <paramref name="epoch"/> (from 1) because <paramref name="what"/>; the best checkpoint is of <paramref name="bestEpoch"/> (0: none), the last of <paramref name="lastEpoch"/>.</summary>
+    public TrainingDivergedException(int epoch, string what, int bestEpoch, int lastEpoch)
+        : base($"diverged at epoch {epoch}: {what}; " +
+               (bestEpoch > 0 ? $"the last finite best checkpoint is kept ({Trainer.BestCheckpoint}, epoch {bestEpoch})" : "no best checkpoint was written") +
+               $", {Trainer.LastCheckpoint} holds epoch {lastEpoch}; the learning rate (or the initial weights) may be too large") => (Epoch, BestEpoch) = (epoch, bestEpoch);
+
+    /// <summary>The epoch (from 1) in which the numbers stopped being finite.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The epoch of the best checkpoint kept (0: none).</summary>
+    public int BestEpoch { get; }
+}

@@ -1,0 +1,465 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using HmmRnn.Host.Cli;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks.Hmm;
+using HmmRnn.Host.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HmmRnn.Host.Tests;
+
+/// <summary>Runs a whole command line as <c>hmmrnn</c> does (<see cref="Commands.Invoke"/>); returns its exit code and standard error.</summary>
+internal static class Hmmrnn
+{
+    public static (int Code, string Error) Run(params string[] args)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (Commands.Invoke(args), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+}
+
+/// <summary>Issue 20: numbers are read one way (invariant culture), and a decimal comma is refused with a hint.</summary>
+[Collection("torch")]
+public class NumberParsingTests : TempFolderTest
+{
+    /// <summary>Every numeric option of every command, with the words that lead to it ("ibl", "train").</summary>
+    private static IEnumerable<(string[] Path, Option Option)> NumericOptions(Command command, string[] path)
+    {
+        foreach (var o in command.Options)
+            if (o is Option<double> or Option<double?>)
+                yield return (path, o);
+        foreach (var sub in command.Subcommands)
+            foreach (var x in NumericOptions(sub, [.. path, sub.Name]))
+                yield return x;
+    }
+
+    // Catches: a double option that keeps System.CommandLine's own parser (the invariant culture with thousands
+    // separators: "1,5" is read as 15), e.g. an option added to a command that Commands.Root does not walk.
+    [Fact]
+    public void Every_double_option_of_every_command_refuses_a_comma_naming_option_and_value()
+    {
+        var options = NumericOptions(Commands.Root(), []).ToArray();
+        Assert.True(options.Length >= 9, $"only {options.Length} double options found");
+        foreach (var (path, option) in options)
+        {
+            var errors = Commands.Root().Parse([.. path, option.Name, "1,5"]).Errors.Select(e => e.Message).ToArray();
+            Assert.True(errors.Any(e => e.StartsWith($"{option.Name} = 1,5:", StringComparison.Ordinal) && e.Contains("use a decimal point (1.5)", StringComparison.Ordinal)),
+                $"{string.Join(' ', path)} {option.Name} 1,5: {string.Join(" | ", errors)}");
+        }
+    }
+
+    // Catches: a comma read as a thousands separator (train would run at lr 3, ibl train at 15, analyze at σ 15), and a
+    // refusal that prints the whole help or exits 1; --epochs 0 keeps a broken parser from training (its refusal names Epochs).
+    [Theory]
+    [InlineData("train", "--lr", "0,003", "--epochs", "0")]
+    [InlineData("train", "--recurrent-identity", "0,97", "--epochs", "0")]
+    [InlineData("ibl", "train", "--lr", "1,5", "--epochs", "0")]
+    [InlineData("analyze", "RUN", "--sigma", "1,5")]
+    [InlineData("bench", "train", "--pair-weight", "0,5", "--batch", "1", "--T", "1", "--hidden", "1", "--input", "1", "--steps", "1", "--warmup", "0")]
+    public void A_decimal_comma_is_refused_with_a_hint_in_one_line_and_nothing_is_written(params string[] args)
+    {
+        var run = Path.Combine(Root, "run");
+        var line = args.Select(a => a == "RUN" ? run : a).ToList();
+        if (args[0] is "train" || args[..2].SequenceEqual(["ibl", "train"])) line.AddRange(["--out", run]);
+        var (code, error) = Hmmrnn.Run([.. line]);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        var comma = args.First(a => a.Contains(','));
+        Assert.Contains($"= {comma}: a comma in a number is not read; use a decimal point ({comma.Replace(',', '.')})", error);
+        Assert.False(Directory.Exists(Root), "a refused command wrote files");
+    }
+
+    // Catches: a parser that follows the machine's culture (in de-DE "0.003" is 3: '.' groups thousands) and one
+    // that loses an option's default.
+    [Fact]
+    public void Numbers_are_read_in_the_invariant_culture_whatever_the_machines_and_defaults_stay()
+    {
+        var saved = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+        try
+        {
+            var r = Commands.Root().Parse(["train", "--lr", "0.003", "--pair-weight", "1e-2", "--hidden", "-3"]);
+            Assert.Empty(r.Errors);
+            Assert.Equal(0.003, r.GetValue<double?>("--lr"));
+            Assert.Equal(0.01, r.GetValue<double?>("--pair-weight"));
+            Assert.Equal(-3, r.GetValue<int?>("--hidden"));
+            Assert.Null(r.GetValue<double?>("--activity-weight"));
+            Assert.Equal(10_000, Commands.Root().Parse(["evaluate", "x"]).GetValue<int>("--sequences"));
+            Assert.Equal(1.0, Commands.Root().Parse(["analyze", "x"]).GetValue<double>("--sigma"));
+        }
+        finally { CultureInfo.CurrentCulture = saved; }
+    }
+
+    // Catches: parser errors shown as the whole help with exit 1, or with .NET type names (System.Nullable`1[System.Int32]).
+    [Theory]
+    [InlineData("train", "--bogus")]
+    [InlineData("train", "--hidden", "many")]
+    [InlineData("evaluate")]
+    public void A_line_that_does_not_parse_is_one_line_and_exit_2(params string[] args)
+    {
+        var (code, error) = Hmmrnn.Run(args);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.DoesNotContain("System.", error);
+        Assert.Contains("--help' lists the options", error);
+    }
+
+    [Fact]
+    public void The_root_help_states_the_exit_codes()
+    {
+        var description = Commands.Root().Description!;
+        Assert.Contains("Exit codes: 0 success, 2 bad input", description);
+        Assert.Contains("1 failure while running", description);
+        Assert.Contains("130 interrupted", description);
+    }
+}
+
+/// <summary>Issue 20: a run folder is owned by one process at a time.</summary>
+[Collection("torch")]
+public class RunLockTests : TempFolderTest
+{
+    /// <summary>As TrainingTests' tiny run: linear3, 8 hidden units, a second or so of CPU an epoch at most.</summary>
+    internal static HmmTrainingConfig Tiny(int epochs = 3) => HmmTrainingConfig.Preset("quick", "linear3") with
+    {
+        Hidden = 8, Input = 3, Batch = 128, TrainSequences = 256, ValidationSequences = 128, TestSequences = 0,
+        Epochs = epochs, LogEvery = 1, Seed = 5,
+    };
+
+    private static (int Code, string Error) Capture(Func<Task<int>> run)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (run().GetAwaiter().GetResult(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    // Catches: trainings that do not take the folder's lock (both ran and garbled metrics.csv: "11.954bbatch,1,20…"), and a lock
+    // not released at the end.
+    [Fact]
+    public void Two_concurrent_trainings_into_one_folder_one_is_refused_and_the_others_files_are_whole()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "shared"));
+        using var start = new Barrier(2);
+        async Task<int> Train()
+        {
+            await Task.Yield();
+            start.SignalAndWait();
+            return (await TrainCommands.Execute(folder, Tiny(), resume: false, tensorboard: false, checkpointEvery: 0, CancellationToken.None)).Code;
+        }
+        var (codes, error) = Capture(async () =>
+        {
+            var both = await Task.WhenAll(Task.Run(Train), Task.Run(Train));
+            return both.Min() * 10 + both.Max();
+        });
+        Assert.True(codes == 2, $"exit codes {codes / 10} and {codes % 10}, expected 0 and 2: {error}"); // 0·10 + 2
+        Assert.Contains($"is in use by process {Environment.ProcessId} (its .lock)", error);
+
+        // The winner's files are whole: the same as a training alone.
+        var alone = RunFolder.Create(Path.Combine(Root, "alone"));
+        Assert.Equal(0, Capture(async () => (await TrainCommands.Execute(alone, Tiny(), false, false, 0, CancellationToken.None)).Code).Code);
+        Assert.Equal(MetricsLog.ReadEpochs(alone).Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss)),
+            MetricsLog.ReadEpochs(folder).Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss)));
+        Assert.Equal(File.ReadAllLines(alone.PathOf(MetricsLog.CsvName)).Select(l => l.Split(',').Length),
+            File.ReadAllLines(folder.PathOf(MetricsLog.CsvName)).Select(l => l.Split(',').Length));
+        var events = File.ReadAllLines(folder.PathOf(MetricsLog.EventsName)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("type").GetString()).ToArray();
+        Assert.Single(events, t => t == nameof(TrainingStarted));
+        Assert.Equal(nameof(TrainingFinished), events[^1]);
+        Assert.Equal(3, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)), "the lock outlived the training");
+        Assert.Empty(Directory.EnumerateFiles(folder.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    // Catches: a lock that does not name its holder, that is checked after config.json is written, or that is ignored.
+    [Fact]
+    public void A_folder_held_by_another_running_process_is_refused_naming_it_and_nothing_is_written()
+    {
+        using var other = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            var path = Path.Combine(Root, "held");
+            Directory.CreateDirectory(path);
+            File.WriteAllText(Path.Combine(path, RunLock.FileName), $"{other.Id}\n");
+            var (code, error) = Hmmrnn.Run("train", "--hmm", "linear3", "--hidden", "8", "--epochs", "1", "--out", path, "--no-evaluate");
+            Assert.Equal(2, code);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Contains($"is in use by process {other.Id}", error);
+            Assert.Equal([RunLock.FileName], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName));
+        }
+        finally { other.Kill(); }
+    }
+
+    // Catches: an experiment's training stage that does not take its point folder's lock (a second 'run' or shard trains beside the first).
+    [Fact]
+    public void An_experiment_point_held_by_another_process_is_refused_before_its_training()
+    {
+        using var other = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        try
+        {
+            var file = TinyExperiments.Write(Root, "held", $"{TinyExperiments.Training}, \"analyses\": []");
+            var output = Path.Combine(Root, "out");
+            var point = Path.Combine(output, "points", "s0");
+            Directory.CreateDirectory(point);
+            File.WriteAllText(Path.Combine(point, RunLock.FileName), $"{other.Id}\n");
+            var (code, error) = Hmmrnn.Run("run", file, "--out", output);
+            Assert.Equal(2, code);
+            Assert.Contains($"point s0: {Path.GetFullPath(point)} is in use by process {other.Id}", error);
+            Assert.Equal([RunLock.FileName], Directory.EnumerateFileSystemEntries(point).Select(Path.GetFileName));
+        }
+        finally { other.Kill(); }
+    }
+
+    // Catches: a lock left by a killed process that blocks the folder for ever.
+    [Fact]
+    public void A_lock_left_by_a_process_that_has_exited_is_taken_over_and_released()
+    {
+        int dead;
+        using (var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!) { gone.WaitForExit(); dead = gone.Id; }
+        var folder = RunFolder.Create(Path.Combine(Root, "stale"));
+        File.WriteAllText(folder.PathOf(RunLock.FileName), $"{dead}\n");
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, Tiny(epochs: 1), false, false, 0, CancellationToken.None)).Code);
+        Assert.True(code == 0, error);
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
+        using (RunLock.Acquire(folder))
+            Assert.Throws<RunFolderInUseException>(() => RunLock.Acquire(folder)); // held: also within this process
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
+    }
+}
+
+/// <summary>Issue 20: a diverged training stops with one line and exit 1, and no checkpoint holds weights that are not finite.</summary>
+[Collection("torch")]
+public class DivergenceTests : TempFolderTest
+{
+    private static (int Code, string Error) Capture(Func<Task<int>> run)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (run().GetAwaiter().GetResult(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    /// <summary>Every checkpoint the run kept, each checked to hold finite weights (read without <see cref="Checkpoint.Load"/>'s own check).</summary>
+    private static void AssertNoCheckpointIsNonFinite(RunFolder folder)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder.PathOf("checkpoints")))
+        {
+            using var model = new HmmRnnModel(8, 3, 3);
+            var e = Record.Exception(() => Checkpoint.Load(file, model, null));
+            Assert.True(e is null, $"{Path.GetFileName(file)}: {e?.Message}");
+            var w = model.Snapshot();
+            Assert.All(w.RecurrentWeights.Concat(w.InputWeights).Concat(w.Readout), x => Assert.True(double.IsFinite(x), $"{Path.GetFileName(file)} holds {x}"));
+        }
+    }
+
+    // Catches: a training whose loss is NaN from epoch 1 that runs to its end and exits 0 (issue 20: 'train --hmm linear3 --lr 1e4'),
+    // keeping the NaN network as best.ckpt (selection by transition error, which stays finite for NaN weights).
+    [Theory]
+    [InlineData("lr")]
+    [InlineData("identity")]
+    public void A_diverging_training_stops_with_one_line_and_exit_1_and_keeps_no_NaN_checkpoint(string cause)
+    {
+        var config = RunLockTests.Tiny(epochs: 4) with { Selection = "transition" };
+        config = cause == "lr" ? config with { LearningRate = 1e4 } : config with { RecurrentIdentity = 1e30 };
+        var folder = RunFolder.Create(Path.Combine(Root, cause));
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, config, false, false, 0, CancellationToken.None)).Code);
+        Assert.Equal(1, code);
+        var failure = error.Split('\n').Single(l => l.StartsWith("training failed:", StringComparison.Ordinal));
+        Assert.Matches(@"^training failed: diverged at epoch 1: the training loss of step \d+ is (NaN|∞|-∞|Infinity|-Infinity); no best checkpoint was written, checkpoints/last.ckpt holds epoch 0; ", failure);
+        Assert.DoesNotContain("finished after", error);
+        var last = File.ReadAllLines(folder.PathOf(MetricsLog.EventsName))[^1];
+        Assert.Contains("\"type\":\"TrainingFailed\"", last);
+        AssertNoCheckpointIsNonFinite(folder);
+        Assert.False(File.Exists(folder.PathOf(RunLock.FileName)));
+    }
+
+    // Catches: weights that stop being finite while the loss still is (the loop checks the weights before it validates and saves),
+    // and a NaN validation score; either would be saved as last.ckpt, and as best.ckpt when the transition error stays low.
+    [Theory]
+    [InlineData(Mode.NaNWeights, "the weights are not finite (")]
+    [InlineData(Mode.NaNScore, "the validation score is NaN")]
+    public void Divergence_after_a_best_epoch_keeps_that_best_checkpoint_and_the_last_finite_one(Mode mode, string what)
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, mode.ToString()));
+        var config = new Wrapped(RunLockTests.Tiny(epochs: 4) with { Selection = "transition" }, mode, FromEpoch: 2);
+        var events = new List<TrainingEvent>();
+        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(config, folder)) events.Add(x); });
+        Assert.Equal(3, e.Epoch);
+        Assert.Contains($"diverged at epoch 3: {what}", e.Message);
+        var best = events.OfType<EpochCompleted>().Last(x => x.IsBest).Epoch;
+        Assert.Contains($"the last finite best checkpoint is kept (checkpoints/best.ckpt, epoch {best}), checkpoints/last.ckpt holds epoch 2", e.Message);
+        Assert.DoesNotContain(events.OfType<EpochCompleted>(), x => x.Epoch == 3);
+        Assert.Equal(best, Checkpoint.ReadMeta(folder.PathOf(Trainer.BestCheckpoint)).Epoch);
+        Assert.Equal(2, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+        AssertNoCheckpointIsNonFinite(folder);
+    }
+
+    /// <summary>How <see cref="Wrapped"/> spoils a tiny HMM run.</summary>
+    public enum Mode { InfiniteScore, NaNWeights, NaNScore }
+
+    // Catches: a best checkpoint chosen by a score of +∞ (or NaN): "best" must stay the epoch with the lowest finite score.
+    [Fact]
+    public void Validation_scores_that_are_not_finite_are_never_best()
+    {
+        var events = Trainer.Run(new Wrapped(RunLockTests.Tiny(epochs: 3), Mode.InfiniteScore, FromEpoch: 0), RunFolder.Create(Path.Combine(Root, "infinite"))).ToList();
+        Assert.All(events.OfType<EpochCompleted>(), e => Assert.False(e.IsBest));
+        Assert.Equal(0, events.OfType<TrainingFinished>().Single().BestEpoch);
+        Assert.DoesNotContain(events.OfType<CheckpointSaved>(), c => c.IsBest);
+    }
+
+    // Catches: evaluate / analyze / export that read a NaN network and print numbers of it without a word.
+    [Theory]
+    [InlineData("evaluate")]
+    [InlineData("analyze")]
+    [InlineData("export")]
+    public void Readers_refuse_a_checkpoint_whose_weights_are_not_finite_in_one_line(string command)
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "nan"));
+        var config = RunLockTests.Tiny(epochs: 1);
+        RunConfig.Write(folder, config);
+        _ = Trainer.Run(config, folder).ToList();
+        using (var model = new HmmRnnModel(8, 3, 3))
+        {
+            var meta = Checkpoint.Load(folder.PathOf(Trainer.BestCheckpoint), model, null);
+            using (torch.no_grad()) model.parameters().First().fill_(double.NaN);
+            using var optimizer = torch.optim.Adam(model.parameters());
+            Checkpoint.Save(folder, Trainer.BestCheckpoint, meta, model, optimizer);
+        }
+        var before = Directory.EnumerateFiles(folder.Path).Order().ToArray();
+        var (code, error) = Hmmrnn.Run(command, folder.Path);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"{folder.PathOf(Trainer.BestCheckpoint)}: its weights are not finite", error);
+        Assert.Equal(before, Directory.EnumerateFiles(folder.Path).Order().ToArray());
+    }
+
+    /// <summary>
+    /// A tiny HMM run spoilt from epoch <paramref name="FromEpoch"/> (from 0) on: a validation score of +∞ (as 'faithful' selection gives an
+    /// unbounded network), NaN weights after the epoch's last step (every loss still finite), or a NaN validation score.
+    /// </summary>
+    private sealed record Wrapped(HmmTrainingConfig Inner, Mode Spoil, int FromEpoch) : ITaskConfig
+    {
+        public string Task => Inner.Task;
+        public long Seed => Inner.Seed;
+        public int Epochs => Inner.Epochs;
+        public int LogEvery => Inner.LogEvery;
+        public string Device => Inner.Device;
+        public string Describe() => Inner.Describe();
+        public string Hash() => Inner.Hash();
+        public void Check() => Inner.Check();
+        public ITrainingTask Create(torch.Device device) => new Spoilt(Inner.Create(device), this);
+
+        private sealed class Spoilt(ITrainingTask inner, Wrapped how) : ITrainingTask
+        {
+            private int _epoch;
+            public nn.Module Model => inner.Model;
+            public TorchSharp.Modules.OptimizerHelper Optimizer => inner.Optimizer;
+            public int StepsPerEpoch => inner.StepsPerEpoch;
+            public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(inner.BeginEpoch(_epoch = epoch), this);
+            private bool Is(Mode mode) => how.Spoil == mode && _epoch >= how.FromEpoch;
+
+            public Validation Validate()
+            {
+                var v = inner.Validate();
+                return Is(Mode.InfiniteScore) ? v with { Score = double.PositiveInfinity } : Is(Mode.NaNScore) ? v with { Score = double.NaN } : v;
+            }
+
+            public void Dispose() => inner.Dispose();
+
+            private sealed class Epoch(ITrainingEpoch inner, Spoilt task) : ITrainingEpoch
+            {
+                public double Step(int step)
+                {
+                    var loss = inner.Step(step);
+                    if (task.Is(Mode.NaNWeights) && step == task.StepsPerEpoch - 1) // after the epoch's last step: no later loss shows it
+                        using (torch.no_grad()) task.Model.parameters().First().fill_(double.NaN);
+                    return loss;
+                }
+
+                public void Dispose() => inner.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>Issue 20: a resume with nothing (whole) to resume is refused before anything is written.</summary>
+[Collection("torch")]
+public class ResumeRefusalTests : TempFolderTest
+{
+    private static (int Code, string Error) Capture(Func<Task<int>> run)
+    {
+        var error = new StringWriter();
+        var saved = Console.Error;
+        Console.SetError(error);
+        try { return (run().GetAwaiter().GetResult(), error.ToString()); }
+        finally { Console.SetError(saved); }
+    }
+
+    /// <summary>Every file under <paramref name="folder"/> with its bytes: what "nothing written" compares.</summary>
+    private static Dictionary<string, string> Contents(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(folder, f), f => Convert.ToBase64String(File.ReadAllBytes(f)));
+
+    // Catches: --resume with no last.ckpt that starts afresh on top of an old run (overwriting its best.ckpt, mixing its
+    // metrics.csv), or creates an empty folder, without a word.
+    [Theory]
+    [InlineData("train", "old run")]
+    [InlineData("train", "no folder")]
+    [InlineData("ibl train", "old run")]
+    public void Resume_without_a_last_checkpoint_is_refused_in_one_line_and_writes_nothing(string command, string what)
+    {
+        var path = Path.Combine(Root, "run");
+        if (what == "old run")
+        {
+            Directory.CreateDirectory(Path.Combine(path, "checkpoints"));
+            File.WriteAllText(Path.Combine(path, "config.json"), "{}");
+            File.WriteAllText(Path.Combine(path, "metrics.csv"), "kind,epoch\n");
+            File.WriteAllText(Path.Combine(path, "checkpoints", "best.ckpt"), "an old run's best network");
+        }
+        var before = what == "old run" ? Contents(path) : null;
+        var (code, error) = Hmmrnn.Run([.. command.Split(' '), "--epochs", "1", "--out", path, "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"--resume: {path} has no checkpoints/last.ckpt, nothing to resume", error);
+        if (before is null) Assert.False(Directory.Exists(path), "a folder was created");
+        else Assert.Equal(before, Contents(path));
+    }
+
+    // Catches: the same refusal missing where the trainings meet (TrainCommands.Execute: the experiment pipeline, the demo),
+    // or checked after config.json is written.
+    [Fact]
+    public void Execute_refuses_a_resume_with_no_last_checkpoint_before_writing()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "empty"));
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(), resume: true, false, 0, CancellationToken.None)).Code);
+        Assert.Equal(2, code);
+        Assert.Contains("nothing to resume", error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+    }
+
+    // Catches: a resume that checks only the checkpoint's header (a file cut short passed, then failed after config.json and
+    // events.jsonl were rewritten).
+    [Fact]
+    public void A_truncated_last_checkpoint_is_refused_before_config_json_or_the_logs_are_rewritten()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "truncated"));
+        Assert.Equal(0, Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(epochs: 1), false, false, 0, CancellationToken.None)).Code).Code);
+        var last = folder.PathOf(Trainer.LastCheckpoint);
+        var bytes = File.ReadAllBytes(last);
+        File.WriteAllBytes(last, bytes[..^200]); // the metadata whole, the optimiser's section cut short
+        File.SetLastWriteTimeUtc(folder.PathOf(RunConfig.FileName), new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var before = Contents(folder.Path);
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(epochs: 2), resume: true, false, 0, CancellationToken.None)).Code);
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"--resume: {last}: truncated or corrupt checkpoint", error);
+        Assert.Equal(before, Contents(folder.Path));
+        Assert.Equal(new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), File.GetLastWriteTimeUtc(folder.PathOf(RunConfig.FileName)));
+    }
+}
