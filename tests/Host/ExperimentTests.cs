@@ -145,7 +145,7 @@ public sealed class BadInputTests : TempFolderTest
         ["fractional hidden"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "model": { "hidden": 2.5 } }""", "model.hidden: must be an integer, got 2.5"),
         ["string learning rate"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "training": { "learningRate": "fast" } }""", "training.learningRate: must be a number, got fast"),
         ["batch above the data"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "training": { "batch": 20000 } }""", "training.batch: must not exceed TrainSequences"),
-        ["unknown selection"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "training": { "selection": "best" } }""", "training.selection: must be one of loss, transition, got best"),
+        ["unknown selection"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "training": { "selection": "best" } }""", "training.selection: must be one of loss, transition, faithful, got best"),
         ["unknown preset"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "preset": "slow" }""", "preset: must be one of quick, paper, got slow"),
         ["unknown device"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "device": "tpu" }""", "device: must be cpu or cuda, got tpu"),
         ["empty seeds"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "seeds": [] }""", "seeds: must be a non-empty array"),
