@@ -141,6 +141,9 @@ public sealed class HmmTask : ITrainingTask
         {
             for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count); lag++)
                 loss = loss + config.PairWeight * ChiSquare(PairFrequencies(sequences, lag), pairTargets.ByLag[lag - 1]);
+            if (config.NGrams is int order)
+                for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
+                    loss = loss + config.PairWeight * ChiSquare(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]);
             if (config.StartPairs is int positions && pairTargets.ByPosition is { } byPosition)
                 loss = loss + config.PairWeight * ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions));
         }
@@ -153,6 +156,22 @@ public sealed class HmmTask : ITrainingTask
 
     /// <summary>Σ (J − K)² / K over every entry, K floored at 1e-6 (a pair the data never shows is all but forbidden).</summary>
     private static Tensor ChiSquare(Tensor generated, Tensor target) => (generated - target).square().div(target.clamp_min(1e-6)).sum();
+
+    /// <summary>
+    /// The frequencies of n-grams P(o_t = i_1, …, o_t+n−1 = i_n) over a batch of one-hot (or soft) sequences [batch, T, V], pooled
+    /// over positions: [V^n], index i_1·V^(n−1) + … + i_n. Differentiable through the straight-through outputs.
+    /// </summary>
+    internal static Tensor NGramFrequencies(Tensor sequences, int n)
+    {
+        long batch = sequences.shape[0], T = sequences.shape[1], V = sequences.shape[2];
+        if (n < 1 || n > T) throw new ArgumentOutOfRangeException(nameof(n), n, $"must be in [1, {T}]");
+        using var scope = NewDisposeScope();
+        var windows = T - n + 1;
+        var joint = sequences.narrow(1, 0, windows).reshape(-1, V);
+        for (int k = 1; k < n; k++)
+            joint = (joint.unsqueeze(2) * sequences.narrow(1, k, windows).reshape(-1, V).unsqueeze(1)).reshape(batch * windows, -1);
+        return joint.mean([0]).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// P(o_t = i, o_{t+1} = j) at each position t &lt; <paramref name="positions"/> alone, over a batch of one-hot (or soft)
@@ -214,7 +233,7 @@ public sealed class HmmTask : ITrainingTask
 /// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols, int pairLags, int? startPairs)
+    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols, int pairLags, int? startPairs, int? nGrams)
     {
         (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, symbols);
         ValidationTransition = EmpiricalStatistics.Outputs(ValidationSample, symbols).Transition;
@@ -222,7 +241,10 @@ internal sealed class TrainingData : IDisposable
         {
             var sequences = train.reshape(train.shape[0], length, symbols);
             TrainPairs = new PairTargets([.. Enumerable.Range(1, pairLags).Select(lag => HmmTask.PairFrequencies(sequences, lag))],
-                startPairs is int s ? HmmTask.PairFrequenciesByPosition(sequences, s) : null);
+                startPairs is int s ? HmmTask.PairFrequenciesByPosition(sequences, s) : null)
+            {
+                ByOrder = [.. Enumerable.Range(3, Math.Max(0, (nGrams ?? 2) - 2)).Select(n => HmmTask.NGramFrequencies(sequences, n))],
+            };
         }
     }
 
@@ -263,7 +285,7 @@ internal sealed class TrainingData : IDisposable
         var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
         var validation = HmmSampling.Sample(entry.Hmm, config.ValidationSequences, T, streams.Validation);
         var firstBatch = validation with { Outputs = validation.Outputs[..Math.Min(config.ValidationSequences, config.Batch)], States = [] };
-        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V, config.EffectivePairLags, config.StartPairs);
+        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V, config.EffectivePairLags, config.StartPairs, config.NGrams);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
@@ -283,9 +305,13 @@ internal sealed class TrainingData : IDisposable
 /// <param name="ByPosition">P(o_t = i, o_{t+1} = j) at each of the first positions alone, [positions, V, V]; null when not used.</param>
 internal sealed record PairTargets(IReadOnlyList<Tensor> ByLag, Tensor? ByPosition) : IDisposable
 {
+    /// <summary>The n-gram frequencies for n = 3, 4, … (index n − 3), [V^n] each; empty when not used.</summary>
+    public IReadOnlyList<Tensor> ByOrder { get; init; } = [];
+
     public void Dispose()
     {
         foreach (var t in ByLag) t.Dispose();
+        foreach (var t in ByOrder) t.Dispose();
         ByPosition?.Dispose();
     }
 }

@@ -92,6 +92,13 @@ public sealed record HmmTrainingConfig : ITaskConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? StartPairs { get; init; }
     /// <summary>
+    /// The pair terms are joined by χ² terms over the frequencies of n-grams (o_t, …, o_t+n−1) for n = 3 … this, pooled over the
+    /// rollout, against the training split's (null: none). Pairs at every lag cannot tell a one-step flicker (0 1 0) from a
+    /// two-step one (0 1 1 0); the HMM's emission noise makes only the first, a network whose state strays makes both.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? NGrams { get; init; }
+    /// <summary>
     /// Weight of an activity penalty mean(h²) over the batch, the steps of the training rollout and the units (paper 0): the
     /// usual regulariser of task-trained RNNs, here against emulators that make long runs by letting activity grow.
     /// </summary>
@@ -187,6 +194,8 @@ public sealed record HmmTrainingConfig : ITaskConfig
         if (!(PairWeight >= 0 && double.IsFinite(PairWeight))) ConfigRules.Fail(nameof(PairWeight), PairWeight, "must be finite and ≥ 0");
         if (PairLags is int lags && !(lags >= 1 && lags < Entry.SequenceLength))
             ConfigRules.Fail(nameof(PairLags), lags, $"must be in [1, {Entry.SequenceLength - 1}] (below the sequence length)");
+        if (NGrams is int grams && !(grams >= 3 && grams <= Math.Min(6, Entry.SequenceLength)))
+            ConfigRules.Fail(nameof(NGrams), grams, $"must be in [3, {Math.Min(6, Entry.SequenceLength)}] (at most 6 and the sequence length)");
         if (StartPairs is int start && !(start >= 1 && start < Entry.SequenceLength))
             ConfigRules.Fail(nameof(StartPairs), start, $"must be in [1, {Entry.SequenceLength - 1}] (below the sequence length)");
         if (!(ActivityWeight >= 0 && double.IsFinite(ActivityWeight))) ConfigRules.Fail(nameof(ActivityWeight), ActivityWeight, "must be finite and ≥ 0");
