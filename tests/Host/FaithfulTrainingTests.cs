@@ -114,17 +114,15 @@ public class FaithfulTrainingTests : TempFolderTest
     [Fact]
     public void NGram_frequencies_by_hand()
     {
-        // Trigrams of 0 1 1 0 and 2 2 2 2 (two windows each): (0,1,1), (1,1,0), (2,2,2) twice: ¼, ¼, ½. Index i·9 + j·3 + k.
-        // Bugs caught: windows shifted by one, the product taken over the wrong axis (i·9 + k·3 + j).
-        int[][] sequences = [[0, 1, 1, 0], [2, 2, 2, 2]];
+        // Trigrams of 0 1 2 2 and 2 2 2 1 (two windows each): (0,1,2), (1,2,2), (2,2,2), (2,2,1): ¼ each. Index i·9 + j·3 + k.
+        // Bugs caught: windows shifted by one, the outer product's axes swapped (the order reversed: (2,1,0) in place of (0,1,2)).
+        int[][] sequences = [[0, 1, 2, 2], [2, 2, 2, 1]];
         var onehot = new float[2 * 4 * 3];
         for (int b = 0; b < 2; b++)
             for (int t = 0; t < 4; t++) onehot[(b * 4 + t) * 3 + sequences[b][t]] = 1;
         var grams = HmmTask.NGramFrequencies(tensor(onehot, [2, 4, 3]), 3).data<float>().ToArray();
         var expected = new float[27];
-        expected[0 * 9 + 1 * 3 + 1] = 0.25f;
-        expected[1 * 9 + 1 * 3 + 0] = 0.25f;
-        expected[2 * 9 + 2 * 3 + 2] = 0.5f;
+        foreach (var (i, j, k) in new[] { (0, 1, 2), (1, 2, 2), (2, 2, 2), (2, 2, 1) }) expected[i * 9 + j * 3 + k] = 0.25f;
         Assert.Equal(expected, grams);
         // n = 2 is the pooled pair frequency of lag 1.
         Assert.Equal(HmmTask.PairFrequencies(tensor(onehot, [2, 4, 3])).data<float>().ToArray(), HmmTask.NGramFrequencies(tensor(onehot, [2, 4, 3]), 2).data<float>().ToArray());
