@@ -28,6 +28,7 @@ internal static class TrainCommands
         var pairLags = new Option<int?>("--pair-lags") { Description = "The pair term covers lags 1 … N: one χ² per lag between generated and training P(o_t, o_t+k) (overrides the preset; 1: the one-step pairs)." };
         var startPairs = new Option<int?>("--start-pairs") { Description = "The one-step pair term is also taken at each of the first N positions alone, against the training split's pairs there (overrides the preset): a network run from h = 0 must not flicker while it settles." };
         var ngrams = new Option<int?>("--ngrams") { Description = "Also χ² terms over n-gram frequencies for n = 3 … N against the training split's (overrides the preset): they tell a one-step flicker from a two-step one." };
+        var warmup = new Option<int?>("--warmup-steps") { Description = "The learning rate rises linearly to --lr over the first N optimiser steps (overrides the preset)." };
         var activity = new Option<double?>("--activity-weight") { Description = "Weight of the activity penalty mean(h²) over the training rollout (overrides the preset; paper 0)." };
         var rollout = new Option<int?>("--rollout") { Description = "Steps the network runs in training (≥ T): the Sinkhorn loss sees the first T, the pair terms and the activity penalty all (overrides the preset; paper T)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
@@ -43,7 +44,7 @@ internal static class TrainCommands
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
         var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
         {
-            hmm, preset, hidden, input, batch, lr, halfLife, selection, pairs, pairLags, startPairs, ngrams, activity, rollout, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
+            hmm, preset, hidden, input, batch, lr, halfLife, selection, pairs, pairLags, startPairs, ngrams, warmup, activity, rollout, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
         };
         cmd.SetAction(async (r, token) =>
         {
@@ -56,7 +57,7 @@ internal static class TrainCommands
                     Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
                     LearningRate = r.GetValue(lr) ?? c.LearningRate, Epochs = r.GetValue(epochs) ?? c.Epochs,
                     LearningRateHalfLife = r.GetValue(halfLife) ?? c.LearningRateHalfLife, Selection = r.GetValue(selection) ?? c.Selection,
-                    PairWeight = r.GetValue(pairs) ?? c.PairWeight, PairLags = r.GetValue(pairLags) ?? c.PairLags, StartPairs = r.GetValue(startPairs) ?? c.StartPairs, NGrams = r.GetValue(ngrams) ?? c.NGrams,
+                    PairWeight = r.GetValue(pairs) ?? c.PairWeight, PairLags = r.GetValue(pairLags) ?? c.PairLags, StartPairs = r.GetValue(startPairs) ?? c.StartPairs, NGrams = r.GetValue(ngrams) ?? c.NGrams, WarmupSteps = r.GetValue(warmup) ?? c.WarmupSteps,
                     ActivityWeight = r.GetValue(activity) ?? c.ActivityWeight, Rollout = r.GetValue(rollout) ?? c.Rollout,
                     TrainSequences = r.GetValue(train) ?? c.TrainSequences, RecurrentIdentity = r.GetValue(identity) ?? c.RecurrentIdentity,
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,

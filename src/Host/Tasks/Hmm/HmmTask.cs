@@ -143,7 +143,7 @@ public sealed class HmmTask : ITrainingTask
                 loss = loss + config.PairWeight * ChiSquare(PairFrequencies(sequences, lag), pairTargets.ByLag[lag - 1]);
             if (config.NGrams is int order)
                 for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
-                    loss = loss + config.PairWeight * ChiSquare(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]);
+                    loss = loss + config.PairWeight * Triangular(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]);
             if (config.StartPairs is int positions && pairTargets.ByPosition is { } byPosition)
                 loss = loss + config.PairWeight * ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions));
         }
@@ -153,6 +153,15 @@ public sealed class HmmTask : ITrainingTask
         if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + config.ActivityWeight * hidden.to(ScalarType.Float64).square().mean();
         return loss.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The triangular discrimination Σ (J − K)² / (J + K) (0/0 taken as 0): twice the χ² where J ≈ K, but bounded (≤ 2) and
+    /// linear in J for a cell the data never shows. Used for n-grams, most of whose V^n cells are (nearly) empty: under χ² with a
+    /// floored K those cells' gradients swamp every other term while the network is still emitting noise, and Adam's steps
+    /// along them blew linear2's recurrence up within 16 steps (loss NaN, seed 10).
+    /// </summary>
+    private static Tensor Triangular(Tensor generated, Tensor target) =>
+        (generated - target).square().div((generated + target).clamp_min(1e-12)).sum();
 
     /// <summary>Σ (J − K)² / K over every entry, K floored at 1e-6 (a pair the data never shows is all but forbidden).</summary>
     private static Tensor ChiSquare(Tensor generated, Tensor target) => (generated - target).square().div(target.clamp_min(1e-6)).sum();
@@ -223,6 +232,8 @@ public sealed class HmmTask : ITrainingTask
             var c = task.config;
             var batch = order.AsSpan(step * c.Batch, Math.Min(c.Batch, task.data.TrainCount - step * c.Batch)).ToArray();
             var target = task.data.Train.index_select(0, tensor(batch, device: task.data.Train.device));
+            if (c.WarmupSteps is not null)
+                foreach (var group in task.optimizer.ParamGroups) group.LearningRate = c.LearningRateAt(epoch, (long)epoch * task.StepsPerEpoch + step);
             return HmmTask.Step(task.model, task.optimizer, target, task.data.Length, generator, task.sinkhorn, c, task.data.TrainPairs);
         }
 

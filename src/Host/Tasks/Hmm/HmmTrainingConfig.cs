@@ -92,12 +92,20 @@ public sealed record HmmTrainingConfig : ITaskConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? StartPairs { get; init; }
     /// <summary>
-    /// The pair terms are joined by χ² terms over the frequencies of n-grams (o_t, …, o_t+n−1) for n = 3 … this, pooled over the
-    /// rollout, against the training split's (null: none). Pairs at every lag cannot tell a one-step flicker (0 1 0) from a
+    /// The pair terms are joined by terms over the frequencies of n-grams (o_t, …, o_t+n−1) for n = 3 … this, pooled over the
+    /// rollout, against the training split's: the triangular discrimination Σ (J − K)² / (J + K), weighted by
+    /// <see cref="PairWeight"/> (null: none). Pairs at every lag cannot tell a one-step flicker (0 1 0) from a
     /// two-step one (0 1 1 0); the HMM's emission noise makes only the first, a network whose state strays makes both.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? NGrams { get; init; }
+    /// <summary>
+    /// The learning rate rises linearly from lr / this to lr over the first this many optimiser steps (null: from the first).
+    /// Adam moves every weight by about lr a step whatever the gradient's scale: at lr 3e-3, 16 steps in one direction add a
+    /// matrix of spectral norm ≈ 2.5 to a 50-unit W_hh, and linear2's 200-step rollout then overflows float32 (seed 10).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? WarmupSteps { get; init; }
     /// <summary>
     /// Weight of an activity penalty mean(h²) over the batch, the steps of the training rollout and the units (paper 0): the
     /// usual regulariser of task-trained RNNs, here against emulators that make long runs by letting activity grow.
@@ -131,6 +139,13 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>The learning rate of epoch <paramref name="epoch"/> (from 0) under the schedule.</summary>
     public double LearningRateAt(int epoch) => LearningRateHalfLife is double h ? LearningRate * Math.Pow(2, -epoch / h) : LearningRate;
 
+    /// <summary>
+    /// The learning rate of optimiser step <paramref name="step"/> (from 0, counted over the whole run) in epoch
+    /// <paramref name="epoch"/>: the schedule's, times min(1, (step + 1) / <see cref="WarmupSteps"/>) when warming up.
+    /// </summary>
+    public double LearningRateAt(int epoch, long step) =>
+        LearningRateAt(epoch) * (WarmupSteps is int w && step + 1 < w ? (step + 1) / (double)w : 1);
+
     /// <summary>The presets: quick (minutes on a laptop CPU) and paper (SPEC A3, for a GPU).</summary>
     public static IReadOnlyList<string> Presets { get; } = ["quick", "paper"];
 
@@ -147,19 +162,23 @@ public sealed record HmmTrainingConfig : ITaskConfig
             PresetName = "quick", Hidden = 50, Input = 10, Batch = 512, LearningRate = 3e-3,
             Selection = "faithful", Epochs = length > 50 ? 60 : 80, TrainSequences = 10_000, ValidationSequences = 10_000, TestSequences = 10_000,
             RecurrentIdentity = 0, PairWeight = QuickPairWeight, PairLags = Math.Max(1, Math.Min(QuickPairLags, length - 1)),
-            ActivityWeight = QuickActivityWeight, Rollout = 2 * length,
+            ActivityWeight = QuickActivityWeight, Rollout = 2 * length, StartPairs = Math.Max(1, Math.Min(QuickStartPairs, length - 1)),
+            NGrams = length >= 3 ? Math.Min(QuickNGrams, length) : null, WarmupSteps = QuickWarmupSteps,
         };
     }
 
     /// <summary>
-    /// The quick preset (issue 24: faithful emulators; tuned on seeds 10 of linear2 and linear3, judged on seeds 0–2): the
-    /// paper's initialisation (no identity term: with W_hh + 0.97·I, linear2's 200-step rollouts overflowed float32 and the run
-    /// went NaN; the identity-init networks of the earlier preset made long runs by exploding activity), the Sinkhorn loss plus
-    /// χ² pair terms at lags 1 … 20 (weight 10 each) over a rollout of 2T, an activity penalty 0.01 · mean(h²), and the best
-    /// checkpoint by every verdict on the validation split. About three to five minutes of training on a 2-core CPU: 80 epochs
-    /// of 30–40-step sequences, 60 of linear2's 100-step ones.
+    /// The quick preset (issue 24: faithful emulators; tuned on seed 10 of fully3, linear2, linear3 and cyclic4, judged on seeds
+    /// 0–2, docs/hmm-training.md): the paper's initialisation (no identity term: with W_hh + 0.97·I linear2's 200-step rollouts
+    /// overflowed float32; the identity-init networks of the earlier preset made long runs by exploding activity); beside the
+    /// Sinkhorn loss, χ² pair terms at lags 1 … 20 and at each of the first 10 positions, and 3- and 4-gram terms (weight 10
+    /// each), over a rollout of 2T; an activity penalty 0.01 · mean(h²); the learning rate warmed up over 200 steps; the best
+    /// checkpoint by every verdict on the validation split. 80 epochs of 30–40-step sequences, 60 of linear2's 100-step ones.
     /// </summary>
     public const double QuickPairWeight = 10, QuickActivityWeight = 0.01;
+
+    /// <summary>The quick preset's start positions, n-gram order and warm-up steps (see <see cref="QuickPairWeight"/>).</summary>
+    public const int QuickStartPairs = 10, QuickNGrams = 4, QuickWarmupSteps = 200;
 
     /// <summary>The quick preset's pair lags (the lag verdict's range; fewer for sequences of 20 steps or less).</summary>
     public const int QuickPairLags = 20;
@@ -194,6 +213,7 @@ public sealed record HmmTrainingConfig : ITaskConfig
         if (!(PairWeight >= 0 && double.IsFinite(PairWeight))) ConfigRules.Fail(nameof(PairWeight), PairWeight, "must be finite and ≥ 0");
         if (PairLags is int lags && !(lags >= 1 && lags < Entry.SequenceLength))
             ConfigRules.Fail(nameof(PairLags), lags, $"must be in [1, {Entry.SequenceLength - 1}] (below the sequence length)");
+        if (WarmupSteps is int warm && warm < 1) ConfigRules.Fail(nameof(WarmupSteps), warm, "must be ≥ 1");
         if (NGrams is int grams && !(grams >= 3 && grams <= Math.Min(6, Entry.SequenceLength)))
             ConfigRules.Fail(nameof(NGrams), grams, $"must be in [3, {Math.Min(6, Entry.SequenceLength)}] (at most 6 and the sequence length)");
         if (StartPairs is int start && !(start >= 1 && start < Entry.SequenceLength))
