@@ -80,8 +80,8 @@ public class ExperimentFileTests
         Assert.Equal(new long[] { 4, 5, 4, 5, 4, 5, 4, 5 }, configs.Select(c => c.Seed));
         Assert.Equal("learningRate-0.1_input-2_s4", e.Points[0].Id);
         Assert.Equal("3", e.Points[2].Coordinates["model.input"]);
-        // The quick preset's family-specific identity bias still applies (fully connected: 0.9).
-        Assert.All(configs, c => Assert.Equal(0.9, c.RecurrentIdentity));
+        // The quick preset's levers still apply, sized to the model (fully3: T = 30, a rollout of 60).
+        Assert.All(configs, c => Assert.Equal((60, 20, "faithful"), (c.EffectiveRollout, c.EffectivePairLags, c.Selection)));
     }
 
     [Fact]
@@ -95,7 +95,8 @@ public class ExperimentFileTests
         Assert.Equal("coin", c.Hmm);
         Assert.Equal(12, c.Entry.SequenceLength);
         Assert.Equal(0.2, c.Entry.Hmm.Transition[1, 0]);
-        Assert.Equal(0.9, c.RecurrentIdentity); // cyclic: the quick preset's 0.9
+        // The quick preset sized to 12 steps: lags 1 … 11, a rollout of 24, ten start positions.
+        Assert.Equal((11, 24, 10), (c.EffectivePairLags, c.EffectiveRollout, c.StartPairs));
         Assert.Equal(0.3, c.EffectiveGradClip);
         // The configuration (with its matrices) survives config.json: what evaluate and analyze read back.
         var json = System.Text.Json.JsonSerializer.Serialize<Training.ITaskConfig>(c, Output.RunFolder.Json);
