@@ -30,7 +30,7 @@ internal static class DemoCommand
             Console.Error.WriteLine("1/4  exact output statistics of linear3 (Torre et al. 2025) against 2,000 sampled sequences");
             HmmCommands.Print(HmmCatalogue.Named("linear3"), 2_000, s);
 
-            Console.Error.WriteLine($"2/4  an RNN trained for {r.GetValue(epochs)} epochs to emit linear3's sequences (quick preset; 'train' runs 50)");
+            Console.Error.WriteLine($"2/4  an RNN trained for {r.GetValue(epochs)} epochs to emit linear3's sequences (quick preset; 'train' runs {HmmTrainingConfig.Preset("quick", "linear3").Epochs})");
             RunFolder hmmRun, iblRun, networkRun;
             try
             {
