@@ -44,6 +44,13 @@ public class FaithfulTrainingTests : TempFolderTest
     /// <summary>Position targets for the first 4 positions: the lag targets' first entry reused, each a valid joint distribution.</summary>
     private static Tensor ByPosition(Tensor[] pairs) => stack([pairs[0], pairs[1], pairs[2], pairs[0]]);
 
+    /// <summary>The symbols the loss saw: the same generator seed gives Emit the loss's noise and Gumbel draws, [N · Rollout].</summary>
+    private static int[] EmittedSymbols(HmmRnnModel model)
+    {
+        using var generator = new Generator(11);
+        return model.Emit(N, Rollout, 1, generator).argmax(-1).to(ScalarType.Int32).data<int>().ToArray();
+    }
+
     private static double LossOf(HmmRnnModel model, HmmTrainingConfig config, Tensor target, Tensor[] pairs)
     {
         using var _ = no_grad();
@@ -62,9 +69,7 @@ public class FaithfulTrainingTests : TempFolderTest
         var (target, pairs) = Targets();
         var plain = LossOf(model, Config, target, pairs);
         var weighted = LossOf(model, Config with { PairWeight = 2, PairLags = 3 }, target, pairs);
-        int[] symbols;
-        using (var generator = new Generator(11))
-            symbols = model.Emit(N, Rollout, 1, generator).argmax(-1).to(ScalarType.Int32).data<int>().ToArray();
+        var symbols = EmittedSymbols(model);
         double expected = 0;
         for (int k = 1; k <= 3; k++)
         {
@@ -92,9 +97,7 @@ public class FaithfulTrainingTests : TempFolderTest
         var (target, pairs) = Targets();
         var plain = LossOf(model, Config with { PairWeight = 2, PairLags = 1 }, target, pairs);
         var start = LossOf(model, Config with { PairWeight = 2, PairLags = 1, StartPairs = 4 }, target, pairs);
-        int[] symbols;
-        using (var generator = new Generator(11))
-            symbols = model.Emit(N, Rollout, 1, generator).argmax(-1).to(ScalarType.Int32).data<int>().ToArray();
+        var symbols = EmittedSymbols(model);
         var K = ByPosition(pairs).data<float>().ToArray();
         double expected = 0;
         for (int t = 0; t < 4; t++)
