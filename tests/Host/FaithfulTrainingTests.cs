@@ -132,6 +132,38 @@ public class FaithfulTrainingTests : TempFolderTest
     }
 
     [Fact]
+    public void NGram_terms_are_the_triangular_discrimination_of_hand_counted_trigrams_over_the_rollout()
+    {
+        // Expected difference: weight · Σ_ijk (J_ijk − K_ijk)² / (J_ijk + K_ijk), J counted over all 45-step windows, against a
+        // uniform trigram target K = 1/27. Bugs caught: χ² in place of the triangular form, windows over the first T steps only.
+        manual_seed(7);
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.5);
+        var (target, pairs) = Targets();
+        var uniform = full(27, 1f / 27);
+        using var _ = no_grad();
+        double LossWith(HmmTrainingConfig config)
+        {
+            using var generator = new Generator(11);
+            return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(pairs, null) { ByOrder = [uniform] }).ToDouble();
+        }
+        var plain = LossWith(Config with { PairWeight = 2, PairLags = 1 });
+        var grams = LossWith(Config with { PairWeight = 2, PairLags = 1, NGrams = 3 });
+        var symbols = EmittedSymbols(model);
+        var counts = new double[27];
+        for (int n = 0; n < N; n++)
+            for (int t = 0; t + 2 < Rollout; t++)
+                counts[symbols[n * Rollout + t] * 9 + symbols[n * Rollout + t + 1] * 3 + symbols[n * Rollout + t + 2]]++;
+        double expected = 0;
+        foreach (var c in counts)
+        {
+            var j = c / (N * (Rollout - 2));
+            expected += 2 * (j - 1.0 / 27) * (j - 1.0 / 27) / (j + 1.0 / 27);
+        }
+        Assert.True(expected > 0.01, $"{expected}");
+        Assert.Equal(expected, grams - plain, Math.Max(1e-4, 1e-4 * expected));
+    }
+
+    [Fact]
     public void The_activity_penalty_is_the_mean_square_of_Cores_states_over_the_rollout()
     {
         // The noise is the generator's first draw (randn [N, 45, d]); Core's double-precision dynamics on it give h_t, and the

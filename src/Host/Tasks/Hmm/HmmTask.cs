@@ -126,7 +126,8 @@ public sealed class HmmTask : ITrainingTask
     /// each lag k = 1 … <see cref="HmmTrainingConfig.EffectivePairLags"/>, PairWeight · Σ_ij (J^k_ij − K^k_ij)² / K^k_ij between
     /// the rollout's pair frequencies J^k and the training split's K^k (<paramref name="pairTargets"/>[k − 1]); the activity
     /// penalty adds ActivityWeight · mean(h²) over the rollout; with <see cref="HmmTrainingConfig.StartPairs"/> = S, the one-step
-    /// term is also taken at each position t &lt; S alone, PairWeight · Σ_t χ²(J_t, K_t) against the training split's pairs at t.
+    /// term is also taken at each position t &lt; S alone, PairWeight · Σ_t χ²(J_t, K_t) against the training split's pairs at t;
+    /// with <see cref="HmmTrainingConfig.NGrams"/> = N, PairWeight · Σ (J − K)² / (J + K) over the n-gram frequencies, n = 3 … N.
     /// </summary>
     internal static Tensor Loss(HmmRnnModel model, Tensor target, int length, Generator? generator, SinkhornOptions sinkhorn,
         HmmTrainingConfig config, PairTargets? pairTargets)
