@@ -79,7 +79,7 @@ public class FaithfulEmulationTests
         // a = 0.5: h_t is a rectified AR(1) process, stationary with a scale set by the noise; its peak over 200 × 300 steps
         // stays within a few times its median. a = 1.05: whenever the input drive is positive the state grows as 1.05^t,
         // ≈ 2·10⁶ after 300 steps, far past 100 × its median within the horizon of 30 (where 1.05^30 ≈ 4.3).
-        // Bug caught: the median taken over all steps (it would grow with the peak), the peak over the horizon only.
+        // Bug caught: the peak taken over the horizon only (the a = 1.05 runs then stay within it).
         var rng = Rng.FromSeed(3);
         var calm = Boundedness.Measure(ConstructedNetworks.Diagonal(0.5), runs: 200, steps: 300, horizon: 30, rng.Substream(0));
         var growing = Boundedness.Measure(ConstructedNetworks.Diagonal(1.05), runs: 200, steps: 300, horizon: 30, rng.Substream(1));
@@ -89,6 +89,16 @@ public class FaithfulEmulationTests
         Assert.False(growing.Bounded, $"a = 1.05: peak {growing.PeakNorm}, median {growing.MedianNorm}");
         Assert.True(growing.PeakRatio > 1000, $"ratio {growing.PeakRatio}");
         Assert.True(growing.ExplodedFraction > 0.9, $"exploded {growing.ExplodedFraction}");
+    }
+
+    [Fact]
+    public void Slow_growth_past_the_horizon_is_caught_against_the_horizons_median()
+    {
+        // a = 1.02: 1.02^300 ≈ 380 over the 300 steps, 1.02^30 ≈ 1.8 within the horizon. Against the median within the
+        // horizon the peak passes 100 ×; against a median over all steps (itself grown ≈ 1.02^150 ≈ 20 ×) it would not.
+        // Bug caught: the median taken over every step (the contracting/expanding pair above cannot tell).
+        var r = Boundedness.Measure(ConstructedNetworks.Diagonal(1.02), runs: 200, steps: 300, horizon: 30, Rng.FromSeed(5));
+        Assert.False(r.Bounded, $"peak {r.PeakNorm}, median {r.MedianNorm}, ratio {r.PeakRatio}");
     }
 
     [Fact]
