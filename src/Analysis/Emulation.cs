@@ -124,6 +124,13 @@ public sealed record SampleAgreement(double TransitionError, double LagError, do
     }
 }
 
+/// <summary>The statistics of an HMM sample that <see cref="Emulation.Agreement(Hmm, IReadOnlyList{ImmutableArray{int}}, SampleSummary, EmulationGoals?)"/> compares with.</summary>
+/// <param name="Outputs">Symbol frequencies and the output transition matrix.</param>
+/// <param name="SameAtLag">P(o_t+k = o_t) for k = 1 … min(<see cref="Emulation.MaxLag"/>, T − 1).</param>
+/// <param name="MeanDwell">Each symbol's mean dwell time (runs touching an end left out).</param>
+/// <param name="LogLikelihoodPerStep">Mean log-likelihood per step under the HMM.</param>
+public sealed record SampleSummary(OutputStatistics Outputs, IReadOnlyList<double> SameAtLag, IReadOnlyList<double> MeanDwell, double LogLikelihoodPerStep);
+
 /// <summary>Compares an emulating RNN's sequences with its HMM.</summary>
 public static class Emulation
 {
@@ -203,22 +210,38 @@ public static class Emulation
     /// step under <paramref name="hmm"/>. No exact statistic enters, so the validation split can stand for the HMM.
     /// </summary>
     public static SampleAgreement Agreement(Hmm hmm, IReadOnlyList<ImmutableArray<int>> rnn, IReadOnlyList<ImmutableArray<int>> reference,
-        EmulationGoals? goals = null)
+        EmulationGoals? goals = null) => Agreement(hmm, rnn, Summarise(hmm, reference), goals);
+
+    /// <summary>
+    /// <see cref="Agreement(Hmm, IReadOnlyList{ImmutableArray{int}}, IReadOnlyList{ImmutableArray{int}}, EmulationGoals?)"/> against a
+    /// reference sample summarised once (<see cref="Summarise"/>): a training run's validation split is fixed, its generated
+    /// sequences change every epoch.
+    /// </summary>
+    public static SampleAgreement Agreement(Hmm hmm, IReadOnlyList<ImmutableArray<int>> rnn, SampleSummary reference, EmulationGoals? goals = null)
     {
         ArgumentNullException.ThrowIfNull(hmm);
         ArgumentNullException.ThrowIfNull(rnn);
         ArgumentNullException.ThrowIfNull(reference);
         goals ??= EmulationGoals.Default;
         if (rnn.Count == 0) throw new ArgumentException("needs at least one RNN sequence", nameof(rnn));
-        if (reference.Count == 0) throw new ArgumentException("needs at least one reference sequence", nameof(reference));
         int V = hmm.Symbols;
         var ours = EmpiricalStatistics.Outputs(rnn, V);
-        var theirs = EmpiricalStatistics.Outputs(reference, V);
-        var lags = Math.Min(MaxLag, Math.Min(rnn[0].Length, reference[0].Length) - 1);
-        var (lagError, _) = LagError(EmpiricalStatistics.SameOutputAtLag(rnn, lags), EmpiricalStatistics.SameOutputAtLag(reference, lags));
-        var dwell = DwellDeviation(MeanDwells(rnn, V), MeanDwells(reference, V), theirs.Frequencies.AsSpan().ToArray(), goals.CommonSymbol);
-        var ll = RelativeDeviation(PerStep(Filtering.LogLikelihoods(hmm, rnn), rnn[0].Length), PerStep(Filtering.LogLikelihoods(hmm, reference), reference[0].Length));
-        return new SampleAgreement(EmpiricalStatistics.TransitionSquaredError(ours.Transition, theirs.Transition), lagError, dwell, ll);
+        var lags = Math.Min(reference.SameAtLag.Count, rnn[0].Length - 1);
+        var (lagError, _) = LagError(EmpiricalStatistics.SameOutputAtLag(rnn, lags), reference.SameAtLag.Take(lags).ToArray());
+        var dwell = DwellDeviation(MeanDwells(rnn, V), [.. reference.MeanDwell], reference.Outputs.Frequencies.AsSpan().ToArray(), goals.CommonSymbol);
+        var ll = RelativeDeviation(PerStep(Filtering.LogLikelihoods(hmm, rnn), rnn[0].Length), reference.LogLikelihoodPerStep);
+        return new SampleAgreement(EmpiricalStatistics.TransitionSquaredError(ours.Transition, reference.Outputs.Transition), lagError, dwell, ll);
+    }
+
+    /// <summary>What <see cref="Agreement(Hmm, IReadOnlyList{ImmutableArray{int}}, SampleSummary, EmulationGoals?)"/> needs of a reference sample.</summary>
+    public static SampleSummary Summarise(Hmm hmm, IReadOnlyList<ImmutableArray<int>> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(hmm);
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (sequences.Count == 0) throw new ArgumentException("needs at least one reference sequence", nameof(sequences));
+        int V = hmm.Symbols, T = sequences[0].Length;
+        return new SampleSummary(EmpiricalStatistics.Outputs(sequences, V), EmpiricalStatistics.SameOutputAtLag(sequences, Math.Min(MaxLag, T - 1)),
+            MeanDwells(sequences, V), PerStep(Filtering.LogLikelihoods(hmm, sequences), T));
     }
 
     /// <summary>Each symbol's mean dwell time in the sequences (runs touching an end left out).</summary>
@@ -284,6 +307,6 @@ public static class Emulation
         return s;
     }
 
-    /// <summary>|a − b| / |b| (signed: (a − b) / |b|); NaN when either is NaN, +∞ when b is 0 and a is not.</summary>
+    /// <summary>(a − b) / |b|, signed (0 when equal); NaN when either is NaN, ±∞ when b is 0 and a is not.</summary>
     private static double RelativeDeviation(double a, double b) => a == b ? 0 : (a - b) / Math.Abs(b);
 }

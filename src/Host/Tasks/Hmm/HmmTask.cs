@@ -59,7 +59,7 @@ public sealed class HmmTask : ITrainingTask
     /// The Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed
     /// noise; the squared error of the output-transition matrix of as many generated sequences as the validation split
     /// holds against the split's own (on other fixed noise than the evaluation's); and, for <c>faithful</c> selection, the
-    /// whole agreement with the split (<see cref="Emulation.Agreement"/>: lags, dwell times, likelihood) and the boundedness of
+    /// whole agreement with the split (<see cref="Emulation.Agreement(Core.Hmm, IReadOnlyList{System.Collections.Immutable.ImmutableArray{int}}, SampleSummary, EmulationGoals?)"/>: lags, dwell times, likelihood) and the boundedness of
     /// <see cref="ValidationRuns"/> noise-driven runs of 10 × T. <see cref="HmmTrainingConfig.Selection"/> says what picks the
     /// best checkpoint.
     /// </summary>
@@ -75,18 +75,21 @@ public sealed class HmmTask : ITrainingTask
             divergence = SinkhornLoss.Divergence(outputs, data.Validation, sinkhorn).ToDouble();
         }
         var generated = Evaluation.Generate(model, data.ValidationSample.Count, data.Length, config.Temperature, ValidationNoiseSeed(config.Seed), device);
-        var transition = EmpiricalStatistics.TransitionSquaredError(
-            EmpiricalStatistics.Outputs(generated, data.Symbols).Transition, data.ValidationTransition);
-        var metrics = new Dictionary<string, double> { ["transition_error"] = transition };
         if (config.Selection != "faithful")
-            return new Validation(divergence, metrics) { Score = config.Selection == "transition" ? transition : divergence };
+        {
+            var transition = EmpiricalStatistics.TransitionSquaredError(
+                EmpiricalStatistics.Outputs(generated, data.Symbols).Transition, data.ValidationSummary.Outputs.Transition);
+            return new Validation(divergence, new Dictionary<string, double> { ["transition_error"] = transition })
+            { Score = config.Selection == "transition" ? transition : divergence };
+        }
 
-        var agreement = Emulation.Agreement(config.Entry.Hmm, generated, data.ValidationSample);
+        var agreement = Emulation.Agreement(config.Entry.Hmm, generated, data.ValidationSummary);
         var bounded = Evaluation.MeasureBoundedness(model, ValidationRuns, data.Length, (ulong)ValidationNoiseSeed(config.Seed) + 1, device);
-        metrics["lag_error"] = agreement.LagError;
-        metrics["dwell_deviation"] = agreement.DwellDeviation;
-        metrics["loglik_deviation"] = agreement.LogLikelihoodDeviation;
-        metrics["peak_ratio"] = bounded.PeakRatio;
+        var metrics = new Dictionary<string, double>
+        {
+            ["transition_error"] = agreement.TransitionError, ["lag_error"] = agreement.LagError, ["dwell_deviation"] = agreement.DwellDeviation,
+            ["loglik_deviation"] = agreement.LogLikelihoodDeviation, ["peak_ratio"] = bounded.PeakRatio,
+        };
         return new Validation(divergence, metrics) { Score = agreement.Score(EmulationGoals.Default, bounded.Bounded) };
     }
 
@@ -245,13 +248,13 @@ public sealed class HmmTask : ITrainingTask
 /// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, int length, int symbols, int pairLags, int? startPairs, int? nGrams)
+    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, Core.Hmm hmm, int length, int pairLags, int? startPairs, int? nGrams)
     {
-        (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, symbols);
-        ValidationTransition = EmpiricalStatistics.Outputs(ValidationSample, symbols).Transition;
+        (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, hmm.Symbols);
+        ValidationSummary = Emulation.Summarise(hmm, ValidationSample);
         using (no_grad())
         {
-            var sequences = train.reshape(train.shape[0], length, symbols);
+            var sequences = train.reshape(train.shape[0], length, Symbols);
             TrainPairs = new PairTargets([.. Enumerable.Range(1, pairLags).Select(lag => HmmTask.PairFrequencies(sequences, lag))],
                 startPairs is int s ? HmmTask.PairFrequenciesByPosition(sequences, s) : null)
             {
@@ -266,8 +269,8 @@ internal sealed class TrainingData : IDisposable
     public PairTargets TrainPairs { get; }
     /// <summary>The whole validation split (the tensor holds one batch of it at most).</summary>
     public IReadOnlyList<System.Collections.Immutable.ImmutableArray<int>> ValidationSample { get; }
-    /// <summary>The validation split's empirical output-transition matrix.</summary>
-    public StochasticMatrix ValidationTransition { get; }
+    /// <summary>The validation split's statistics (its output-transition matrix, lags, dwell times, likelihood), computed once.</summary>
+    public SampleSummary ValidationSummary { get; }
     public int Length { get; }
     public int Symbols { get; }
     public int TrainCount => (int)Train.shape[0];
@@ -297,7 +300,7 @@ internal sealed class TrainingData : IDisposable
         var train = HmmSampling.Sample(entry.Hmm, config.TrainSequences, T, streams.Train);
         var validation = HmmSampling.Sample(entry.Hmm, config.ValidationSequences, T, streams.Validation);
         var firstBatch = validation with { Outputs = validation.Outputs[..Math.Min(config.ValidationSequences, config.Batch)], States = [] };
-        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, T, V, config.EffectivePairLags, config.StartPairs, config.NGrams);
+        return new TrainingData(OneHot(train, V).to(device), OneHot(firstBatch, V).to(device), validation, entry.Hmm, T, config.EffectivePairLags, config.StartPairs, config.NGrams);
     }
 
     /// <summary>[N, T·V] float32: the one-hot rows of each sequence, flattened (the paper's points in R^(3T)).</summary>
