@@ -351,6 +351,7 @@ public class DivergenceTests : TempFolderTest
         public int LogEvery => Inner.LogEvery;
         public string Device => Inner.Device;
         public string Describe() => Inner.Describe();
+        public string TaskMetric => Inner.TaskMetric;
         public string Hash() => Inner.Hash();
         public void Check() => Inner.Check();
         public ITrainingTask Create(torch.Device device) => new Spoilt(Inner.Create(device), this);

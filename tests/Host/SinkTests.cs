@@ -122,26 +122,136 @@ public class SinkTests : TempFolderTest
         Assert.Equal("System.Exception: out of memory\n   at Step()", failed.RootElement.GetProperty("event").GetProperty("detail").GetString());
     }
 
+    // Bug caught: the header or the scalars stamped in .NET ticks or whole seconds (TorchSharp's SummaryWriter: 6.39e17 in the
+    // header, then 1.7e9: time ran backwards), a wrong CRC (TensorBoard drops the file), a tag dropped, the value written as
+    // double where the proto says float. Decoded here by an independent reader: TFRecord framing with its own table-driven
+    // CRC-32C (checked on the standard vector) and a generic protobuf field walker.
     [Fact]
-    public void TensorBoard_log_writes_a_non_empty_event_file()
+    public void TensorBoard_events_decode_with_unix_seconds_that_move_forward_and_every_tag()
     {
-        // Existence and size only: the record format is TorchSharp's SummaryWriter's. A writer that saw no
-        // scalars is the baseline, so a sink that drops every event writes no more than it.
-        long Written(string name, bool events)
+        Assert.Equal(0xE3069283u, Crc32CTable("123456789"u8)); // RFC 3720 / iSCSI check value
+        Assert.Equal(0xE3069283u, TensorBoardEventFile.Crc32C("123456789"u8));
+        var folder = Folder("tb");
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        string path;
+        using (var tb = new TensorBoardLog(folder))
         {
-            var folder = Folder(name);
-            using (var tb = new TensorBoardLog(folder))
-                if (events)
+            path = tb.Path;
+            tb.OnNext(new BatchCompleted(TimeSpan.FromSeconds(1), 1, 10, 0.75));
+            for (int e = 1; e <= 3; e++)
+                tb.OnNext(Epoch(e, 1.0 / e, 2.0 / e, true, e, 1 << 20) with
                 {
-                    tb.OnNext(new BatchCompleted(TimeSpan.FromSeconds(1), 1, 1, 0.75));
-                    for (int e = 1; e <= 3; e++) tb.OnNext(Epoch(e, 1.0 / e, 2.0 / e, true, e, 1 << 20));
-                }
-            var dir = folder.PathOf("tensorboard");
-            return Directory.Exists(dir) ? Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+                    Metrics = new Dictionary<string, double> { ["transition_error"] = 0.01 * e }, ValidationLossName = "error_rate",
+                });
         }
-        var baseline = Written("tb-empty", events: false);
-        var written = Written("tb", events: true);
-        Assert.True(written > 0, "no event file under tensorboard/");
-        Assert.True(written > baseline, $"{written} bytes with 10 scalars, {baseline} with none");
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 0.01;
+        Assert.StartsWith("events.out.tfevents.", Path.GetFileName(path));
+        var records = ReadRecords(File.ReadAllBytes(path));
+        var version = Fields(records[0]);
+        Assert.Equal("brain.Event:2", System.Text.Encoding.UTF8.GetString((byte[])version[3]));
+        var scalars = new List<(double Wall, long Step, string Tag, float Value)>();
+        foreach (var record in records.Skip(1))
+        {
+            var e = Fields(record);
+            var value = Fields((byte[])Fields((byte[])e[5])[1]);
+            scalars.Add(((double)e[1], (long)(ulong)e[2], System.Text.Encoding.UTF8.GetString((byte[])value[1]), (float)value[2]));
+        }
+        Assert.All(scalars.Prepend(((double)version[1], 0, "", 0)), s => Assert.InRange(s.Wall, before - 0.01, after));
+        for (int i = 1; i < scalars.Count; i++) Assert.True(scalars[i].Wall >= scalars[i - 1].Wall, "wall time went backwards");
+        Assert.Contains(("train/loss_batch", 10L, 0.75f), scalars.Select(s => (s.Tag, s.Step, s.Value)));
+        Assert.Contains(("validation/error_rate", 2L, 1.0f), scalars.Select(s => (s.Tag, s.Step, s.Value)));
+        Assert.Contains(("validation/transition_error", 3L, 0.03f), scalars.Select(s => (s.Tag, s.Step, s.Value)));
+        Assert.Contains(("train/loss", 3L, (float)(1.0 / 3)), scalars.Select(s => (s.Tag, s.Step, s.Value)));
+        Assert.Contains(("memory/resident_mb", 1L, 1f), scalars.Select(s => (s.Tag, s.Step, s.Value)));
+        Assert.Equal(1 + 3 * 4, scalars.Count);
+    }
+
+    // Bug caught: the task metric missing from metrics.csv (it was only in events.jsonl), or a resumed run of an older file
+    // given a ninth column its header lacks.
+    [Fact]
+    public void Metrics_csv_carries_the_task_metric_column_and_an_old_file_keeps_its_columns()
+    {
+        var folder = Folder("metric");
+        using (var log = new MetricsLog(folder, "transition_error"))
+        {
+            log.OnNext(Epoch(1, 1, 2, true, 1, 0) with { Metrics = new Dictionary<string, double> { ["transition_error"] = 0.0042 } });
+            log.OnNext(Epoch(2, 1, 2, false, 2, 0));
+        }
+        var lines = File.ReadAllLines(folder.PathOf(MetricsLog.CsvName));
+        Assert.EndsWith(",resident_mb,transition_error", lines[0]);
+        Assert.EndsWith(",0.0042", lines[1]);
+        Assert.EndsWith(",", lines[2]);
+        Assert.Equal(2, MetricsLog.ReadEpochs(folder).Count);
+
+        var old = Folder("old");
+        File.WriteAllText(old.PathOf(MetricsLog.CsvName), "kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s,resident_mb\n");
+        using (var log = new MetricsLog(old, "transition_error"))
+            log.OnNext(Epoch(1, 1, 2, true, 1, 0) with { Metrics = new Dictionary<string, double> { ["transition_error"] = 0.5 } });
+        var oldLines = File.ReadAllLines(old.PathOf(MetricsLog.CsvName));
+        Assert.Equal(8, oldLines[1].Split(',').Length);
+        Assert.Single(MetricsLog.ReadEpochs(old));
+    }
+
+    private static List<byte[]> ReadRecords(byte[] file)
+    {
+        var records = new List<byte[]>();
+        int at = 0;
+        while (at < file.Length)
+        {
+            var length = (int)BitConverter.ToUInt64(file, at);
+            Assert.Equal(Mask(Crc32CTable(file.AsSpan(at, 8))), BitConverter.ToUInt32(file, at + 8));
+            var data = file.AsSpan(at + 12, length).ToArray();
+            Assert.Equal(Mask(Crc32CTable(data)), BitConverter.ToUInt32(file, at + 12 + length));
+            records.Add(data);
+            at += 12 + length + 4;
+        }
+        return records;
+    }
+
+    /// <summary>Top-level protobuf fields by number: varint → ulong, fixed64 → double, length-delimited → byte[], fixed32 → float.</summary>
+    private static Dictionary<int, object> Fields(byte[] message)
+    {
+        var fields = new Dictionary<int, object>();
+        int at = 0;
+        ulong Varint()
+        {
+            ulong v = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                var b = message[at++];
+                v |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80) return v;
+            }
+        }
+        while (at < message.Length)
+        {
+            var key = Varint();
+            int field = (int)(key >> 3);
+            switch (key & 7)
+            {
+                case 0: fields[field] = Varint(); break;
+                case 1: fields[field] = BitConverter.ToDouble(message, at); at += 8; break;
+                case 2: var n = (int)Varint(); fields[field] = message.AsSpan(at, n).ToArray(); at += n; break;
+                case 5: fields[field] = BitConverter.ToSingle(message, at); at += 4; break;
+                default: throw new InvalidDataException($"wire type {key & 7}");
+            }
+        }
+        return fields;
+    }
+
+    private static uint Mask(uint crc) => unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8u);
+
+    private static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(i =>
+    {
+        uint c = (uint)i;
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (uint)-(int)(c & 1));
+        return c;
+    }).ToArray();
+
+    private static uint Crc32CTable(ReadOnlySpan<byte> data)
+    {
+        uint crc = ~0u;
+        foreach (var b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return ~crc;
     }
 }

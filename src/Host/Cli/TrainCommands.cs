@@ -168,7 +168,7 @@ internal static class TrainCommands
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var events = Trainer.Observe(config, folder, resume, stop.Token, checkpointEvery).Publish();
-        using var log = new MetricsLog(folder);
+        using var log = new MetricsLog(folder, config.TaskMetric);
         using var tb = tensorboard ? new TensorBoardLog(folder) : null;
         using var s1 = events.Subscribe(new ConsoleProgress());
         using var s2 = events.Subscribe(log);

@@ -27,6 +27,8 @@ public interface ITaskConfig
     string Device { get; }
     /// <summary>One line for progress output: the task, the preset, the sizes.</summary>
     string Describe();
+    /// <summary>The validation metric a reader of metrics.csv looks for first (a key of <see cref="Validation.Metrics"/>: the transition error, IBL accuracy).</summary>
+    [JsonIgnore] string TaskMetric { get; }
     /// <summary>A hash of everything that changes the trained weights (not the epoch count or logging): resume refuses a checkpoint of another hash.</summary>
     string Hash();
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and its value.</summary>
@@ -44,6 +46,9 @@ public sealed record Validation(double Loss, IReadOnlyDictionary<string, double>
 
     /// <summary>Lower is better: picks the best checkpoint. The loss unless the task selects by another measure.</summary>
     public double Score { get => score ?? Loss; init => score = value; }
+
+    /// <summary>What <see cref="Loss"/> is, for logs and TensorBoard tags: "loss" unless the task says otherwise (IBL: "error_rate", 1 − accuracy).</summary>
+    public string LossName { get; init; } = "loss";
 
     /// <summary>A validation with a loss alone.</summary>
     public static Validation Of(double loss) => new(loss, new Dictionary<string, double>());

@@ -67,8 +67,11 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
     /// <summary>The files' names inside a run folder.</summary>
     public const string CsvName = "metrics.csv", EventsName = "events.jsonl";
 
+    /// <summary>The columns every metrics.csv has; a run's task metric (e.g. transition_error, accuracy) follows as a ninth.</summary>
     private const string Header = "kind,epoch,step,train_loss,validation_loss,is_best,elapsed_s,resident_mb";
     private readonly StreamWriter _csv, _events;
+    /// <summary>The task metric written in the ninth column; null for a file begun without it (a run resumed from before it existed).</summary>
+    private readonly string? _taskMetric;
 
     /// <summary>
     /// The epoch rows of a run's metrics.csv, in file order (a resumed run repeats the epochs after its
@@ -82,7 +85,8 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
         if (!File.Exists(path)) return [];
         var lines = File.ReadAllLines(path);
         if (lines.Length == 0) return [];
-        if (lines[0] != Header) throw new InvalidDataException($"{path}: header '{lines[0]}', expected '{Header}'");
+        if (lines[0] != Header && !(lines[0].StartsWith(Header + ",", StringComparison.Ordinal) && lines[0].Count(c => c == ',') == 8))
+            throw new InvalidDataException($"{path}: header '{lines[0]}', expected '{Header}' and at most one metric column");
         var rows = new SortedDictionary<int, EpochRow>();
         for (int i = 1; i < lines.Length; i++)
         {
@@ -102,17 +106,32 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
         return [.. rows.Values];
     }
 
-    /// <summary>Opens (appending: a resumed run continues its log) the two files in <paramref name="folder"/>.</summary>
-    public MetricsLog(RunFolder folder)
+    /// <summary>
+    /// Opens (appending: a resumed run continues its log) the two files in <paramref name="folder"/>; epoch rows carry the
+    /// validation metric <paramref name="taskMetric"/> (<see cref="EpochCompleted.Metrics"/>; empty when an epoch lacks it) in a
+    /// ninth column of that name, unless the file was begun without one.
+    /// </summary>
+    public MetricsLog(RunFolder folder, string? taskMetric = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        if (taskMetric is not null && (taskMetric.Length == 0 || taskMetric.Any(c => c is ',' or '"' or '\n' or '\r')))
+            throw new ArgumentException($"'{taskMetric}' is not a CSV column name", nameof(taskMetric));
         var csvPath = folder.PathOf(CsvName);
         DropPartialLine(csvPath);
         DropPartialLine(folder.PathOf(EventsName));
         var fresh = !File.Exists(csvPath) || new FileInfo(csvPath).Length == 0;
+        _taskMetric = fresh ? taskMetric : ExistingMetric(csvPath);
         _csv = new StreamWriter(csvPath, append: true, new UTF8Encoding(false)) { AutoFlush = true };
-        if (fresh) _csv.WriteLine(Header);
+        if (fresh) _csv.WriteLine(_taskMetric is null ? Header : $"{Header},{_taskMetric}");
         _events = new StreamWriter(folder.PathOf(EventsName), append: true, new UTF8Encoding(false)) { AutoFlush = true };
+    }
+
+    /// <summary>The metric column of an existing file's header (null: none).</summary>
+    private static string? ExistingMetric(string csvPath)
+    {
+        using var reader = new StreamReader(csvPath);
+        var header = reader.ReadLine() ?? "";
+        return header.StartsWith(Header + ",", StringComparison.Ordinal) ? header[(Header.Length + 1)..] : null;
     }
 
     /// <summary>A process killed while appending can leave half a line: cut the file back to its last whole line before appending.</summary>
@@ -141,7 +160,7 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
         {
             BatchCompleted b => string.Create(CultureInfo.InvariantCulture, $"batch,{b.Epoch},{b.Step},{b.Loss:R},,,{b.Elapsed.TotalSeconds:F3}"),
             EpochCompleted ep => string.Create(CultureInfo.InvariantCulture,
-                $"epoch,{ep.Epoch},,{ep.TrainLoss:R},{ep.ValidationLoss:R},{(ep.IsBest ? 1 : 0)},{ep.Elapsed.TotalSeconds:F3},{ep.ResidentBytes / 1048576.0:F1}"),
+                $"epoch,{ep.Epoch},,{ep.TrainLoss:R},{ep.ValidationLoss:R},{(ep.IsBest ? 1 : 0)},{ep.Elapsed.TotalSeconds:F3},{ep.ResidentBytes / 1048576.0:F1}") + MetricCell(ep),
             _ => null,
         };
         if (line is not null) _csv.WriteLine(line);
@@ -160,30 +179,50 @@ public sealed class MetricsLog : IObserver<TrainingEvent>, IDisposable
         _events.Dispose();
     }
 
+    private string MetricCell(EpochCompleted ep) => _taskMetric is null ? "" :
+        ep.Metrics.TryGetValue(_taskMetric, out var value) ? string.Create(CultureInfo.InvariantCulture, $",{value:R}") : ",";
+
     private static readonly JsonSerializerOptions Compact = new(RunFolder.Json) { WriteIndented = false };
 }
 
-/// <summary>TensorBoard scalars (TorchSharp's SummaryWriter): loss/train per logged batch; loss/validation and memory per epoch.</summary>
+/// <summary>
+/// TensorBoard scalars (<see cref="TensorBoardEventFile"/>), stamped with Unix seconds that only move forward (the clock at
+/// subscription plus a stopwatch): <c>train/loss_batch</c> per logged step; per epoch <c>train/loss</c>, the validation loss
+/// under the task's own name (<c>validation/loss</c>, or e.g. <c>validation/error_rate</c> for IBL's 1 − accuracy), each of the
+/// task's validation metrics as <c>validation/&lt;name&gt;</c> (the transition error, IBL accuracy), and <c>memory/resident_mb</c>.
+/// Epoch scalars are indexed by epoch, batch scalars by the step counted over the whole run.
+/// </summary>
 public sealed class TensorBoardLog : IObserver<TrainingEvent>, IDisposable
 {
-    private readonly TorchSharp.Modules.SummaryWriter _writer;
+    private readonly TensorBoardEventFile _file;
+    private readonly double _start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
-    /// <summary>Writes event files under <paramref name="folder"/>/tensorboard.</summary>
-    public TensorBoardLog(RunFolder folder) =>
-        _writer = TorchSharp.torch.utils.tensorboard.SummaryWriter(folder.PathOf("tensorboard"), "", false);
+    /// <summary>Writes an event file under <paramref name="folder"/>/tensorboard.</summary>
+    public TensorBoardLog(RunFolder folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        _file = new TensorBoardEventFile(folder.PathOf("tensorboard"), _start);
+    }
+
+    /// <summary>The event file written.</summary>
+    public string Path => _file.Path;
 
     /// <inheritdoc />
     public void OnNext(TrainingEvent e)
     {
+        var now = _start + _clock.Elapsed.TotalSeconds;
         switch (e)
         {
             case BatchCompleted b:
-                _writer.add_scalar("loss/train_batch", (float)b.Loss, b.Step);
+                _file.Scalar("train/loss_batch", b.Loss, b.Step, now);
                 break;
             case EpochCompleted ep:
-                _writer.add_scalar("loss/train", (float)ep.TrainLoss, ep.Epoch);
-                _writer.add_scalar("loss/validation", (float)ep.ValidationLoss, ep.Epoch);
-                _writer.add_scalar("memory/resident_mb", ep.ResidentBytes / 1048576f, ep.Epoch);
+                _file.Scalar("train/loss", ep.TrainLoss, ep.Epoch, now);
+                _file.Scalar($"validation/{ep.ValidationLossName}", ep.ValidationLoss, ep.Epoch, now);
+                foreach (var (name, value) in ep.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
+                    _file.Scalar($"validation/{name}", value, ep.Epoch, now);
+                _file.Scalar("memory/resident_mb", ep.ResidentBytes / 1048576.0, ep.Epoch, now);
                 break;
         }
     }
@@ -195,5 +234,5 @@ public sealed class TensorBoardLog : IObserver<TrainingEvent>, IDisposable
     public void OnCompleted() { }
 
     /// <inheritdoc />
-    public void Dispose() => (_writer as IDisposable)?.Dispose();
+    public void Dispose() => _file.Dispose();
 }

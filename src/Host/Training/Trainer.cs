@@ -129,7 +129,7 @@ public static class Trainer
             var isBest = double.IsFinite(validation.Score) && validation.Score < bestLoss;
             if (isBest) (bestLoss, bestEpoch) = (validation.Score, epoch + 1);
             yield return new EpochCompleted(clock.Elapsed, epoch + 1, lossSum / steps, validation.Loss, isBest, bestLoss, bestEpoch,
-                Environment.WorkingSet) { Metrics = validation.Metrics };
+                Environment.WorkingSet) { Metrics = validation.Metrics, ValidationLossName = validation.LossName };
             if (isBest) yield return Save(BestCheckpoint, epoch + 1, validation.Score, true);
             if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) yield return Save(EpochCheckpoint(epoch + 1), epoch + 1, validation.Score, false);
             yield return Save(LastCheckpoint, epoch + 1, validation.Score, false);

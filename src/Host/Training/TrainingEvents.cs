@@ -19,6 +19,9 @@ public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLos
 {
     /// <summary>The task's other validation numbers (e.g. accuracy), by name.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>What <see cref="ValidationLoss"/> is (<see cref="Validation.LossName"/>).</summary>
+    public string ValidationLossName { get; init; } = "loss";
 }
 
 /// <summary>A checkpoint file was written (atomically).</summary>

@@ -233,6 +233,10 @@ public sealed record HmmTrainingConfig : ITaskConfig
         (LearningRateHalfLife is double h ? $" halving every {h} epochs" : "") + $", {Epochs} epochs, best by {Selection}, seed {Seed}";
 
     /// <inheritdoc />
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string TaskMetric => "transition_error";
+
+    /// <inheritdoc />
     public void Check() => Validate();
 
     /// <inheritdoc />

@@ -41,6 +41,10 @@ public sealed record IblDistillConfig : ITaskConfig
     public int LogEvery { get; init; } = 5;
 
     /// <inheritdoc />
+    [JsonIgnore]
+    public string TaskMetric => "accuracy";
+
+    /// <inheritdoc />
     public string Describe() =>
         $"output distillation of {Teacher} into {Hidden} tanh units: {Sessions} recorded sessions × {Steps} steps, Adam lr {LearningRate}, {Epochs} × {StepsPerEpoch} steps, seed {Seed}";
 

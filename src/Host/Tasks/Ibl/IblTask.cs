@@ -72,7 +72,7 @@ public sealed class IblTask : ITrainingTask
         {
             ["accuracy"] = accuracy.Value(TimeoutPolicy.CountAsWrong),
             ["timeouts"] = accuracy.TimeoutRate,
-        });
+        }) { LossName = "error_rate" };
     }
 
     /// <summary>The validation sessions' stream: fixed for a seed, apart from every training session.</summary>

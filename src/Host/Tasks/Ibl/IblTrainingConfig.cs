@@ -111,6 +111,10 @@ public sealed record IblTrainingConfig : ITaskConfig
     };
 
     /// <inheritdoc />
+    [JsonIgnore]
+    public string TaskMetric => "accuracy";
+
+    /// <inheritdoc />
     public string Describe() =>
         $"IBL ({PresetName}): {Hidden} tanh units, loss {Loss.ToString().ToLowerInvariant()}, {Optimizer.ToString().ToLowerInvariant()} lr {LearningRate}, " +
         $"{Sessions} session(s) a step, " + (Truncation > 0 ? $"truncation {Truncation} steps" : $"whole sessions of {BlocksPerSession} blocks") +
