@@ -25,9 +25,11 @@ public class ConfigAndCliTests : TempFolderTest
             "Batch" => c with { Batch = 20_000 },
             _ => c with { LearningRate = double.NaN },
         };
-        var e = Assert.Throws<ArgumentException>(() => c.Validate());
+        // The refusal carries its field as data (issue 18: one validation grammar), and says it in its message.
+        var e = Assert.Throws<ValidationException>(() => c.Validate());
         Assert.Contains(message, e.Message);
         Assert.StartsWith(field, e.Message);
+        Assert.Equal(field, e.Violation.Field);
     }
 
     [Theory]
