@@ -16,6 +16,7 @@ public static class TaskRegistry
     [
         Hmm.HmmDescriptor.Instance,
         Ibl.IblDescriptor.Instance,
+        FlipFlop.FlipFlopDescriptor.Instance,
     ];
 
     /// <summary>The task of a config.json that names none: runs written before tasks had names were all of the first task.</summary>
