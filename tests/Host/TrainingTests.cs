@@ -510,7 +510,7 @@ public class TrainingTests : TempFolderTest
         var weighted = Trainer.Run(Tiny(epochs: 1) with { PairWeight = 10 }, Folder("pairs-10")).OfType<BatchCompleted>().Select(b => b.Loss).ToArray();
         // Same data, weights and noise: the first step's loss differs by 10 χ² of the first batch's pairs, which is > 0.
         Assert.True(weighted[0] > plain[0], $"{weighted[0]} vs {plain[0]}");
-        Assert.Throws<ArgumentException>(() => (Tiny() with { PairWeight = -1 }).Validate());
+        Assert.Throws<ValidationException>(() => (Tiny() with { PairWeight = -1 }).Validate());
     }
 
     [Fact]
