@@ -27,21 +27,23 @@ public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, doub
     /// <summary>The reference analysis's sizes.</summary>
     public static HmmAnalysisOptions Default { get; } = new();
 
-    /// <summary>Throws naming the first bad field; returns this.</summary>
-    public HmmAnalysisOptions Validate()
+    /// <summary>The first bad field, or null.</summary>
+    public Violation? Problem()
     {
-        static void Fail(string field, object? value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
-        if (Steps is int s && s < 10) Fail(nameof(Steps), s, "must be ≥ 10");
-        if (WarmUp < 0) Fail(nameof(WarmUp), WarmUp, "must be ≥ 0");
-        if (!(Sigma >= 0 && double.IsFinite(Sigma))) Fail(nameof(Sigma), Sigma, "must be finite and ≥ 0");
-        if (DecayStarts < 1) Fail(nameof(DecayStarts), DecayStarts, "must be ≥ 1");
-        if (DecaySteps < 1) Fail(nameof(DecaySteps), DecaySteps, "must be ≥ 1");
-        if (ResidencyStates < 1) Fail(nameof(ResidencyStates), ResidencyStates, "must be ≥ 1");
-        if (Patterns < 1) Fail(nameof(Patterns), Patterns, "must be ≥ 1");
-        if (EpisodeLength is int l && l < 2) Fail(nameof(EpisodeLength), l, "must be ≥ 2");
-        if (Kick is { } k && !(k.MinRise >= 0 && double.IsFinite(k.MinRise))) Fail("Kick.MinRise", k.MinRise, "must be finite and ≥ 0");
-        return this;
+        if (Steps is int s && s < 10) return Violation.Of(nameof(Steps), s, "must be ≥ 10");
+        if (WarmUp < 0) return Violation.Of(nameof(WarmUp), WarmUp, "must be ≥ 0");
+        if (!(Sigma >= 0 && double.IsFinite(Sigma))) return Violation.Of(nameof(Sigma), Sigma, "must be finite and ≥ 0");
+        if (DecayStarts < 1) return Violation.Of(nameof(DecayStarts), DecayStarts, "must be ≥ 1");
+        if (DecaySteps < 1) return Violation.Of(nameof(DecaySteps), DecaySteps, "must be ≥ 1");
+        if (ResidencyStates < 1) return Violation.Of(nameof(ResidencyStates), ResidencyStates, "must be ≥ 1");
+        if (Patterns < 1) return Violation.Of(nameof(Patterns), Patterns, "must be ≥ 1");
+        if (EpisodeLength is int l && l < 2) return Violation.Of(nameof(EpisodeLength), l, "must be ≥ 2");
+        if (Kick is { } k && !(k.MinRise >= 0 && double.IsFinite(k.MinRise))) return Violation.Of("Kick.MinRise", k.MinRise, "must be finite and ≥ 0");
+        return null;
     }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field (<see cref="Problem"/>); returns this.</summary>
+    public HmmAnalysisOptions Validate() => Problem() is { } p ? throw p.ToException() : this;
 }
 
 /// <summary>The analyses of <see cref="HmmNetworkAnalysis.Run"/> that can be chosen; the noisy run and its PCA always run.</summary>

@@ -20,19 +20,21 @@ public sealed record IblAnalysisOptions(int Sessions = 20, int TrialsPerSession 
     /// <summary>The defaults: 20,000 trials of behaviour per agent, 4,000 recorded trials.</summary>
     public static IblAnalysisOptions Default { get; } = new();
 
-    /// <summary>Throws naming the first bad field.</summary>
-    public IblAnalysisOptions Validate()
+    /// <summary>The first bad field, or null.</summary>
+    public Violation? Problem()
     {
-        static void Fail(string field, object value, string rule) => throw new ArgumentException($"{field} = {value}: {rule}", field);
-        if (Sessions < 1) Fail(nameof(Sessions), Sessions, "must be ≥ 1");
-        if (TrialsPerSession < 1) Fail(nameof(TrialsPerSession), TrialsPerSession, "must be ≥ 1");
-        if (RecordedTrials < 50) Fail(nameof(RecordedTrials), RecordedTrials, "must be ≥ 50");
-        if (!(TrainFraction > 0 && TrainFraction < 1)) Fail(nameof(TrainFraction), TrainFraction, "must be in (0, 1)");
-        if (FlowGrid < 2) Fail(nameof(FlowGrid), FlowGrid, "must be ≥ 2");
-        if (FixedPointStarts < 1) Fail(nameof(FixedPointStarts), FixedPointStarts, "must be ≥ 1");
-        if (MaxLag < 1) Fail(nameof(MaxLag), MaxLag, "must be ≥ 1");
-        return this;
+        if (Sessions < 1) return Violation.Of(nameof(Sessions), Sessions, "must be ≥ 1");
+        if (TrialsPerSession < 1) return Violation.Of(nameof(TrialsPerSession), TrialsPerSession, "must be ≥ 1");
+        if (RecordedTrials < 50) return Violation.Of(nameof(RecordedTrials), RecordedTrials, "must be ≥ 50");
+        if (!(TrainFraction > 0 && TrainFraction < 1)) return Violation.Of(nameof(TrainFraction), TrainFraction, "must be in (0, 1)");
+        if (FlowGrid < 2) return Violation.Of(nameof(FlowGrid), FlowGrid, "must be ≥ 2");
+        if (FixedPointStarts < 1) return Violation.Of(nameof(FixedPointStarts), FixedPointStarts, "must be ≥ 1");
+        if (MaxLag < 1) return Violation.Of(nameof(MaxLag), MaxLag, "must be ≥ 1");
+        return null;
     }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field (<see cref="Problem"/>); returns this.</summary>
+    public IblAnalysisOptions Validate() => Problem() is { } p ? throw p.ToException() : this;
 }
 
 /// <summary>Behaviour of the network beside the Bayesian agents and the exact observer (SPEC B4, Fig. 2–3).</summary>

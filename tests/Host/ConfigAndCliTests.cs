@@ -25,9 +25,27 @@ public class ConfigAndCliTests : TempFolderTest
             "Batch" => c with { Batch = 20_000 },
             _ => c with { LearningRate = double.NaN },
         };
-        var e = Assert.Throws<ArgumentException>(() => c.Validate());
+        // The refusal carries its field as data (issue 18: one validation grammar), and says it in its message.
+        var e = Assert.Throws<ValidationException>(() => c.Validate());
         Assert.Contains(message, e.Message);
         Assert.StartsWith(field, e.Message);
+        Assert.Equal(field, e.Violation.Field);
+    }
+
+    /// <summary>
+    /// Issue 18: a refused field is shown under the option that sets it, from the violation's data (field, value, rule).
+    /// Red if the CLI prints the record's field ("Epochs = -3") or parses the message.
+    /// </summary>
+    [Theory]
+    [InlineData("--epochs", "-3", "--epochs: must be ≥ 1, got -3")]
+    [InlineData("--lr", "-1", "--lr: must be finite and > 0, got -1")]
+    [InlineData("--pair-lags", "500", "--pair-lags: must be in [1, 99] (below the sequence length), got 500")]
+    public void Train_names_the_option_of_a_refused_field(string option, string value, string expected)
+    {
+        var (code, error) = Train(option, value, "--out", Path.Combine(Root, "never"));
+        Assert.Equal(2, code);
+        Assert.Equal(expected, error.Trim());
+        Assert.False(Directory.Exists(Path.Combine(Root, "never")));
     }
 
     [Theory]

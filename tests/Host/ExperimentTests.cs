@@ -51,9 +51,10 @@ public class ExperimentFileTests
     }
 
     /// <summary>Bug caught: a configuration field added (or renamed) without the published schema following, or the reverse.</summary>
+    public static TheoryData<string> TaskNames() => [.. HmmRnn.Host.Tasks.TaskRegistry.Names];
+
     [Theory]
-    [InlineData("hmm")]
-    [InlineData("ibl")]
+    [MemberData(nameof(TaskNames))]
     public void The_schema_lists_exactly_the_keys_the_loader_accepts(string task)
     {
         var schema = JsonNode.Parse(File.ReadAllText(Repo.PathOf("experiments/schema.json")))!;
@@ -139,7 +140,7 @@ public sealed class BadInputTests : TempFolderTest
         ["no name"] = ("""{ "task": "hmm", "hmm": "linear3" }""", "name: required"),
         ["bad name"] = ("""{ "name": "a b", "task": "hmm", "hmm": "linear3" }""", "name: must be letters"),
         ["no task"] = ("""{ "name": "x", "hmm": "linear3" }""", "task: required"),
-        ["unknown task"] = ("""{ "name": "x", "task": "maze" }""", "task: must be one of hmm, ibl, got maze"),
+        ["unknown task"] = ("""{ "name": "x", "task": "maze" }""", $"task: must be one of {string.Join(", ", HmmRnn.Host.Tasks.TaskRegistry.Names)}, got maze"),
         ["unknown top-level key"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "trainning": {} }""", "trainning: unknown key"),
         ["unknown model key"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "model": { "hiden": 5 } }""", "model.hiden: unknown key"),
         ["negative hidden"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "model": { "hidden": -3 } }""", "model.hidden: must be > 0, got -3"),

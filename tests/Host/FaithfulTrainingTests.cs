@@ -226,8 +226,8 @@ public class FaithfulTrainingTests : TempFolderTest
         var epoch = Trainer.Run(config, RunFolder.Create(Path.Combine(Root, "faithful"))).OfType<EpochCompleted>().Single();
         foreach (var key in new[] { "transition_error", "lag_error", "dwell_deviation", "loglik_deviation", "peak_ratio" })
             Assert.True(epoch.Metrics.ContainsKey(key), key);
-        Assert.Throws<ArgumentException>(() => (Config with { PairLags = T }).Validate());
-        Assert.Throws<ArgumentException>(() => (Config with { Rollout = T - 1 }).Validate());
-        Assert.Throws<ArgumentException>(() => (Config with { ActivityWeight = -1 }).Validate());
+        Assert.Throws<ValidationException>(() => (Config with { PairLags = T }).Validate());
+        Assert.Throws<ValidationException>(() => (Config with { Rollout = T - 1 }).Validate());
+        Assert.Throws<ValidationException>(() => (Config with { ActivityWeight = -1 }).Validate());
     }
 }

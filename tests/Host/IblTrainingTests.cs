@@ -110,9 +110,9 @@ public class IblTrainingTests : TempFolderTest
     }
 
     [Theory]
-    [InlineData("Hidden = 0: must be > 0", "--hidden", "0")]
+    [InlineData("--hidden: must be > 0, got 0", "--hidden", "0")]
     [InlineData("'mse' not recognized", "--loss", "mse")]
-    [InlineData("LearningRate = -1: must be finite and > 0", "--lr", "-1")]
+    [InlineData("--lr: must be finite and > 0, got -1", "--lr", "-1")]
     public void Ibl_train_refuses_bad_input_in_one_line_and_writes_nothing(string expected, string flag, string value)
     {
         var outDir = Path.Combine(Root, "never");

@@ -510,7 +510,7 @@ public class TrainingTests : TempFolderTest
         var weighted = Trainer.Run(Tiny(epochs: 1) with { PairWeight = 10 }, Folder("pairs-10")).OfType<BatchCompleted>().Select(b => b.Loss).ToArray();
         // Same data, weights and noise: the first step's loss differs by 10 χ² of the first batch's pairs, which is > 0.
         Assert.True(weighted[0] > plain[0], $"{weighted[0]} vs {plain[0]}");
-        Assert.Throws<ArgumentException>(() => (Tiny() with { PairWeight = -1 }).Validate());
+        Assert.Throws<ValidationException>(() => (Tiny() with { PairWeight = -1 }).Validate());
     }
 
     [Fact]
@@ -528,8 +528,8 @@ public class TrainingTests : TempFolderTest
                  {
                      ([Path.Combine(Root, "nowhere")], "is not a folder"), ([empty.Path], "has no config.json"),
                      ([ibl.Path], "is a run of the ibl task"), ([truncated.Path], "truncated or corrupt"),
-                     ([truncated.Path, "--sigma", "-1"], "Sigma = -1"), ([truncated.Path, "--checkpoint", "7"], "no such checkpoint"),
-                     ([truncated.Path, "--only", "orbit,bogus"], "unknown analysis 'bogus'"), ([truncated.Path, "--kick-rise", "-1"], "Kick.MinRise = -1"),
+                     ([truncated.Path, "--sigma", "-1"], "--sigma: must be finite and ≥ 0, got -1"), ([truncated.Path, "--checkpoint", "7"], "no such checkpoint"),
+                     ([truncated.Path, "--only", "orbit,bogus"], "unknown analysis 'bogus'"), ([truncated.Path, "--kick-rise", "-1"], "--kick-rise: must be finite and ≥ 0, got -1"),
                  })
         {
             var (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), args);

@@ -55,10 +55,10 @@ internal static class AnalyzeCommand
                 chosen = names.Aggregate(HmmAnalyses.None, (a, x) => a | Analyses[x]);
                 resonanceChosen = names.Contains("resonance");
             }
-            HmmAnalysisOptions options;
-            try { options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes), Analyses: chosen,
-                Kick: KickOptions.Default with { MinRise = r.GetValue(rise) }).Validate(); }
-            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            var options = new HmmAnalysisOptions(Steps: r.GetValue(steps), Sigma: r.GetValue(sigma), EpisodeLength: r.GetValue(episodes), Analyses: chosen,
+                Kick: KickOptions.Default with { MinRise = r.GetValue(rise) });
+            if (options.Problem() is { } problem)
+                return Cli.Refuse(problem, cmd.Options, new Dictionary<string, Option> { ["Kick.MinRise"] = rise, ["EpisodeLength"] = episodes });
             if (!(r.GetValue(sigma) > 0)) return Cli.Fail($"--sigma must be > 0, got {r.GetValue(sigma)}");
             if (r.GetValue(sequences) < 100) return Cli.Fail($"--resonance-sequences must be ≥ 100, got {r.GetValue(sequences)}");
             if (r.GetValue(points) < 2) return Cli.Fail($"--resonance-points must be ≥ 2, got {r.GetValue(points)}");

@@ -44,4 +44,17 @@ internal static class Cli
         Console.Error.WriteLine(message);
         return UsageError;
     }
+
+    /// <summary>
+    /// Refuses a <see cref="Violation"/> in the command line's own words: the option that sets its field
+    /// ("--hidden: must be > 0, got 0"). The option is the one named after the field in kebab case, or the one
+    /// <paramref name="aliases"/> gives (field → option); a field no option sets (the preset's) is shown as "Field = value: rule".
+    /// </summary>
+    public static int Refuse(Violation violation, IEnumerable<System.CommandLine.Option> options, IReadOnlyDictionary<string, System.CommandLine.Option>? aliases = null)
+    {
+        var field = violation.Field.Split('.')[^1];
+        var option = aliases?.GetValueOrDefault(violation.Field)
+            ?? options.FirstOrDefault(o => o.Name == "--" + System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(field));
+        return Fail(option is null ? violation.ToString() : $"{option.Name}: {violation.Rule}, got {violation.Value}");
+    }
 }

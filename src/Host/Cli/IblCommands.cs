@@ -42,7 +42,7 @@ internal static class IblCommands
             var from = r.GetValue(teacher)!;
             var config = new IblDistillConfig { Teacher = Path.GetFullPath(from), Hidden = r.GetValue(hidden), Epochs = r.GetValue(epochs), Seed = r.GetValue(seed) };
             try { config.Check(); }
-            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options); }
             if (!Directory.Exists(from)) return Cli.Fail($"teacher: {from} is not a folder");
             try { IblAnalysisOutput.Load(RunFolder.Create(from)); }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Fail($"teacher: {e.Message}"); }
@@ -76,15 +76,11 @@ internal static class IblCommands
         {
             var path = r.GetValue(run)!;
             if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
-            IblAnalysisOptions options;
-            try
+            var options = IblAnalysisOptions.Default with
             {
-                options = (IblAnalysisOptions.Default with
-                {
-                    Sessions = r.GetValue(sessions), TrialsPerSession = r.GetValue(trials), RecordedTrials = r.GetValue(recorded),
-                }).Validate();
-            }
-            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+                Sessions = r.GetValue(sessions), TrialsPerSession = r.GetValue(trials), RecordedTrials = r.GetValue(recorded),
+            };
+            if (options.Problem() is { } problem) return Cli.Refuse(problem, cmd.Options);
             var folder = RunFolder.Create(path);
             var clock = Stopwatch.StartNew();
             try
@@ -142,7 +138,7 @@ internal static class IblCommands
                 };
                 config.Check();
             }
-            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options, new Dictionary<string, Option> { ["LearningRate"] = lr, ["TaskVariant"] = task }); }
             if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"ibl-{config.PresetName}-{config.Loss.ToString().ToLowerInvariant()}-s{config.Seed}");
             if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.AlreadyARun(path));

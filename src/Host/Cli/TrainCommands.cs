@@ -63,6 +63,13 @@ internal static class TrainCommands
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();
             }
+            catch (ValidationException e)
+            {
+                return Cli.Refuse(e.Violation, cmd.Options, new Dictionary<string, Option>
+                {
+                    ["LearningRate"] = lr, ["LearningRateHalfLife"] = halfLife, ["PairWeight"] = pairs, ["NGrams"] = ngrams, ["TrainSequences"] = train, ["Hmm"] = hmm,
+                });
+            }
             catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
             if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");

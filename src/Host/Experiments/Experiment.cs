@@ -1,22 +1,42 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using HmmRnn.Analysis;
 using HmmRnn.Core;
 using HmmRnn.Host.Output;
-using HmmRnn.Host.Tasks.Hmm;
-using HmmRnn.Host.Tasks.Ibl;
+using HmmRnn.Host.Tasks;
 using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Experiments;
 
-/// <summary>An experiment file that cannot be used; the message names the JSON path and the value ("model.hidden: must be > 0, got -3").</summary>
-public sealed class ExperimentException(string message) : Exception(message);
+/// <summary>
+/// An experiment file that cannot be used, as data: the JSON path, the rule, the value refused, and the file. Its message
+/// reads "file: model.hidden: must be > 0, got -3".
+/// </summary>
+public sealed class ExperimentException : Exception
+{
+    /// <summary>A refusal of the value at <paramref name="path"/>.</summary>
+    /// <param name="path">The JSON path ("model.hidden"); empty for the file as a whole.</param>
+    /// <param name="rule">The rule broken ("must be > 0").</param>
+    /// <param name="got">The value as shown; empty or null when there is none to show.</param>
+    /// <param name="file">The experiment file, when known.</param>
+    public ExperimentException(string path, string rule, string? got = null, string? file = null)
+        : base(Compose(path, rule, got, file)) => (JsonPath, Rule, Got, File) = (path, rule, got ?? "", file);
 
-/// <summary>What the pipeline does after training, per point.</summary>
-/// <param name="Evaluate">HMM: the emulation metrics (<c>evaluate</c>).</param>
-/// <param name="Analyze">HMM: the reverse engineering (<c>analyze</c>); IBL: the network analysis (<c>ibl analyze</c>).</param>
-public sealed record AnalysisPlan(bool Evaluate, bool Analyze);
+    /// <summary>The JSON path of the refused value.</summary>
+    public string JsonPath { get; }
+    /// <summary>The rule it breaks.</summary>
+    public string Rule { get; }
+    /// <summary>The value as shown ("" when none).</summary>
+    public string Got { get; }
+    /// <summary>The experiment file, or null.</summary>
+    public string? File { get; }
+
+    /// <summary>The same refusal, in <paramref name="file"/>.</summary>
+    public ExperimentException In(string file) => new(JsonPath, Rule, Got, file);
+
+    private static string Compose(string path, string rule, string? got, string? file) =>
+        (file is null ? "" : file + ": ") + (path.Length == 0 ? "" : path + ": ") + rule + (string.IsNullOrEmpty(got) ? "" : $", got {got}");
+}
 
 /// <summary>One point of an experiment: a fully resolved training configuration, where it sits on the sweep grid, and its folder name.</summary>
 /// <param name="Index">Its place in the expansion (what <c>--shard</c> and Slurm array tasks split on).</param>
@@ -25,39 +45,51 @@ public sealed record AnalysisPlan(bool Evaluate, bool Analyze);
 /// <param name="Config">The training run.</param>
 public sealed record ExperimentPoint(int Index, string Id, IReadOnlyDictionary<string, string> Coordinates, ITaskConfig Config);
 
-/// <summary>
-/// An experiment file, validated and resolved: task, preset and overrides, seeds, analyses and an optional sweep grid
-/// (<c>experiments/schema.json</c> publishes the format). Unknown keys are errors; every error names its JSON path.
-/// </summary>
-public sealed record Experiment(
-    string Name, string Description, string Task, string Preset, IReadOnlyList<long> Seeds, AnalysisPlan Analyses,
-    IReadOnlyList<(string Path, IReadOnlyList<JsonNode> Values)> Sweep, IReadOnlyList<ExperimentPoint> Points,
-    int EvaluationSequences, long AnalysisSeed, JsonObject AnalysisOptions)
-{
-    private static readonly string[] TopLevel =
-        ["$schema", "name", "description", "task", "hmm", "preset", "device", "model", "training", "seeds", "analyses", "evaluation", "analysis", "sweep"];
-    private static readonly string[] HmmModelKeys = ["hidden", "input", "recurrentIdentity"];
-    private static readonly string[] IblModelKeys = ["hidden"];
-    // Fields of a task's configuration that the file sets elsewhere (or not at all).
-    private static readonly string[] Reserved = ["hmm", "custom", "presetName", "seed", "device", "task", "effectiveGradClip"];
+/// <summary>A stage's resolved options: its section of the file with the defaults filled in, and its seed.</summary>
+/// <param name="Options">The options' fields.</param>
+/// <param name="Seed">The section's "seed" (1 when not set, or when the section takes none).</param>
+public sealed record StageSettings(JsonObject Options, long Seed);
 
-    /// <summary>The analyses each task knows.</summary>
-    public static IReadOnlyDictionary<string, string[]> KnownAnalyses { get; } = new Dictionary<string, string[]>
-    {
-        ["hmm"] = ["evaluate", "reverse-engineer"],
-        ["ibl"] = ["analyze"],
-    };
+/// <summary>
+/// An experiment file, validated and resolved: task, preset and overrides, seeds, the stages after training with their
+/// options, and an optional sweep grid (<c>experiments/schema.json</c> publishes the format). Unknown keys are errors;
+/// every error names its JSON path. What a task brings (presets, configuration, stages, options) comes from its
+/// <see cref="ITaskDescriptor"/>.
+/// </summary>
+/// <param name="Name">Names the output folder.</param>
+/// <param name="Description">Free text for the report.</param>
+/// <param name="Task">The task's name.</param>
+/// <param name="Preset">The preset the points start from.</param>
+/// <param name="Seeds">The seeds, each a point per grid combination.</param>
+/// <param name="Stages">The stages after training that run, in the task's order.</param>
+/// <param name="Sweep">The grid's axes: path and values.</param>
+/// <param name="Points">Every point, first axis slowest, seeds fastest.</param>
+/// <param name="Options">Each options section (by name) resolved.</param>
+public sealed record Experiment(
+    string Name, string Description, string Task, string Preset, IReadOnlyList<long> Seeds, IReadOnlyList<string> Stages,
+    IReadOnlyList<(string Path, IReadOnlyList<JsonNode> Values)> Sweep, IReadOnlyList<ExperimentPoint> Points,
+    IReadOnlyDictionary<string, StageSettings> Options)
+{
+    private static readonly string[] Common = ["$schema", "name", "description", "task", "preset", "device", "model", "training", "seeds", "analyses", "sweep"];
+    // Fields of every task's configuration that the file sets elsewhere (or not at all).
+    private static readonly string[] Reserved = ["presetName", "seed", "device", "task"];
+
+    /// <summary>The task's descriptor.</summary>
+    public ITaskDescriptor Descriptor => TaskRegistry.Find(Task) ?? throw new InvalidOperationException($"task '{Task}' is not registered");
+
+    /// <summary>The options and seed of a stage (its section's).</summary>
+    public StageSettings SettingsOf(ITaskStage stage) => Options[(stage ?? throw new ArgumentNullException(nameof(stage))).Options.Section];
 
     /// <summary>Reads and validates an experiment file.</summary>
     /// <exception cref="ExperimentException">a missing or malformed file, an unknown key, a bad value; the message names the file and the JSON path.</exception>
     public static Experiment Load(string path)
     {
-        if (!File.Exists(path)) throw new ExperimentException($"{path}: no such experiment file");
+        if (!System.IO.File.Exists(path)) throw new ExperimentException("", "no such experiment file", file: path);
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new ExperimentException($"{path}: not valid JSON: {e.Message.Split('\n')[0]}"); }
-        try { return Parse(root as JsonObject ?? throw new ExperimentException("(top level): must be an object")); }
-        catch (ExperimentException e) { throw new ExperimentException($"{path}: {e.Message}"); }
+        try { root = JsonNode.Parse(System.IO.File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON: {e.Message.Split('\n')[0]}", file: path); }
+        try { return Parse(root as JsonObject ?? throw new ExperimentException("(top level)", "must be an object")); }
+        catch (ExperimentException e) { throw e.In(path); }
     }
 
     /// <summary>Validates and resolves an experiment given as JSON.</summary>
@@ -65,32 +97,39 @@ public sealed record Experiment(
     public static Experiment Parse(JsonObject root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        Known(root, "", TopLevel);
-        var name = String(root, "name", required: true)!;
+        // Every task's own top-level keys are known; those of another task are refused by name below.
+        var taskKeys = TaskRegistry.All.SelectMany(d => d.ExperimentKeys.Concat(d.Stages.Select(s => s.Options.Section))).Distinct().ToArray();
+        ExperimentJson.Known(root, "", [.. Common, .. taskKeys]);
+        var name = ExperimentJson.String(root, "name", required: true)!;
         if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            Fail("name", "must be letters, digits, '-', '_' or '.' (it names the output folder)", Show(root["name"]));
-        var description = String(root, "description") ?? "";
-        var task = String(root, "task", required: true)!;
-        if (!KnownAnalyses.ContainsKey(task)) Fail("task", $"must be one of {string.Join(", ", KnownAnalyses.Keys)}", Show(root["task"]));
-        var preset = String(root, "preset") ?? "quick";
-        var presets = task == "hmm" ? HmmTrainingConfig.Presets : IblTrainingConfig.Presets;
-        if (!presets.Contains(preset)) Fail("preset", $"must be one of {string.Join(", ", presets)}", Show(root["preset"]));
-        var device = String(root, "device") ?? "cpu";
-        if (device is not ("cpu" or "cuda")) Fail("device", "must be cpu or cuda", Show(root["device"]));
+            ExperimentJson.Fail("name", "must be letters, digits, '-', '_' or '.' (it names the output folder)", ExperimentJson.Show(root["name"]));
+        var description = ExperimentJson.String(root, "description") ?? "";
+        var task = ExperimentJson.String(root, "task", required: true)!;
+        var descriptor = TaskRegistry.Find(task);
+        if (descriptor is null) throw new ExperimentException("task", $"must be one of {string.Join(", ", TaskRegistry.Names)}", ExperimentJson.Show(root["task"]));
+        var own = descriptor.ExperimentKeys.Concat(descriptor.Stages.Select(s => s.Options.Section)).ToHashSet();
+        foreach (var key in taskKeys.Where(k => root.ContainsKey(k) && !own.Contains(k)))
+        {
+            var owners = TaskRegistry.All.Where(d => d.ExperimentKeys.Contains(key) || d.Stages.Any(s => s.Options.Section == key)).Select(d => d.Name);
+            ExperimentJson.Fail(key, $"only for task {string.Join(", ", owners)}", ExperimentJson.Show(root[key]));
+        }
+        var preset = ExperimentJson.String(root, "preset") ?? descriptor.Presets[0];
+        if (!descriptor.Presets.Contains(preset)) ExperimentJson.Fail("preset", $"must be one of {string.Join(", ", descriptor.Presets)}", ExperimentJson.Show(root["preset"]));
+        var device = ExperimentJson.String(root, "device") ?? "cpu";
+        if (device is not ("cpu" or "cuda")) ExperimentJson.Fail("device", "must be cpu or cuda", ExperimentJson.Show(root["device"]));
 
         var seeds = ParseSeeds(root);
-        var analyses = ParseAnalyses(root, task);
+        var stages = ParseStages(root, descriptor);
 
         // The preset, as JSON, is what overrides and sweep values are written into: every key a file may set is a key of it.
-        var baseConfig = task == "hmm" ? HmmBase(root, preset) : Serialize(IblTrainingConfig.Preset(preset));
-        if (task == "ibl" && root.ContainsKey("hmm")) Fail("hmm", "only for task hmm", Show(root["hmm"]));
-        var sections = Sections(task, baseConfig);
+        var baseConfig = Serialize(descriptor.Preset(preset, root));
+        var sections = Sections(descriptor, baseConfig);
         var overrides = new List<(string Path, JsonNode? Value)>();
         foreach (var (section, keys) in sections)
         {
             if (root[section] is null) continue;
-            if (root[section] is not JsonObject obj) { Fail(section, "must be an object", Show(root[section])); continue; }
-            Known(obj, section, keys);
+            if (root[section] is not JsonObject obj) { ExperimentJson.Fail(section, "must be an object", ExperimentJson.Show(root[section])); continue; }
+            ExperimentJson.Known(obj, section, keys);
             overrides.AddRange(obj.Select(p => ($"{section}.{p.Key}", p.Value)));
         }
 
@@ -104,15 +143,14 @@ public sealed record Experiment(
                 json["seed"] = seed;
                 foreach (var (p, v) in overrides.Concat(combination.Select(c => (c.Path, (JsonNode?)c.Value))))
                     json[p[(p.IndexOf('.') + 1)..]] = v?.DeepClone();
-                var config = Resolve(task, json, sections);
-                var coordinates = combination.ToDictionary(c => c.Path, c => Show(c.Value));
+                var config = Resolve(descriptor, json, sections);
+                var coordinates = combination.ToDictionary(c => c.Path, c => ExperimentJson.Show(c.Value));
                 coordinates["seed"] = seed.ToString(CultureInfo.InvariantCulture);
-                var id = string.Join("_", combination.Select(c => $"{c.Path[(c.Path.IndexOf('.') + 1)..]}-{Slug(Show(c.Value))}").Append($"s{seed}"));
+                var id = string.Join("_", combination.Select(c => $"{c.Path[(c.Path.IndexOf('.') + 1)..]}-{Slug(ExperimentJson.Show(c.Value))}").Append($"s{seed}"));
                 points.Add(new ExperimentPoint(points.Count, id, coordinates, config));
             }
 
-        var (sequences, analysisSeed, analysisOptions) = Options(root, task);
-        return new Experiment(name, description, task, preset, seeds, analyses, sweep, points, sequences, analysisSeed, analysisOptions);
+        return new Experiment(name, description, task, preset, seeds, stages, sweep, points, ParseOptions(root, descriptor));
     }
 
     /// <summary>The experiment's resolved form (what <c>run</c> writes as experiment.json): every point's full configuration.</summary>
@@ -126,202 +164,163 @@ public sealed record Experiment(
                 ["coordinates"] = new JsonObject(p.Coordinates.Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value))),
                 ["config"] = JsonSerializer.SerializeToNode(p.Config, RunFolder.Json),
             });
-        return new JsonObject
+        var json = new JsonObject
         {
             ["name"] = Name, ["description"] = Description, ["task"] = Task, ["preset"] = Preset,
-            ["analyses"] = new JsonArray([.. (Analyses.Evaluate ? new[] { "evaluate" } : []).Concat(Analyses.Analyze ? [Task == "hmm" ? "reverse-engineer" : "analyze"] : []).Select(a => (JsonNode)a)]),
-            ["evaluation"] = new JsonObject { ["sequences"] = EvaluationSequences }, ["analysisSeed"] = AnalysisSeed,
-            ["analysis"] = AnalysisOptions.DeepClone(), ["points"] = points,
+            ["analyses"] = new JsonArray([.. Stages.Select(a => (JsonNode)a)]),
         };
+        foreach (var stage in Descriptor.Stages)
+        {
+            var (section, settings) = (stage.Options.Section, SettingsOf(stage));
+            if (stage.Options.Seeded) json[section + "Seed"] = settings.Seed;
+            json[section] = settings.Options.DeepClone();
+        }
+        json["points"] = points;
+        return json;
     }
 
     /// <summary>
     /// The keys an experiment file may set for <paramref name="task"/>, by section: "model" and "training" (the task's
-    /// configuration fields, which overrides and sweeps write) and "analysis" (the analysis options, and its seed).
-    /// experiments/schema.json publishes the same lists (a test holds them equal).
+    /// configuration fields, which overrides and sweeps write) and each stage's options section (with its "seed" where it
+    /// takes one). experiments/schema.json publishes the same lists (a test holds them equal).
     /// </summary>
+    /// <exception cref="ArgumentException">no such task.</exception>
     public static IReadOnlyDictionary<string, string[]> Settings(string task)
     {
-        if (!KnownAnalyses.ContainsKey(task)) throw new ArgumentException($"task '{task}': must be one of {string.Join(", ", KnownAnalyses.Keys)}", nameof(task));
-        var sections = Sections(task, task == "hmm" ? Serialize(HmmTrainingConfig.Preset("quick", "linear2")) : Serialize(IblTrainingConfig.Preset("quick")));
-        var analysis = task == "hmm" ? JsonSerializer.SerializeToNode(HmmAnalysisOptions.Default, RunFolder.Json)! : JsonSerializer.SerializeToNode(IblAnalysisOptions.Default, RunFolder.Json)!;
-        return new Dictionary<string, string[]>(sections) { ["analysis"] = [.. analysis.AsObject().Select(p => p.Key).Append("seed")] };
+        var descriptor = TaskRegistry.Find(task) ?? throw new ArgumentException($"task '{task}': must be one of {string.Join(", ", TaskRegistry.Names)}", nameof(task));
+        var sections = Sections(descriptor, Serialize(descriptor.Example));
+        foreach (var stage in descriptor.Stages)
+            sections[stage.Options.Section] = [.. stage.Options.Defaults.Select(p => p.Key).Concat(stage.Options.Seeded ? ["seed"] : [])];
+        return sections;
     }
 
-    private static Dictionary<string, string[]> Sections(string task, JsonObject config)
+    private static Dictionary<string, string[]> Sections(ITaskDescriptor task, JsonObject config)
     {
-        var model = task == "hmm" ? HmmModelKeys : IblModelKeys;
+        var model = task.ModelKeys;
         return new Dictionary<string, string[]>
         {
-            ["model"] = model,
-            ["training"] = [.. config.Select(p => p.Key).Where(k => !Reserved.Contains(k) && !model.Contains(k))],
+            ["model"] = [.. model],
+            ["training"] = [.. config.Select(p => p.Key).Where(k => !Reserved.Contains(k) && !task.ReservedKeys.Contains(k) && !model.Contains(k))],
         };
     }
 
-    private static JsonObject HmmBase(JsonObject root, string preset)
-    {
-        var hmm = root["hmm"] ?? throw Error("hmm", "required for task hmm: a catalogue name (" + string.Join(", ", HmmCatalogue.Names) + ") or {initial, transition, emission, sequenceLength}", "nothing");
-        if (hmm is JsonValue v && v.TryGetValue<string>(out var catalogueName))
-        {
-            if (!HmmCatalogue.Names.Contains(catalogueName)) Fail("hmm", $"not a catalogue model; known: {string.Join(", ", HmmCatalogue.Names)}", Show(hmm));
-            return Serialize(HmmTrainingConfig.Preset(preset, catalogueName));
-        }
-        if (hmm is not JsonObject custom) throw Error("hmm", "must be a catalogue name or an object with initial, transition, emission, sequenceLength", Show(hmm));
-        Known(custom, "hmm", ["name", "initial", "transition", "emission", "sequenceLength", "family"]);
-        foreach (var key in new[] { "initial", "transition", "emission", "sequenceLength" })
-            if (custom[key] is null) Fail($"hmm.{key}", "required", "nothing");
-        var customName = String(custom, "name", prefix: "hmm.") ?? "custom";
-        CustomHmm matrices;
-        try
-        {
-            var json = (JsonObject)custom.DeepClone();
-            json.Remove("name");
-            matrices = json.Deserialize<CustomHmm>(RunFolder.Json) ?? throw Error("hmm", "empty", "null");
-        }
-        catch (JsonException e) { throw Error($"hmm{JsonPath(e)}", "wrong type (numbers, arrays of numbers and arrays of rows; family: linear-chain, fully-connected or cyclic)", Show(custom)); }
-        try { matrices.ToEntry(customName); }
-        catch (ArgumentException e) { throw Error($"hmm.{e.ParamName ?? ""}".TrimEnd('.'), e.Message.Split(" (Parameter")[0], "(see the matrices)"); }
-        return Serialize(HmmTrainingConfig.Preset(preset, customName, matrices));
-    }
+    private static JsonObject Serialize(ITaskConfig config) => (JsonObject)JsonSerializer.SerializeToNode(config, config.GetType(), RunFolder.Json)!;
 
-    private static JsonObject Serialize<T>(T config) where T : ITaskConfig => (JsonObject)JsonSerializer.SerializeToNode(config, RunFolder.Json)!;
-
-    private static ITaskConfig Resolve(string task, JsonObject json, Dictionary<string, string[]> sections)
+    private static ITaskConfig Resolve(ITaskDescriptor task, JsonObject json, Dictionary<string, string[]> sections)
     {
         string PathOf(string key) => sections.FirstOrDefault(s => s.Value.Contains(key)).Key is { } section ? $"{section}.{key}" : key;
+        var type = task.ConfigTypes[task.Name];
         ITaskConfig config;
         try
         {
-            config = task == "hmm" ? json.Deserialize<HmmTrainingConfig>(RunFolder.Json)! : json.Deserialize<IblTrainingConfig>(RunFolder.Json)!;
+            config = (ITaskConfig)json.Deserialize(type, RunFolder.Json)!;
         }
         catch (JsonException e)
         {
-            var key = JsonPath(e).TrimStart('.').Split('.', '[')[0];
-            throw Error(PathOf(key), Expected(key, task), Show(json[key]));
+            var key = ExperimentJson.JsonPath(e).TrimStart('.').Split('.', '[')[0];
+            throw new ExperimentException(PathOf(key), ExperimentJson.Expected(type, key), ExperimentJson.Show(json[key]));
         }
         try { config.Check(); }
-        catch (ArgumentException e)
+        catch (ValidationException e)
         {
-            var field = e.ParamName ?? "";
-            var key = field.Length > 0 ? char.ToLowerInvariant(field[0]) + field[1..] : field;
-            var rule = e.Message.Split(" (Parameter")[0];
-            rule = rule.Contains(": ") ? rule[(rule.IndexOf(": ", StringComparison.Ordinal) + 2)..] : rule;
-            throw Error(PathOf(key), rule, Show(json[key]));
+            var key = ExperimentJson.Key(e.Violation.Field);
+            throw new ExperimentException(PathOf(key), e.Violation.Rule, ExperimentJson.Show(json[key]));
         }
         return config;
-    }
-
-    private static string Expected(string key, string task)
-    {
-        var type = (task == "hmm" ? typeof(HmmTrainingConfig) : typeof(IblTrainingConfig)).GetProperties()
-            .FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))?.PropertyType;
-        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-        return type == typeof(int) || type == typeof(long) ? "must be an integer"
-            : type == typeof(double) ? "must be a number"
-            : type == typeof(string) ? "must be a string"
-            : type is { IsEnum: true } ? $"must be one of {string.Join(", ", Enum.GetNames(type).Select(n => JsonNamingPolicy.KebabCaseLower.ConvertName(n)))}"
-            : "has the wrong type";
     }
 
     private static List<long> ParseSeeds(JsonObject root)
     {
         var node = root["seeds"];
         if (node is null) return [0];
-        if (node is not JsonArray array || array.Count == 0) throw Error("seeds", "must be a non-empty array of integers", Show(node));
+        if (node is not JsonArray array || array.Count == 0) throw new ExperimentException("seeds", "must be a non-empty array of integers", ExperimentJson.Show(node));
         var seeds = new List<long>();
         for (int i = 0; i < array.Count; i++)
         {
             if (array[i] is not JsonValue v || !v.TryGetValue<long>(out var s) && !(v.TryGetValue<double>(out var d) && d == Math.Floor(d) && (s = (long)d) == d))
-                throw Error($"seeds[{i}]", "must be an integer", Show(array[i]));
-            if (s < 0) Fail($"seeds[{i}]", "must be ≥ 0", Show(array[i]));
-            if (seeds.Contains(s)) Fail($"seeds[{i}]", "repeats an earlier seed", Show(array[i]));
+                throw new ExperimentException($"seeds[{i}]", "must be an integer", ExperimentJson.Show(array[i]));
+            if (s < 0) ExperimentJson.Fail($"seeds[{i}]", "must be ≥ 0", ExperimentJson.Show(array[i]));
+            if (seeds.Contains(s)) ExperimentJson.Fail($"seeds[{i}]", "repeats an earlier seed", ExperimentJson.Show(array[i]));
             seeds.Add(s);
         }
         return seeds;
     }
 
-    private static AnalysisPlan ParseAnalyses(JsonObject root, string task)
+    /// <summary>The stages that run: those listed in "analyses" (with the stages they need), else the task's defaults; in the task's order.</summary>
+    private static List<string> ParseStages(JsonObject root, ITaskDescriptor task)
     {
-        var known = KnownAnalyses[task];
+        var known = task.Stages.Select(s => s.Name).ToList();
         var node = root["analyses"];
-        if (node is null) return new AnalysisPlan(task == "hmm", true);
-        if (node is not JsonArray array) throw Error("analyses", $"must be an array of {string.Join(", ", known)}", Show(node));
-        var names = new List<string>();
+        if (node is null) return [.. task.Stages.Where(s => s.ByDefault).Select(s => s.Name)];
+        if (node is not JsonArray array) throw new ExperimentException("analyses", $"must be an array of {string.Join(", ", known)}", ExperimentJson.Show(node));
+        var names = new HashSet<string>();
         for (int i = 0; i < array.Count; i++)
         {
             if (array[i] is not JsonValue v || !v.TryGetValue<string>(out var a) || !known.Contains(a))
-                throw Error($"analyses[{i}]", $"must be one of {string.Join(", ", known)} (task {task})", Show(array[i]));
+                throw new ExperimentException($"analyses[{i}]", $"must be one of {string.Join(", ", known)} (task {task.Name})", ExperimentJson.Show(array[i]));
             names.Add(a);
+            names.UnionWith(task.Stages.First(s => s.Name == a).Needs);
         }
-        if (task == "hmm" && names.Contains("reverse-engineer") && !names.Contains("evaluate")) names.Add("evaluate");
-        return new AnalysisPlan(names.Contains("evaluate"), names.Contains(task == "hmm" ? "reverse-engineer" : "analyze"));
+        return [.. known.Where(names.Contains)];
     }
 
-    private static (int Sequences, long Seed, JsonObject Options) Options(JsonObject root, string task)
+    /// <summary>Each stage's options section: the defaults, the file's values over them, checked as the task's typed options.</summary>
+    private static Dictionary<string, StageSettings> ParseOptions(JsonObject root, ITaskDescriptor task)
     {
-        int sequences = 10_000;
-        if (root["evaluation"] is { } e)
+        var result = new Dictionary<string, StageSettings>();
+        foreach (var stage in task.Stages)
         {
-            if (task != "hmm") Fail("evaluation", "only for task hmm", Show(e));
-            if (e is not JsonObject eo) throw Error("evaluation", "must be an object", Show(e));
-            Known(eo, "evaluation", ["sequences"]);
-            if (eo["sequences"] is { } s && (!(s is JsonValue sv && sv.TryGetValue<int>(out sequences)) || sequences < 100))
-                Fail("evaluation.sequences", "must be an integer ≥ 100", Show(s));
-        }
-        var defaults = task == "hmm" ? (JsonObject)JsonSerializer.SerializeToNode(HmmAnalysisOptions.Default, RunFolder.Json)!
-            : (JsonObject)JsonSerializer.SerializeToNode(IblAnalysisOptions.Default, RunFolder.Json)!;
-        long seed = 1;
-        if (root["analysis"] is { } a)
-        {
-            if (a is not JsonObject ao) throw Error("analysis", "must be an object", Show(a));
-            Known(ao, "analysis", [.. defaults.Select(p => p.Key).Append("seed")]);
-            foreach (var (key, value) in ao)
+            var (section, defaults, seeded, check) = stage.Options;
+            var options = (JsonObject)defaults.DeepClone();
+            long seed = 1;
+            if (root[section] is { } node)
             {
-                if (key == "seed")
+                if (node is not JsonObject given) throw new ExperimentException(section, "must be an object", ExperimentJson.Show(node));
+                ExperimentJson.Known(given, section, [.. options.Select(p => p.Key).Concat(seeded ? ["seed"] : [])]);
+                foreach (var (key, value) in given)
                 {
-                    if (!(value is JsonValue sv && sv.TryGetValue<long>(out seed))) Fail("analysis.seed", "must be an integer", Show(value));
-                    continue;
+                    if (key == "seed")
+                    {
+                        if (!(value is JsonValue sv && sv.TryGetValue<long>(out seed))) ExperimentJson.Fail($"{section}.seed", "must be an integer", ExperimentJson.Show(value));
+                        continue;
+                    }
+                    options[key] = value?.DeepClone();
                 }
-                defaults[key] = value?.DeepClone();
+                Violation? problem;
+                try { problem = check(options); }
+                catch (JsonException x)
+                {
+                    var key = ExperimentJson.JsonPath(x).TrimStart('.').Split('.', '[')[0];
+                    throw new ExperimentException($"{section}{ExperimentJson.JsonPath(x)}", "has the wrong type", ExperimentJson.Show(given.ContainsKey(key) ? given[key] : given));
+                }
+                if (problem is not null)
+                {
+                    var key = ExperimentJson.Key(problem.Field.Split('.')[0]);
+                    throw new ExperimentException($"{section}.{key}", problem.Rule, ExperimentJson.Show(options[key]));
+                }
             }
-            try
-            {
-                if (task == "hmm") defaults.Deserialize<HmmAnalysisOptions>(RunFolder.Json)!.Validate();
-                else defaults.Deserialize<IblAnalysisOptions>(RunFolder.Json)!.Validate();
-            }
-            catch (JsonException x) { throw Error($"analysis{JsonPath(x)}", "has the wrong type", Show(ao)); }
-            catch (ArgumentException x)
-            {
-                var key = x.ParamName is { Length: > 0 } f ? char.ToLowerInvariant(f[0]) + f[1..] : "";
-                throw Error($"analysis.{key}", x.Message.Split(" (Parameter")[0].Split(": ", 2)[^1], Show(defaults[key]));
-            }
+            result[section] = new StageSettings(options, seed);
         }
-        return (sequences, seed, defaults);
+        return result;
     }
-
-    /// <summary>The analysis options of an HMM experiment.</summary>
-    public HmmAnalysisOptions HmmAnalysis => AnalysisOptions.Deserialize<HmmAnalysisOptions>(RunFolder.Json)!;
-
-    /// <summary>The analysis options of an IBL experiment.</summary>
-    public IblAnalysisOptions IblAnalysis => AnalysisOptions.Deserialize<IblAnalysisOptions>(RunFolder.Json)!;
 
     private static List<(string Path, IReadOnlyList<JsonNode> Values)> ParseSweep(JsonObject root, Dictionary<string, string[]> sections)
     {
         var axes = new List<(string, IReadOnlyList<JsonNode>)>();
         if (root["sweep"] is not { } node) return axes;
-        if (node is not JsonObject obj) throw Error("sweep", "must be an object of \"section.key\": [values]", Show(node));
+        if (node is not JsonObject obj) throw new ExperimentException("sweep", "must be an object of \"section.key\": [values]", ExperimentJson.Show(node));
         foreach (var (path, values) in obj)
         {
             var dot = path.IndexOf('.');
             var section = dot > 0 ? path[..dot] : "";
             var key = dot > 0 ? path[(dot + 1)..] : path;
             if (!sections.TryGetValue(section, out var keys) || !keys.Contains(key))
-                Fail($"sweep.{path}", $"not a sweepable setting; use model.<key> or training.<key> (model: {string.Join(", ", sections["model"])}); seeds go in \"seeds\"", "");
-            if (values is not JsonArray array || array.Count == 0) throw Error($"sweep.{path}", "must be a non-empty array of values", Show(values));
-            if (array.Any(v => v is null)) Fail($"sweep.{path}", "must not contain null", Show(values));
-            var shown = array.Select(v => Show(v)).ToList();
-            if (shown.Distinct().Count() != shown.Count) Fail($"sweep.{path}", "repeats a value", Show(values));
-            if (root[section] is JsonObject o && o.ContainsKey(key)) Fail($"sweep.{path}", $"also set in {section}.{key}; set it in one place", Show(values));
+                ExperimentJson.Fail($"sweep.{path}", $"not a sweepable setting; use model.<key> or training.<key> (model: {string.Join(", ", sections["model"])}); seeds go in \"seeds\"", "");
+            if (values is not JsonArray array || array.Count == 0) throw new ExperimentException($"sweep.{path}", "must be a non-empty array of values", ExperimentJson.Show(values));
+            if (array.Any(v => v is null)) ExperimentJson.Fail($"sweep.{path}", "must not contain null", ExperimentJson.Show(values));
+            var shown = array.Select(v => ExperimentJson.Show(v)).ToList();
+            if (shown.Distinct().Count() != shown.Count) ExperimentJson.Fail($"sweep.{path}", "repeats a value", ExperimentJson.Show(values));
+            if (root[section] is JsonObject o && o.ContainsKey(key)) ExperimentJson.Fail($"sweep.{path}", $"also set in {section}.{key}; set it in one place", ExperimentJson.Show(values));
             axes.Add((path, array.Select(v => v!.DeepClone()).ToList()));
         }
         return axes;
@@ -336,29 +335,49 @@ public sealed record Experiment(
         return result;
     }
 
-    private static void Known(JsonObject obj, string where, IReadOnlyCollection<string> keys)
+    private static string Slug(string value) => new([.. value.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_')]);
+}
+
+/// <summary>Reading an experiment file's JSON: known keys, strings, values as errors show them; every refusal an <see cref="ExperimentException"/>.</summary>
+internal static class ExperimentJson
+{
+    /// <summary>Refuses any key of <paramref name="obj"/> (at <paramref name="where"/>) not among <paramref name="keys"/>.</summary>
+    public static void Known(JsonObject obj, string where, IReadOnlyCollection<string> keys)
     {
         foreach (var (key, _) in obj)
             if (!keys.Contains(key))
                 Fail(where.Length == 0 ? key : $"{where}.{key}", $"unknown key; known: {string.Join(", ", keys)}", "");
     }
 
-    private static string? String(JsonObject obj, string key, bool required = false, string prefix = "")
+    /// <summary>A string-valued key, or null when absent (refused when required).</summary>
+    public static string? String(JsonObject obj, string key, bool required = false, string prefix = "")
     {
         var node = obj[key];
-        if (node is null) return required ? throw Error(prefix + key, "required", "nothing") : null;
-        return node is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw Error(prefix + key, "must be a string", Show(node));
+        if (node is null) return required ? throw new ExperimentException(prefix + key, "required", "nothing") : null;
+        return node is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new ExperimentException(prefix + key, "must be a string", Show(node));
     }
 
-    private static string JsonPath(JsonException e) => e.Path is { Length: > 1 } p ? p[1..] : "";
-
-    private static string Slug(string value) => new([.. value.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_')]);
+    /// <summary>The path inside the object a <see cref="JsonException"/> points at (".initial[1]"), or "".</summary>
+    public static string JsonPath(JsonException e) => e.Path is { Length: > 1 } p ? p[1..] : "";
 
     /// <summary>A value as the error shows it (compact JSON).</summary>
-    internal static string Show(JsonNode? node) => node is null ? "null" : node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
+    public static string Show(JsonNode? node) => node is null ? "null" : node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node.ToJsonString();
 
-    private static void Fail(string path, string rule, string got) => throw Error(path, rule, got);
+    /// <summary>A record's field name as its JSON key (camelCase).</summary>
+    public static string Key(string field) => field.Length > 0 ? char.ToLowerInvariant(field[0]) + field[1..] : field;
 
-    private static ExperimentException Error(string path, string rule, string got) =>
-        new(got.Length == 0 ? $"{path}: {rule}" : $"{path}: {rule}, got {got}");
+    /// <summary>Throws the refusal of the value at <paramref name="path"/>.</summary>
+    public static void Fail(string path, string rule, string got) => throw new ExperimentException(path, rule, got);
+
+    /// <summary>What a field of <paramref name="type"/> must be, for a value of the wrong JSON type.</summary>
+    public static string Expected(Type type, string key)
+    {
+        var property = type.GetProperties().FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))?.PropertyType;
+        property = property is null ? null : Nullable.GetUnderlyingType(property) ?? property;
+        return property == typeof(int) || property == typeof(long) ? "must be an integer"
+            : property == typeof(double) ? "must be a number"
+            : property == typeof(string) ? "must be a string"
+            : property is { IsEnum: true } ? $"must be one of {string.Join(", ", Enum.GetNames(property).Select(n => JsonNamingPolicy.KebabCaseLower.ConvertName(n)))}"
+            : "has the wrong type";
+    }
 }

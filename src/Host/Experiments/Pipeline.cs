@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using HmmRnn.Host.Cli;
 using HmmRnn.Host.Output;
-using HmmRnn.Host.Tasks.Hmm;
-using HmmRnn.Host.Tasks.Ibl;
+using HmmRnn.Host.Tasks;
 using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Experiments;
@@ -16,20 +15,33 @@ namespace HmmRnn.Host.Experiments;
 /// <param name="Metrics">Headline numbers by name (e.g. transitionError, accuracy, trainSeconds).</param>
 public sealed record PointSummary(string Id, IReadOnlyDictionary<string, string> Coordinates, IReadOnlyDictionary<string, double> Metrics);
 
+/// <summary>What stages.json records of a finished stage: its input hash, its outputs, and what the report and the summary need.</summary>
+/// <param name="Input">The hash of everything the stage read (configuration, upstream output, options, seed).</param>
+/// <param name="Outputs">Its files; all must be present for the stage to count as done.</param>
+public sealed record StageRecord(string Input, IReadOnlyList<string> Outputs)
+{
+    /// <summary>The figures it wrote, in the order written (null for training).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Figures { get; init; }
+
+    /// <summary>Wall-clock seconds it took.</summary>
+    public double? Seconds { get; init; }
+
+    /// <summary>The headline numbers it returned (null for training): the summary of a rerun that skips the stage takes them from here.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+}
+
 /// <summary>
-/// <c>run</c> and <c>sweep</c>: each point through train → evaluate → analyse, then the report. The stages call the same
-/// job functions as the single verbs (<see cref="TrainCommands.Execute"/>, <see cref="Evaluation.Run"/>,
-/// <see cref="HmmAnalysisOutput.Run"/>, <see cref="IblAnalysisOutput.Run"/>). Resumable: a point's <c>stages.json</c>
-/// records each finished stage's input hash (its configuration and its upstream output), so a rerun skips what is
-/// unchanged, and an interrupted training resumes from its last checkpoint.
+/// <c>run</c> and <c>sweep</c>: each point through train, then its task's stages (<see cref="ITaskDescriptor.Stages"/>),
+/// then the report. Resumable: a point's <c>stages.json</c> records each finished stage's input hash (its configuration and
+/// its upstream output), so a rerun skips what is unchanged, and an interrupted training resumes from its last checkpoint.
+/// A stage's headline numbers flow into the point's summary as values (and are recorded for the reruns that skip it).
 /// </summary>
 public static class Pipeline
 {
     /// <summary>The stage record and the summary inside a point folder; the resolved experiment inside the output folder.</summary>
     public const string StagesFile = "stages.json", SummaryFile = "summary.json", ExperimentFile = "experiment.json", PointsFolder = "points";
-
-    /// <summary>Seed of the evaluation's generated sequences (as <c>train</c> uses).</summary>
-    public const long EvaluationSeed = 1;
 
     /// <summary>Runs <paramref name="points"/> of <paramref name="experiment"/> under <paramref name="root"/>; returns 0, or the first failing exit code.</summary>
     public static async Task<int> Run(Experiment experiment, RunFolder root, IReadOnlyList<ExperimentPoint> points, CancellationToken token)
@@ -92,64 +104,64 @@ public static class Pipeline
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
             var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: false, checkpointEvery: 0, token);
             if (code != 0) return code;
-            stages["train"] = Record(trainInput, [Trainer.BestCheckpoint]);
-            stages["train"]!["seconds"] = result?.Elapsed.TotalSeconds;
+            stages["train"] = new StageRecord(trainInput, [Trainer.BestCheckpoint]) { Seconds = result?.Elapsed.TotalSeconds };
             WriteStages(folder, stages);
         }
         var trained = ContentHash.OfFile(Trainer.CheckpointPath(folder, "best"));
 
+        // Each chosen stage of the task, in order; its headline numbers flow on into the summary as values.
+        var metrics = new List<KeyValuePair<string, double>>();
         try
         {
-            if (point.Config is HmmTrainingConfig && experiment.Analyses.Evaluate)
-                Stage(folder, stages, "evaluate", Hash(trained, experiment.EvaluationSequences, EvaluationSeed), ["evaluation.json", "evaluation.md"], () =>
-                {
-                    var report = Evaluation.Run(folder, experiment.EvaluationSequences, EvaluationSeed);
-                    Console.Error.WriteLine($"  evaluate: transition error {report.Metrics.TransitionError:F4} ({(report.Metrics.Verdicts.Transition ? "meets" : "misses")} the paper's 0.01)");
-                });
-            if (experiment.Analyses.Analyze)
-                Stage(folder, stages, experiment.Task == "hmm" ? "reverse-engineer" : "analyze",
-                    Hash(trained, experiment.AnalysisOptions.ToJsonString(), experiment.AnalysisSeed), ["analysis.json", "analysis.md"], () =>
-                    {
-                        var clock = Stopwatch.StartNew();
-                        void Progress(string s) => Console.Error.WriteLine($"    {clock.Elapsed.TotalSeconds,6:F1} s  {s}");
-                        if (point.Config is HmmTrainingConfig)
-                            HmmAnalysisOutput.Run(folder, "best", experiment.HmmAnalysis, new ResonanceOptions(), experiment.AnalysisSeed, Progress);
-                        else
-                            IblAnalysisOutput.Run(folder, experiment.IblAnalysis, experiment.AnalysisSeed, "best", Progress);
-                    });
+            foreach (var stage in experiment.Descriptor.Stages.Where(s => experiment.Stages.Contains(s.Name)))
+            {
+                var settings = experiment.SettingsOf(stage);
+                var input = Hash([trained, .. stage.InputKey(settings.Options, settings.Seed)]);
+                metrics.AddRange(Stage(folder, stages, stage, input, () => new StageContext(folder, point.Config, settings.Options, settings.Seed, _ => { })));
+            }
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
         {
             return Cli.Cli.Fail(e.Message.Split(" (Parameter")[0]);
         }
-        folder.WriteJson(SummaryFile, Summarise(folder, point, stages));
+        folder.WriteJson(SummaryFile, Summarise(folder, point, stages, metrics));
         return 0;
     }
 
-    private static void Stage(RunFolder folder, JsonObject stages, string name, string input, string[] outputs, Action run)
+    /// <summary>Runs a stage unless its record says it is up to date; returns its headline numbers (from its outcome, or from its record).</summary>
+    private static IReadOnlyDictionary<string, double> Stage(RunFolder folder, Dictionary<string, StageRecord> stages, ITaskStage stage, string input, Func<StageContext> context)
     {
-        if (Done(stages, name, input, folder)) { Console.Error.WriteLine($"  {name}: up to date"); return; }
+        var name = stage.Name;
+        if (Done(stages, name, input, folder) && stages[name].Metrics is { } recorded)
+        {
+            Console.Error.WriteLine($"  {name}: up to date");
+            return recorded;
+        }
         Console.Error.WriteLine($"  {name}");
         var clock = Stopwatch.StartNew();
         var before = Pngs(folder);
-        run();
+        void Progress(string s) => Console.Error.WriteLine($"    {clock.Elapsed.TotalSeconds,6:F1} s  {s}");
+        var outcome = stage.Run(context() with { Progress = Progress });
+        if (outcome.Headline is { } headline) Console.Error.WriteLine($"  {name}: {headline}");
         // Figures the stage wrote, in the order they were written, for the report.
         var figures = Directory.GetFiles(folder.Path, "*.png").Select(p => new FileInfo(p))
             .Where(f => !before.TryGetValue(f.Name, out var t) || f.LastWriteTimeUtc > t).OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.Name)
             .Select(f => f.Name).ToArray();
-        stages[name] = Record(input, outputs);
-        stages[name]!["figures"] = new JsonArray([.. figures.Select(f => (JsonNode)f)]);
-        stages[name]!["seconds"] = clock.Elapsed.TotalSeconds;
+        stages[name] = new StageRecord(input, [.. stage.Outputs])
+        {
+            Figures = figures, Seconds = clock.Elapsed.TotalSeconds, Metrics = new SortedDictionary<string, double>(outcome.Metrics.ToDictionary(), StringComparer.Ordinal),
+        };
         WriteStages(folder, stages);
+        return outcome.Metrics;
     }
 
     private static Dictionary<string, DateTime> Pngs(RunFolder folder) =>
         Directory.GetFiles(folder.Path, "*.png").ToDictionary(p => Path.GetFileName(p), File.GetLastWriteTimeUtc);
 
-    private static PointSummary Summarise(RunFolder folder, ExperimentPoint point, JsonObject stages)
+    private static PointSummary Summarise(RunFolder folder, ExperimentPoint point, Dictionary<string, StageRecord> stages, IEnumerable<KeyValuePair<string, double>> stageMetrics)
     {
         var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        if (stages["train"]?["seconds"]?.GetValue<double>() is double s) metrics["trainSeconds"] = s;
+        if (stages.TryGetValue("train", out var train) && train.Seconds is double s) metrics["trainSeconds"] = s;
         var rows = MetricsLog.ReadEpochs(folder);
         if (rows.Count > 0)
         {
@@ -157,40 +169,20 @@ public static class Pipeline
             metrics["bestEpoch"] = best.Epoch;
             metrics["validationLoss"] = best.ValidationLoss;
         }
-        if (File.Exists(folder.PathOf("evaluation.json")))
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(folder.PathOf("evaluation.json")));
-            var m = doc.RootElement.GetProperty("metrics");
-            metrics["transitionError"] = m.GetProperty("transitionError").GetDouble();
-            metrics["rnnLogLikelihood"] = m.GetProperty("rnnLogLikelihoodPerStep").GetDouble();
-            metrics["hmmLogLikelihood"] = m.GetProperty("hmmLogLikelihoodPerStep").GetDouble();
-            var v = m.GetProperty("verdicts");
-            metrics["meetsTransition"] = v.GetProperty("transition").GetBoolean() ? 1 : 0;
-            metrics["meetsDwell"] = v.GetProperty("dwell").GetBoolean() ? 1 : 0;
-            metrics["meetsLogLikelihood"] = v.GetProperty("logLikelihood").GetBoolean() ? 1 : 0;
-            metrics["lagError"] = m.GetProperty("lagError").GetDouble();
-            metrics["meetsLag"] = v.GetProperty("lag").GetBoolean() ? 1 : 0;
-            if (v.TryGetProperty("bounded", out var bounded) && bounded.ValueKind != JsonValueKind.Null) metrics["bounded"] = bounded.GetBoolean() ? 1 : 0;
-            metrics["faithful"] = v.GetProperty("faithful").GetBoolean() ? 1 : 0;
-        }
-        if (point.Config is IblTrainingConfig && File.Exists(folder.PathOf("analysis.json")))
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(folder.PathOf("analysis.json")));
-            if (doc.RootElement.TryGetProperty("accuracyTimeoutsWrong", out var a)) metrics["accuracy"] = a.GetDouble();
-        }
+        foreach (var (key, value) in stageMetrics) metrics[key] = value;
         // Times differ between machines and runs; everything else is a function of the configuration.
         return new PointSummary(point.Id, point.Coordinates, metrics);
     }
 
-    /// <summary>A point folder's stage records (empty when none or unreadable: then every stage runs again).</summary>
-    public static JsonObject ReadStages(RunFolder folder)
+    /// <summary>A point folder's stage records by stage name (empty when none or unreadable: then every stage runs again).</summary>
+    public static Dictionary<string, StageRecord> ReadStages(RunFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        try { return JsonNode.Parse(File.ReadAllText(folder.PathOf(StagesFile))) as JsonObject ?? []; }
+        try { return JsonSerializer.Deserialize<Dictionary<string, StageRecord>>(File.ReadAllText(folder.PathOf(StagesFile)), RunFolder.Json) ?? []; }
         catch (Exception e) when (e is IOException or JsonException) { return []; }
     }
 
-    private static void WriteStages(RunFolder folder, JsonObject stages) => folder.WriteText(StagesFile, stages.ToJsonString(RunFolder.Json));
+    private static void WriteStages(RunFolder folder, Dictionary<string, StageRecord> stages) => folder.WriteJson(StagesFile, stages);
 
     private enum TrainingState { UpToDate, Fresh, Resume, OtherConfiguration }
 
@@ -205,12 +197,8 @@ public static class Pipeline
         catch (InvalidOperationException) { return TrainingState.OtherConfiguration; }
     }
 
-    private static bool Done(JsonObject stages, string name, string input, RunFolder folder) =>
-        stages[name] is JsonObject s && s["input"]?.GetValue<string>() == input &&
-        (s["outputs"] as JsonArray ?? []).All(o => File.Exists(folder.PathOf(o!.GetValue<string>())));
-
-    private static JsonObject Record(string input, string[] outputs) =>
-        new() { ["input"] = input, ["outputs"] = new JsonArray([.. outputs.Select(o => (JsonNode)o)]) };
+    private static bool Done(Dictionary<string, StageRecord> stages, string name, string input, RunFolder folder) =>
+        stages.TryGetValue(name, out var s) && s.Input == input && s.Outputs.All(o => File.Exists(folder.PathOf(o)));
 
     /// <summary>Removes a stale run's files (another configuration) so that training starts afresh.</summary>
     private static void Clear(RunFolder folder)
@@ -220,6 +208,6 @@ public static class Pipeline
         if (Directory.Exists(folder.PathOf("checkpoints"))) Directory.Delete(folder.PathOf("checkpoints"), recursive: true);
     }
 
-    private static string Hash(params object[] parts) =>
+    private static string Hash(params IEnumerable<object> parts) =>
         ContentHash.Of(string.Join("|", parts.Select(p => Convert.ToString(p, CultureInfo.InvariantCulture))));
 }

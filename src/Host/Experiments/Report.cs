@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using HmmRnn.Host.Output;
+using HmmRnn.Host.Tasks;
 using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Experiments;
@@ -12,7 +13,7 @@ namespace HmmRnn.Host.Experiments;
 /// <summary>
 /// <c>report</c>: one page per experiment (or per run folder) — report.md, and report.html rendered from it with every
 /// figure embedded (no network needed). Tables and figures come from what the stages wrote: the resolved configuration,
-/// evaluation.md (the RNN's statistics beside its HMM's), analysis.md, and each stage's PNGs in the order written.
+/// each stage's Markdown under its title (<see cref="ITaskStage"/>), and each stage's PNGs in the order written.
 /// </summary>
 public static partial class Report
 {
@@ -75,17 +76,12 @@ public static partial class Report
         sb.AppendLine($"**{config.Describe()}**").AppendLine();
         var shown = new HashSet<string>();
         var stages = Pipeline.ReadStages(folder);
-        foreach (var (file, title, stage) in new[]
-                 {
-                     ("evaluation.md", "The trained RNN beside its HMM", "evaluate"),
-                     ("analysis.md", "Opened up", config.Task == "hmm" ? "reverse-engineer" : "analyze"),
-                 })
+        foreach (var stage in TaskRegistry.Of(config).Stages)
         {
-            if (!File.Exists(folder.PathOf(file))) continue;
-            sb.AppendLine($"### {title}").AppendLine();
-            sb.AppendLine(Demote(File.ReadAllText(folder.PathOf(file)), 4)).AppendLine();
-            var figures = stages[stage]?["figures"] is JsonArray f ? f.Select(x => x!.GetValue<string>()).ToList()
-                : file == "evaluation.md" ? ["loss.png", "transition.png", "dwell.png", "lag.png"] : [];
+            if (!File.Exists(folder.PathOf(stage.Markdown))) continue;
+            sb.AppendLine($"### {stage.Title}").AppendLine();
+            sb.AppendLine(Demote(File.ReadAllText(folder.PathOf(stage.Markdown)), 4)).AppendLine();
+            var figures = stages.TryGetValue(stage.Name, out var record) && record.Figures is { } f ? f : stage.Figures;
             Figures(sb, folder, prefix, figures.Where(shown.Add));
         }
         var rest = Directory.GetFiles(folder.Path, "*.png").Select(Path.GetFileName).Order(StringComparer.Ordinal).Where(n => shown.Add(n!)).ToList();

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Plots;
+using HmmRnn.Host.Tasks;
 
 namespace HmmRnn.Host.Experiments;
 
@@ -72,13 +73,11 @@ public static class SweepTable
         return list;
     }
 
-    /// <summary>The metrics in the order tables show them, with their column titles in Markdown.</summary>
-    private static readonly (string Key, string Title)[] Known =
+    /// <summary>The metrics in the order tables show them, with their column titles in Markdown: every task's, then the training's.</summary>
+    private static (string Key, string Title)[] Known =>
     [
-        ("faithful", "faithful"), ("transitionError", "transition error"), ("meetsTransition", "≤ 0.01 (paper)"), ("bounded", "bounded"),
-        ("lagError", "lag error (k ≤ 20)"), ("meetsLag", "lags within 0.02"), ("meetsDwell", "dwell within 10%"),
-        ("meetsLogLikelihood", "log-lik. within 2%"), ("rnnLogLikelihood", "log-lik./step RNN"), ("hmmLogLikelihood", "log-lik./step HMM"),
-        ("accuracy", "accuracy (time-outs wrong)"), ("bestEpoch", "best epoch"), ("validationLoss", "validation loss"),
+        .. TaskRegistry.All.SelectMany(d => d.Metrics).Select(m => (m.Key, m.Title)).Distinct(),
+        ("bestEpoch", "best epoch"), ("validationLoss", "validation loss"),
     ];
 
     private static (string[] Coordinates, string[] Metrics) Columns(IReadOnlyList<PointSummary> rows)
@@ -133,8 +132,8 @@ public static class SweepTable
         : Cli.Format.Cell(value, 4);
 
     /// <summary>
-    /// Writes sweep.csv, sweep.md and (for a sweep over at least one numeric axis with a transition error) sweep.png:
-    /// transition error against the first axis, one line per value of the second (the paper's hidden × input grid).
+    /// Writes sweep.csv, sweep.md and (for a sweep over at least one numeric axis whose task names a sweep metric) sweep.png:
+    /// that metric (HMM: the transition error) against the first axis, one line per value of the second (the paper's hidden × input grid).
     /// </summary>
     public static IReadOnlyList<PointSummary> Collect(RunFolder root)
     {
@@ -149,8 +148,9 @@ public static class SweepTable
     private static void Plot(RunFolder root, IReadOnlyList<PointSummary> rows)
     {
         var axes = Columns(rows).Coordinates.Where(c => c != "seed").ToArray();
-        var metric = rows.All(r => r.Metrics.ContainsKey("transitionError")) ? "transitionError"
-            : rows.All(r => r.Metrics.ContainsKey("accuracy")) ? "accuracy" : null;
+        // The first task's sweep metric that every row has (a sweep's points are all of one task).
+        var plotted = TaskRegistry.All.Select(d => d.SweepMetric).FirstOrDefault(m => m is not null && rows.All(r => r.Metrics.ContainsKey(m.Key)));
+        var metric = plotted?.Key;
         if (axes.Length == 0 || metric is null) return;
         double? Number(string s) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : null;
         var x = axes[0];
@@ -161,7 +161,7 @@ public static class SweepTable
                 g.GroupBy(r => Number(r.Coordinates[x])!.Value).OrderBy(p => p.Key)
                     .Select(p => (p.Key, p.Average(r => r.Metrics[metric]))).ToArray(), Group: i))
             .ToList();
-        var label = metric == "transitionError" ? "transition-matrix squared error (mean over seeds)" : "accuracy (mean over seeds)";
+        var label = plotted!.Title;
         Charts.Lines(root, PlotFile, $"Sweep: {label} against {x.Split('.')[^1]}", x.Split('.')[^1], label, lines, 0);
     }
 }

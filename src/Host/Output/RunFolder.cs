@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace HmmRnn.Host.Output;
 
@@ -18,6 +19,8 @@ public sealed class RunFolder
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
         AllowOutOfOrderMetadataProperties = true,
+        // A task's configuration is written with its "task" and read back as its own type: the registry lists them.
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { Tasks.TaskRegistry.Polymorphism } },
     };
 
     private RunFolder(string path) => Path = path;

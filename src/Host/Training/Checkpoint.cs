@@ -15,8 +15,8 @@ namespace HmmRnn.Host.Training;
 public sealed record CheckpointMeta(int Epoch, string ConfigHash, long Seed, int BestEpoch, double BestValidationLoss,
     double ValidationLoss, string HmmRnnVersion, string TorchSharpVersion, string LibTorchVersion, DateTimeOffset Written)
 {
-    /// <summary>The task ("hmm", "ibl"); checkpoints written before tasks had names are "hmm".</summary>
-    public string Task { get; init; } = "hmm";
+    /// <summary>The task (its configuration's discriminator); null in checkpoints written before tasks had names (<see cref="RunConfig.Untagged"/>).</summary>
+    public string? Task { get; init; }
 }
 
 /// <summary>

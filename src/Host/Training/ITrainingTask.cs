@@ -7,15 +7,12 @@ namespace HmmRnn.Host.Training;
 
 /// <summary>
 /// Everything that defines one training run of some task. The loop (<see cref="Trainer"/>) reads only
-/// what is here; each task (HMM emulation, IBL) brings its own fields, model, loss, data and evaluation.
+/// what is here; each task brings its own fields, model, loss, data and evaluation. In JSON (config.json) a
+/// configuration carries its "task" discriminator; the task registry supplies the types (the loop knows none).
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "task")]
-[JsonDerivedType(typeof(Tasks.Hmm.HmmTrainingConfig), "hmm")]
-[JsonDerivedType(typeof(Tasks.Ibl.IblTrainingConfig), "ibl")]
-[JsonDerivedType(typeof(Tasks.Ibl.IblDistillConfig), "ibl-distill")]
 public interface ITaskConfig
 {
-    /// <summary>The task's name, as written in config.json ("hmm", "ibl").</summary>
+    /// <summary>The task's name, as written in config.json (its JSON discriminator).</summary>
     [JsonIgnore] string Task { get; }
     /// <summary>Seed of everything the run draws.</summary>
     long Seed { get; }

@@ -1,24 +1,24 @@
-using System.Reflection;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Training;
 
 /// <summary>
-/// A run folder's config.json: the task's configuration with its task name ("task": "hmm" | "ibl"),
-/// written when a run starts and read by every command that opens the run.
+/// A run folder's config.json: the task's configuration with its task name ("task", the discriminator the task
+/// registry gives it), written when a run starts and read by every command that opens the run.
 /// </summary>
 public static class RunConfig
 {
     /// <summary>The file's name inside a run folder.</summary>
     public const string FileName = "config.json";
 
-    private static readonly IReadOnlyDictionary<string, Type> Tasks = typeof(ITaskConfig).GetCustomAttributes<JsonDerivedTypeAttribute>()
-        .ToDictionary(a => (string)a.TypeDiscriminator!, a => a.DerivedType);
+    private static IReadOnlyDictionary<string, Type> Tasks => HmmRnn.Host.Tasks.TaskRegistry.ConfigTypes;
 
-    /// <summary>The task names.</summary>
+    /// <summary>The task names (configuration discriminators).</summary>
     public static IReadOnlyCollection<string> TaskNames => [.. Tasks.Keys];
+
+    /// <summary>The task of a config.json or checkpoint written before tasks had names.</summary>
+    public static string Untagged => HmmRnn.Host.Tasks.TaskRegistry.Untagged;
 
     /// <summary>Writes the configuration (atomically) with its task name.</summary>
     public static string Write(RunFolder folder, ITaskConfig config)
@@ -27,7 +27,7 @@ public static class RunConfig
         return folder.WriteJson(FileName, config);
     }
 
-    /// <summary>Reads a run's configuration, whichever task it is; a config.json without a task name is an HMM run (written before IBL runs existed).</summary>
+    /// <summary>Reads a run's configuration, whichever task it is; a config.json without a task name is of the registry's first task (written before tasks had names).</summary>
     /// <exception cref="InvalidDataException">no config.json, malformed JSON, an unknown task or a bad field; the message names the file.</exception>
     public static ITaskConfig Read(RunFolder folder)
     {
@@ -37,7 +37,7 @@ public static class RunConfig
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var task = doc.RootElement.TryGetProperty("task", out var t) ? t.GetString() ?? "" : "hmm";
+            var task = doc.RootElement.TryGetProperty("task", out var t) ? t.GetString() ?? "" : HmmRnn.Host.Tasks.TaskRegistry.Untagged;
             if (!Tasks.TryGetValue(task, out var type))
                 throw new InvalidDataException($"{path}: unknown task '{task}'; known: {string.Join(", ", Tasks.Keys)}");
             var config = (ITaskConfig)(doc.RootElement.Deserialize(type, RunFolder.Json) ?? throw new InvalidDataException($"{path}: empty"));

@@ -61,8 +61,9 @@ public static class Trainer
         var last = folder.PathOf(LastCheckpoint);
         if (!File.Exists(last)) return null;
         var meta = Checkpoint.ReadMetaOfWhole(last); // a file cut short is refused here, before the caller writes config.json or the logs
-        if (meta.Task != config.Task)
-            throw new InvalidOperationException($"resume: {folder.Path} is a run of the {meta.Task} task, not of the {config.Task} task");
+        var task = meta.Task ?? RunConfig.Untagged;
+        if (task != config.Task)
+            throw new InvalidOperationException($"resume: {folder.Path} is a run of the {task} task, not of the {config.Task} task");
         if (meta.ConfigHash != config.Hash())
             throw new InvalidOperationException($"resume: {last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options");
         return meta;

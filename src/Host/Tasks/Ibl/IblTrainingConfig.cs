@@ -107,7 +107,7 @@ public sealed record IblTrainingConfig : ITaskConfig
     {
         "paper" => IblTaskConfig.Paper,
         "reference" => IblTaskConfig.ReferenceCode,
-        _ => throw new ArgumentException($"TaskVariant = {TaskVariant}: must be paper or reference", nameof(TaskVariant)),
+        _ => throw new ValidationException(Core.Violation.Of(nameof(TaskVariant), TaskVariant, "must be paper or reference")),
     };
 
     /// <inheritdoc />

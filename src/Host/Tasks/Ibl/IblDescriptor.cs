@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HmmRnn.Analysis;
+using HmmRnn.Host.Output;
+using HmmRnn.Host.Training;
+
+namespace HmmRnn.Host.Tasks.Ibl;
+
+/// <summary>
+/// The IBL task (Schaeffer et al. 2020) as a plug-in: a tanh RNN trained in closed loop, and its distilled students
+/// (<c>ibl distill</c>, configuration "ibl-distill"); after training, <c>analyze</c> (SPEC B4).
+/// </summary>
+public sealed class IblDescriptor : ITaskDescriptor
+{
+    /// <summary>The one instance (the registry's line).</summary>
+    public static IblDescriptor Instance { get; } = new();
+
+    private IblDescriptor() => Stages = [new AnalyzeStage()];
+
+    /// <inheritdoc />
+    public string Name => "ibl";
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, Type> ConfigTypes { get; } = new Dictionary<string, Type>
+    {
+        ["ibl"] = typeof(IblTrainingConfig),
+        ["ibl-distill"] = typeof(IblDistillConfig),
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Presets => IblTrainingConfig.Presets;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ModelKeys { get; } = ["hidden"];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ReservedKeys { get; } = [];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ExperimentKeys { get; } = [];
+
+    /// <inheritdoc />
+    public ITaskConfig Example => IblTrainingConfig.Preset("quick");
+
+    /// <inheritdoc />
+    public ITaskConfig Preset(string preset, JsonObject experiment) => IblTrainingConfig.Preset(preset);
+
+    /// <inheritdoc />
+    public IReadOnlyList<ITaskStage> Stages { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<MetricColumn> Metrics { get; } = [new("accuracy", "accuracy (time-outs wrong)")];
+
+    /// <inheritdoc />
+    public MetricColumn? SweepMetric { get; } = new("accuracy", "accuracy (mean over seeds)");
+
+    /// <inheritdoc />
+    public string ExportLayout => "IBL runs (tanh RNN, float64): W_rec [H, H], W_in [H, 3], b [H] (= b_ih + b_hh), W_out [2, H], b_out [2].";
+
+    /// <inheritdoc />
+    public (IReadOnlyList<NpyArray> Arrays, string Checkpoint) Export(RunFolder folder, ITaskConfig config, string checkpoint)
+    {
+        var (_, t, file, _) = IblAnalysisOutput.Load(folder, checkpoint);
+        return ([
+            new NpyArray("W_rec", [t.Hidden, t.Hidden], Doubles: t.Recurrent.ToArray()),
+            new NpyArray("W_in", [t.Hidden, t.Inputs], Doubles: t.InputWeights.ToArray()),
+            new NpyArray("b", [t.Hidden], Doubles: t.Bias.ToArray()),
+            new NpyArray("W_out", [t.Outputs, t.Hidden], Doubles: t.Readout.ToArray()),
+            new NpyArray("b_out", [t.Outputs], Doubles: t.ReadoutBias.ToArray()),
+        ], file);
+    }
+
+    /// <summary><c>analyze</c>: behaviour, readouts, flow fields and fixed points, RADD, unit pools (analysis.json/.md and PNGs).</summary>
+    private sealed class AnalyzeStage : ITaskStage
+    {
+        public string Name => "analyze";
+        public string Title => "Opened up";
+        public string Markdown => "analysis.md";
+        public IReadOnlyList<string> Outputs { get; } = ["analysis.json", "analysis.md"];
+        public IReadOnlyList<string> Figures { get; } = [];
+        public bool ByDefault => true;
+        public IReadOnlyList<string> Needs { get; } = [];
+        public StageOptions Options { get; } = new("analysis", (JsonObject)JsonSerializer.SerializeToNode(IblAnalysisOptions.Default, RunFolder.Json)!, Seeded: true,
+            json => json.Deserialize<IblAnalysisOptions>(RunFolder.Json)!.Problem());
+
+        public IReadOnlyList<string> InputKey(JsonObject options, long seed) => [options.ToJsonString(), seed.ToString(CultureInfo.InvariantCulture)];
+
+        public StageOutcome Run(StageContext context)
+        {
+            var report = IblAnalysisOutput.Run(context.Folder, context.Options.Deserialize<IblAnalysisOptions>(RunFolder.Json)!, context.Seed, "best", context.Progress);
+            return new StageOutcome(report, new Dictionary<string, double> { ["accuracy"] = report.AccuracyTimeoutsWrong }, null);
+        }
+    }
+}
