@@ -54,6 +54,10 @@ public sealed record FlipFlopConfig : ITaskConfig
     };
 
     /// <inheritdoc />
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string TaskMetric => "accuracy";
+
+    /// <inheritdoc />
     public string Describe() =>
         $"flip-flop ({PresetName}): {Hidden} tanh units, {Channels} channels, T = {SequenceLength}, pulses {PulseProbability} a step, batch {Batch}, " +
         $"Adam lr {LearningRate}, {Epochs} × {StepsPerEpoch} steps, seed {Seed}";
