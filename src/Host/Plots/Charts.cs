@@ -10,7 +10,14 @@ namespace HmmRnn.Host.Plots;
 
 /// <summary>A named line of (x, y) points.</summary>
 /// <remarks>Lines with the same <paramref name="Group"/> share a colour (e.g. one agent, concordant solid and discordant dashed).</remarks>
-public sealed record Line(string Title, IReadOnlyList<(double X, double Y)> Points, bool Dashed = false, int? Group = null);
+public sealed record Line(string Title, IReadOnlyList<(double X, double Y)> Points, bool Dashed = false, int? Group = null)
+{
+    /// <summary>Draw the points as markers only, without the line through them (data beside a fitted curve).</summary>
+    public bool MarkersOnly { get; init; }
+
+    /// <summary>Draw the line without markers (a fitted curve on a dense grid).</summary>
+    public bool NoMarkers { get; init; }
+}
 
 /// <summary>A named cloud of points (drawn as dots).</summary>
 public sealed record Points(string Title, IReadOnlyList<(double X, double Y)> At, int? Group = null);
@@ -72,8 +79,8 @@ public static class Charts
         {
             var s = new LineSeries
             {
-                Title = line.Title, MarkerType = MarkerType.Circle, MarkerSize = 3,
-                LineStyle = line.Dashed ? LineStyle.Dash : LineStyle.Solid,
+                Title = line.Title, MarkerType = line.NoMarkers ? MarkerType.None : MarkerType.Circle, MarkerSize = line.MarkersOnly ? 4 : 3,
+                LineStyle = line.MarkersOnly ? LineStyle.None : line.Dashed ? LineStyle.Dash : LineStyle.Solid,
                 Color = palette[(line.Group ?? index) % palette.Length],
             };
             index++;
