@@ -197,37 +197,79 @@ internal static class BenchCommands
     private static Command SinkhornStep()
     {
         var count = new Option<int>("--n") { Description = "Points per cloud (the batch).", DefaultValueFactory = _ => 4096 };
-        var length = new Option<int>("--T") { Description = "Sequence length; points are T one-hot rows of 3 symbols, D = 3T.", DefaultValueFactory = _ => 30 };
-        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported).", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("sinkhorn", "The training loss alone: the debiased Sinkhorn divergence between two clouds of one-hot sequences, forward and backward, at the paper's blur and scaling.")
+        var length = new Option<int[]>("--T")
         {
-            count, length, steps,
+            Description = "Sequence lengths; points are T one-hot rows of 3 symbols, D = 3T.", DefaultValueFactory = _ => [30, 100], AllowMultipleArgumentsPerToken = true,
+        };
+        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported).", DefaultValueFactory = _ => 5 };
+        var kernels = new Option<string[]>("--kernel")
+        {
+            Description = "Implementations to time: general (the tensor loss), onehot (issue 23's kernel for binary clouds).",
+            DefaultValueFactory = _ => ["general", "onehot"], AllowMultipleArgumentsPerToken = true,
+        };
+        var cmd = new Command("sinkhorn", "The training loss alone: the debiased Sinkhorn divergence between two clouds of one-hot sequences, forward and backward, " +
+            "at the paper's blur and scaling; each kernel on the same clouds, with its value and gradient against the first kernel's.")
+        {
+            count, length, steps, kernels,
         };
         cmd.SetAction(r =>
         {
-            int n = r.GetValue(count), T = r.GetValue(length);
-            TorchSharp.torch.manual_seed(0);
-            TorchSharp.torch.Tensor OneHot() => TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [n, T]), 3).to(TorchSharp.torch.ScalarType.Float32).reshape(n, -1);
-            using var y = OneHot();
-            var times = new List<double>();
-            double value = 0;
-            for (int i = 0; i < 1 + r.GetValue(steps); i++)
+            int n = r.GetValue(count);
+            var chosen = r.GetValue(kernels)!.Select(ParseKernel).ToArray();
+            var table = new Table().AddColumns("n", "T", "D", "kernel", "threads", "median ms (fwd+bwd)", "min ms", "max ms", "value", "value rel. diff", "gradient rel. diff");
+            foreach (var T in r.GetValue(length)!)
             {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var x = OneHot().requires_grad_();
-                var sw = Stopwatch.StartNew();
-                var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.SinkhornOptions());
-                loss.backward();
-                value = loss.ToDouble();
-                if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+                TorchSharp.torch.manual_seed(0);
+                TorchSharp.torch.Tensor OneHot() => TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [n, T]), 3).to(TorchSharp.torch.ScalarType.Float32).reshape(n, -1);
+                using var y = OneHot();
+                var clouds = Enumerable.Range(0, 1 + r.GetValue(steps)).Select(_ => OneHot()).ToArray();
+                double? firstValue = null;
+                float[]? firstGradient = null;
+                foreach (var kernel in chosen)
+                {
+                    var times = new List<double>();
+                    double value = 0;
+                    float[] gradient = [];
+                    for (int i = 0; i < clouds.Length; i++)
+                    {
+                        using var scope = TorchSharp.torch.NewDisposeScope();
+                        var x = clouds[i].detach().clone().requires_grad_();
+                        var sw = Stopwatch.StartNew();
+                        var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.SinkhornOptions(), kernel);
+                        loss.backward();
+                        value = loss.ToDouble();
+                        if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+                        if (i == clouds.Length - 1) gradient = x.grad!.data<float>().ToArray();
+                    }
+                    times.Sort();
+                    string valueDiff = "-", gradientDiff = "-";
+                    if (firstValue is double v0 && firstGradient is { } g0)
+                    {
+                        valueDiff = (Math.Abs(value - v0) / Math.Abs(v0)).ToString("E1", CultureInfo.InvariantCulture);
+                        double num = 0, den = 0;
+                        for (int k = 0; k < g0.Length; k++) { num += (gradient[k] - (double)g0[k]) * (gradient[k] - (double)g0[k]); den += (double)g0[k] * g0[k]; }
+                        gradientDiff = Math.Sqrt(num / den).ToString("E1", CultureInfo.InvariantCulture);
+                    }
+                    else (firstValue, firstGradient) = (value, gradient);
+                    table.AddTextRow(n.ToString(CultureInfo.InvariantCulture), T.ToString(CultureInfo.InvariantCulture), (3 * T).ToString(CultureInfo.InvariantCulture),
+                        kernel.ToString(), TorchSharp.torch.get_num_threads().ToString(CultureInfo.InvariantCulture),
+                        Format.F(times[times.Count / 2], 1), Format.F(times[0], 1), Format.F(times[^1], 1), Format.F(value, 5), valueDiff, gradientDiff);
+                }
+                foreach (var c in clouds) c.Dispose();
             }
-            times.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Sinkhorn divergence n={n} D={3 * T} threads={TorchSharp.torch.get_num_threads()}: {times[times.Count / 2]:F1} ms forward+backward (min {times[0]:F1}, max {times[^1]:F1}) value={value:F5}"));
+            AnsiConsole.Write(table);
             return 0;
         });
         return cmd;
     }
+
+    private static Tasks.Hmm.SinkhornKernel ParseKernel(string name) => name switch
+    {
+        "general" => Tasks.Hmm.SinkhornKernel.General,
+        "onehot" => Tasks.Hmm.SinkhornKernel.OneHot,
+        "auto" => Tasks.Hmm.SinkhornKernel.Auto,
+        _ => throw new ArgumentException($"--kernel: '{name}' is not general, onehot or auto", nameof(name)),
+    };
 
     private static double Best(int repeats, Action work)
     {
