@@ -102,6 +102,30 @@ public class OneHotSinkhornTests
     }
 
     [Fact]
+    public void Value_and_gradient_on_binary_points_with_varying_numbers_of_ones()
+    {
+        // The kernel takes any 0/1 points, not only one-hot rows: each entry 1 with probability 0.3 (D = 70, so a point's ones
+        // vary around 21 and the cost's ½s_i + ½s'_j differ from pair to pair). Against the oracle at the paper's blur (value)
+        // and the general loss (gradient). Red when the column's ½s'_j is dropped from h' or the row's ½s_i is not added
+        // back: with one-hot rows every s is T and either slip is a constant shift of all potentials, which cancels in S.
+        const int n = 90, m = 77, dim = 70;
+        var rng = Rng.FromSeed(51);
+        double[] Draw(int count)
+        {
+            var v = new double[count * dim];
+            for (int k = 0; k < v.Length; k++) { double u; (u, rng) = rng.NextDouble(); v[k] = u < 0.3 ? 1 : 0; }
+            return v;
+        }
+        var x = Draw(n);
+        var y = Draw(m);
+        var oracle = Sinkhorn.Compute(x, y, dim, SinkhornOptions.Paper).Divergence;
+        Assert.True(Math.Abs(Fast(x, y, dim, SinkhornOptions.Paper) - oracle) <= 1e-5 * oracle, $"oracle {oracle:R}");
+        var (_, general) = ValueAndGradient(Cloud(x, dim), Cloud(y, dim), SinkhornKernel.General);
+        var (_, fast) = ValueAndGradient(Cloud(x, dim), Cloud(y, dim), SinkhornKernel.OneHot);
+        Assert.True(RelativeL2(fast, general) < 1e-5, $"gradient relative difference {RelativeL2(fast, general):E2}");
+    }
+
+    [Fact]
     public void Gradient_equals_central_differences_of_the_double_oracle()
     {
         // The gradient the kernel writes out, a_i ((Q x̄)_i − (P y)_i), against central differences of the oracle's divergence in
@@ -181,6 +205,30 @@ public class OneHotSinkhornTests
         Assert.True(Math.Abs(autoValue - generalValue) <= 1e-6 * generalValue, $"auto {autoValue:R}, general {generalValue:R}");
         Assert.True(general.Any(v => v != 0));
         Assert.True(RelativeL2(auto.Select(v => (float)v).ToArray(), general.Select(v => (float)v).ToArray()) < 1e-5);
+    }
+
+    [Fact]
+    public void Every_vector_width_gives_the_general_losss_value_and_gradient()
+    {
+        // The soft-min pass has a 512-bit, a 256-bit and a scalar loop, and a CPU runs only the widest it has: each width this
+        // machine can run, pinned, against the general loss (this machine: AVX-512, so all three). Odd sizes (173 × 166,
+        // T = 30) so that every loop's tail runs. Red when one loop alone is wrong, e.g. the 256-bit loop's lanes summed
+        // from the lower half twice, or the scalar tail left without the −60 floor.
+        const int n = 173, m = 166, T = 30, dim = Symbols * T;
+        var xs = Cloud(OneHot(Sequences(n, T, 61)), dim);
+        var y = Cloud(OneHot(Sequences(m, T, 62)), dim);
+        var (general, generalGradient) = ValueAndGradient(xs, y, SinkhornKernel.General);
+        foreach (var width in Enum.GetValues<OneHotSinkhorn.VectorWidth>().Where(w => w <= OneHotSinkhorn.Widest))
+        {
+            using var scope = NewDisposeScope();
+            var xg = xs.detach().clone().requires_grad_();
+            var loss = OneHotSinkhorn.TryDivergence(xg, y, SinkhornOptions.Paper, width)!;
+            loss.backward();
+            var fast = loss.ToDouble();
+            var gradient = xg.grad!.data<float>().ToArray();
+            Assert.True(Math.Abs(fast - general) <= 1e-6 * general, $"{width}: {fast:R} against {general:R}");
+            Assert.True(RelativeL2(gradient, generalGradient) < 1e-5, $"{width}: gradient relative difference {RelativeL2(gradient, generalGradient):E2}");
+        }
     }
 
     [Fact]

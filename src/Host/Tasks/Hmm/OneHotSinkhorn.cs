@@ -55,7 +55,11 @@ public static class OneHotSinkhorn
             $"the one-hot Sinkhorn kernel needs two CPU float32 clouds [n, D] of the same D whose entries are all 0 or 1, with at most {MaxOnes} ones a point", nameof(x));
 
     /// <summary><see cref="Divergence"/>, or null where the clouds are not binary CPU float32 clouds (the caller falls back to the general loss).</summary>
-    internal static Tensor? TryDivergence(Tensor x, Tensor y, SinkhornOptions options)
+    /// <param name="x">The generated cloud.</param>
+    /// <param name="y">The data.</param>
+    /// <param name="options">Blur and scaling.</param>
+    /// <param name="width">The soft-min's vectors, at most <see cref="Widest"/>; null: the widest this CPU runs (tests pin each one).</param>
+    internal static Tensor? TryDivergence(Tensor x, Tensor y, SinkhornOptions options, VectorWidth? width = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -70,7 +74,7 @@ public static class OneHotSinkhorn
         var by = bx is null ? null : BinaryCloud.Pack(MemoryMarshal.Cast<byte, float>(yd.bytes), m, dim);
         if (bx is null || by is null) return null;
 
-        var (value, py, qx) = Solve(bx, by, options, xd, yd);
+        var (value, py, qx) = Solve(bx, by, options, xd, yd, (VectorWidth)Math.Min((int)(width ?? Widest), (int)Widest));
         Tensor gradient;
         using (no_grad())
             gradient = qx.sub_(py).mul_(1.0 / n);
@@ -84,7 +88,7 @@ public static class OneHotSinkhorn
     /// The Sinkhorn loop of <see cref="SinkhornLoss"/> (and <see cref="Analysis.Sinkhorn"/>) on the match counts; returns the divergence
     /// and the two products of the gradient, P y [n, D] and Q x̄ [n, D] (torch tensors in the current dispose scope).
     /// </summary>
-    private static (double Value, Tensor Py, Tensor Qx) Solve(BinaryCloud x, BinaryCloud y, SinkhornOptions options, Tensor xd, Tensor yd)
+    private static (double Value, Tensor Py, Tensor Qx) Solve(BinaryCloud x, BinaryCloud y, SinkhornOptions options, Tensor xd, Tensor yd, VectorWidth width)
     {
         int n = x.Count, m = y.Count;
         var pool = ArrayPool<byte>.Shared;
@@ -98,10 +102,10 @@ public static class OneHotSinkhorn
             Levels.Matches(y, y, myy);
             double aLog = -Math.Log(n), bLog = -Math.Log(m);
             var eps = options.Epsilons(BinaryCloud.Diameter(x, y));
-            SoftMinPass Xy(double e, double[]? g, float[]? w = null) => new(e, mxy, x, y, bLog, g, w);
-            SoftMinPass Yx(double e, double[]? f) => new(e, myx, y, x, aLog, f, null);
-            SoftMinPass Xx(double e, double[]? fa, float[]? w = null) => new(e, mxx, x, x, aLog, fa, w);
-            SoftMinPass Yy(double e, double[]? gb) => new(e, myy, y, y, bLog, gb, null);
+            SoftMinPass Xy(double e, double[]? g, float[]? w = null) => new(e, mxy, x, y, bLog, g, w, width);
+            SoftMinPass Yx(double e, double[]? f) => new(e, myx, y, x, aLog, f, null, width);
+            SoftMinPass Xx(double e, double[]? fa, float[]? w = null) => new(e, mxx, x, x, aLog, fa, w, width);
+            SoftMinPass Yy(double e, double[]? gb) => new(e, myy, y, y, bLog, gb, null, width);
 
             // C_yx = C_xyᵀ: the soft-minimum over x of a column of C_xy is a row of M_yx.
             var gAb = Yx(eps[0], null).Run(); var fBa = Xy(eps[0], null).Run();
@@ -261,6 +265,23 @@ public static class OneHotSinkhorn
         }
     }
 
+    /// <summary>The vectors of the soft-min pass.</summary>
+    internal enum VectorWidth
+    {
+        /// <summary>One float at a time (MathF.Exp): any CPU.</summary>
+        Scalar,
+        /// <summary>AVX2 and FMA, 8 floats.</summary>
+        Bits256,
+        /// <summary>AVX-512, 16 floats.</summary>
+        Bits512,
+    }
+
+    /// <summary>The widest vectors this CPU runs.</summary>
+    internal static VectorWidth Widest { get; } =
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? VectorWidth.Bits512
+        : Avx2.IsSupported && Fma.IsSupported && Avx.IsSupported ? VectorWidth.Bits256
+        : VectorWidth.Scalar;
+
     /// <summary>Rows per parallel work item.</summary>
     private const int BlockRows = 16;
 
@@ -273,7 +294,7 @@ public static class OneHotSinkhorn
     /// ½s_i − ε log Σ_j exp(h_j + φ_j/ε − C_ij/ε) with C_ij = ½s_i + ½s'_j − M_ij, h_j = <c>logWeight</c> and φ the
     /// potential (0 when null). With <c>weights</c>, the row-normalised terms are written there [rows, cols].
     /// </summary>
-    private readonly struct SoftMinPass(double eps, byte[] levels, BinaryCloud r, BinaryCloud c, double logWeight, double[]? potential, float[]? weights)
+    private readonly struct SoftMinPass(double eps, byte[] levels, BinaryCloud r, BinaryCloud c, double logWeight, double[]? potential, float[]? weights, VectorWidth width)
     {
         /// <summary>Terms below e^−60 of the row's largest are taken as e^−60, as in <see cref="SinkhornLoss"/>: no subnormal floats.</summary>
         private const float Floor = -60f;
@@ -295,13 +316,14 @@ public static class OneHotSinkhorn
             byte[] m = levels;
             float[]? w = weights;
             int[] rowOnes = r.Ones;
+            var vectors = width;
             Parallel.For(0, Blocks(rows), block =>
             {
                 var (from, to) = BlockRange(block, rows);
                 for (int i = from; i < to; i++)
                 {
                     var row = m.AsSpan(i * cols, cols);
-                    var (max, sum) = w is null ? Row(row, h, inv, default) : Row(row, h, inv, w.AsSpan(i * cols, cols));
+                    var (max, sum) = w is null ? Row(row, h, inv, default, vectors) : Row(row, h, inv, w.AsSpan(i * cols, cols), vectors);
                     result[i] = 0.5 * rowOnes[i] - e * (top + max + Math.Log(sum));
                 }
             });
@@ -313,13 +335,13 @@ public static class OneHotSinkhorn
         /// the terms divided by their sum are written there.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static (float Max, double Sum) Row(ReadOnlySpan<byte> row, ReadOnlySpan<float> h, float inv, Span<float> store)
+        private static (float Max, double Sum) Row(ReadOnlySpan<byte> row, ReadOnlySpan<float> h, float inv, Span<float> store, VectorWidth width)
         {
             int cols = row.Length, j = 0;
             ref byte mr = ref MemoryMarshal.GetReference(row);
             ref float hr = ref MemoryMarshal.GetReference(h);
             float max = float.NegativeInfinity;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && cols >= 16)
+            if (width == VectorWidth.Bits512 && cols >= 16)
             {
                 var vinv = Vector512.Create(inv);
                 var vmax = Vector512.Create(float.NegativeInfinity);
@@ -327,7 +349,7 @@ public static class OneHotSinkhorn
                     vmax = Vector512.Max(vmax, Vector512.FusedMultiplyAdd(Levels16(ref mr, j), vinv, Vector512.LoadUnsafe(ref hr, (nuint)j)));
                 max = HorizontalMax(vmax.GetLower(), vmax.GetUpper());
             }
-            else if (Avx2.IsSupported && Fma.IsSupported && cols >= 8)
+            else if (width >= VectorWidth.Bits256 && cols >= 8)
             {
                 var vinv = Vector256.Create(inv);
                 var vmax = Vector256.Create(float.NegativeInfinity);
@@ -341,7 +363,7 @@ public static class OneHotSinkhorn
             ref float sr = ref MemoryMarshal.GetReference(store);
             double sum = 0;
             j = 0;
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && cols >= 16)
+            if (width == VectorWidth.Bits512 && cols >= 16)
             {
                 var vinv = Vector512.Create(inv);
                 var vmax = Vector512.Create(max);
@@ -358,7 +380,7 @@ public static class OneHotSinkhorn
                 }
                 sum = Vector512.Sum(lo + hi);
             }
-            else if (Avx2.IsSupported && Fma.IsSupported && cols >= 8)
+            else if (width >= VectorWidth.Bits256 && cols >= 8)
             {
                 var vinv = Vector256.Create(inv);
                 var vmax = Vector256.Create(max);
