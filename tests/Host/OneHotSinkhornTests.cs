@@ -57,9 +57,9 @@ public class OneHotSinkhornTests
     {
         // Random one-hot clouds (odd sizes: the vector loops' scalar tails and the transpose's partial tiles run), the loss
         // stopped at each ε of the paper's schedule in turn (blur = √ε), the last being the paper's 0.04. The oracle recomputes
-        // ½‖x − y‖² in double from the points. Red when the cost's ½s'_j is left out of h' (relative error ≈ 1: every soft-min
-        // off by T/2), when M_yx is M_xy untransposed (g's soft-min over the wrong points), when the row's ½s_i is not added
-        // back, and when the exponential's polynomial loses a term.
+        // ½‖x − y‖² in double from the points. Red (mutations tried, issue 23) when M_yx is M_xy untransposed (g's soft-min over
+        // the wrong points), when the −60 floor is dropped from the 512-bit loop, when a coefficient of the exponential's
+        // polynomial is off by 2e-3, when the ε-loop skips one averaging, and when the max of h' is not added back.
         int dim = Symbols * T;
         var x = OneHot(Sequences(n, T, seed));
         var y = OneHot(Sequences(m, T, seed + 100));
@@ -86,8 +86,8 @@ public class OneHotSinkhornTests
     {
         // 150 and 131 points drawn from a handful of distinct sequences (one: every point the same): ties in every row of the
         // match matrix, whole columns equal, potentials that differ only between the groups. At the paper's blur and at blur 1.
-        // Red when ties in the row maximum are mishandled or the floor of −60 is dropped (exp of −750 in the polynomial gives
-        // garbage instead of 0: relative error ≫ 1e-5).
+        // Red when the floor of −60 is dropped (the polynomial of an exponent of −750 is garbage, not 0), when M_yx is left
+        // untransposed, and when the final extrapolation takes fa from the cross potential.
         int dim = Symbols * T;
         var x = OneHot(Sequences(150, T, seed, distinctX));
         var y = OneHot(Sequences(131, T, seed + 100, distinctY));
@@ -131,8 +131,9 @@ public class OneHotSinkhornTests
         // The gradient the kernel writes out, a_i ((Q x̄)_i − (P y)_i), against central differences of the oracle's divergence in
         // double at the one-hot points (the oracle takes any points; the kernel only binary ones), with a slow ε-schedule (blur 1,
         // scaling 0.999) so that the potentials have converged and the envelope theorem makes the two the same: relative error
-        // 3e-4, which is the schedule's (the general loss in float64 gives the same to 1e-7; at scaling 0.99 both are 2.6e-3). Red when the self-term's Q x̄ is dropped, when P or Q is left unnormalised, when the weights buffer is
-        // read as P for Q (the self-term multiplies the cross weights), or when the gradient is not divided by n.
+        // 3e-4, which is the schedule's (the general loss in float64 gives the same to 1e-7; at scaling 0.99 both are 2.6e-3).
+        // Red when the self-term's Q x̄ is dropped, when P and Q are left unnormalised, when the final fa starts from the cross
+        // potential, when the gradient is not divided by n, and when it is detached from x.
         var options = new SinkhornOptions(Blur: 1, Scaling: 0.999);
         const int n = 6, m = 8, T = 4, dim = Symbols * T;
         var x = OneHot(Sequences(n, T, 21));
@@ -164,8 +165,8 @@ public class OneHotSinkhornTests
     public void Value_and_gradient_equal_the_general_loss_at_the_papers_setting(int T, int n, int m)
     {
         // Today's tensor loss (SinkhornKernel.General) and the kernel on the same one-hot clouds, float32 both: the value to
-        // 1e-6 relative, the gradient to 1e-5 (relative L2). Red when the kernel's final extrapolation uses the averaged
-        // potentials of another side (gAb for fAa), or the ε-loop skips the last averaging.
+        // 1e-6 relative, the gradient to 1e-5 (relative L2). Red when the final extrapolation's fa starts from the cross
+        // potential (fBa for fAa), when the ε-loop skips the averaging of fAa, when Q x̄ is dropped or P, Q unnormalised.
         int dim = Symbols * T;
         var xs = Cloud(OneHot(Sequences(n, T, 31)), dim);
         var y = Cloud(OneHot(Sequences(m, T, 32)), dim);
@@ -213,7 +214,8 @@ public class OneHotSinkhornTests
         // The soft-min pass has a 512-bit, a 256-bit and a scalar loop, and a CPU runs only the widest it has: each width this
         // machine can run, pinned, against the general loss (this machine: AVX-512, so all three). Odd sizes (173 × 166,
         // T = 30) so that every loop's tail runs. Red when one loop alone is wrong, e.g. the 256-bit loop's lanes summed
-        // from the lower half twice, or the scalar tail left without the −60 floor.
+        // from the lower half twice, or the scalar loop's terms halved. (Dropping the scalar loop's −60 floor is invisible
+        // here and harmless: MathF.Exp underflows cleanly; the floor is there against subnormal-float slowness.)
         const int n = 173, m = 166, T = 30, dim = Symbols * T;
         var xs = Cloud(OneHot(Sequences(n, T, 61)), dim);
         var y = Cloud(OneHot(Sequences(m, T, 62)), dim);
