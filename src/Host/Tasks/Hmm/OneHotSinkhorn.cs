@@ -32,7 +32,8 @@ public enum SinkhornKernel
 /// computed for every pair by AND and popcount of bit-packed rows and kept as bytes (16 MB at n = 4096, a quarter of one
 /// float32 cost matrix). Every soft-min −ε log Σ_j exp(h_j − C_ij/ε) then pulls ½s_i out of the row and ½s'_j into h_j,
 /// and reads only M: z_ij = M_ij/ε + h'_j, in one fused pass per row (the row maximum, then Σ exp(max(z − max, −60)) with a
-/// vectorised float32 exponential), the row held in L1 between the two sweeps; no n×m temporary is written.</para>
+/// vectorised float32 exponential), the row held in L1 between the two sweeps; no n×m temporary is written. The soft-min over
+/// x for a point of y runs down a column of M_xy, a vector of columns at a time, so no transpose is kept.</para>
 /// <para>Regrouping each row's sum by the T + 1 cost levels (per-row sums by level, then a log-sum over T + 1 terms: the n²
 /// work only gathers and adds) was measured and not taken as the general kernel: a scalar scatter of 4096² terms into T + 1
 /// bins took ≈ 40 ms a pass on the 2-core machine, the fused pass with a vectorised exponential ≈ 8–12 ms a core; and in
@@ -92,22 +93,21 @@ public static class OneHotSinkhorn
     {
         int n = x.Count, m = y.Count;
         var pool = ArrayPool<byte>.Shared;
-        byte[] mxy = pool.Rent(n * m), myx = pool.Rent(m * n), mxx = pool.Rent(n * n), myy = pool.Rent(m * m);
+        byte[] mxy = pool.Rent(n * m), mxx = pool.Rent(n * n), myy = pool.Rent(m * m);
         var weights = ArrayPool<float>.Shared.Rent(n * Math.Max(n, m));
         try
         {
             Levels.Matches(x, y, mxy);
-            Levels.Transpose(mxy, n, m, myx);
             Levels.Matches(x, x, mxx);
             Levels.Matches(y, y, myy);
             double aLog = -Math.Log(n), bLog = -Math.Log(m);
             var eps = options.Epsilons(BinaryCloud.Diameter(x, y));
             SoftMinPass Xy(double e, double[]? g, float[]? w = null) => new(e, mxy, x, y, bLog, g, w, width);
-            SoftMinPass Yx(double e, double[]? f) => new(e, myx, y, x, aLog, f, null, width);
+            SoftMinPass Yx(double e, double[]? f) => new(e, mxy, y, x, aLog, f, null, width, ByColumn: true);
             SoftMinPass Xx(double e, double[]? fa, float[]? w = null) => new(e, mxx, x, x, aLog, fa, w, width);
             SoftMinPass Yy(double e, double[]? gb) => new(e, myy, y, y, bLog, gb, null, width);
 
-            // C_yx = C_xyᵀ: the soft-minimum over x of a column of C_xy is a row of M_yx.
+            // C_yx = C_xyᵀ: the soft-minimum over x for a point of y runs down a column of M_xy.
             var gAb = Yx(eps[0], null).Run(); var fBa = Xy(eps[0], null).Run();
             var fAa = Xx(eps[0], null).Run(); var gBb = Yy(eps[0], null).Run();
             foreach (var e in eps)
@@ -132,7 +132,7 @@ public static class OneHotSinkhorn
         }
         finally
         {
-            pool.Return(mxy); pool.Return(myx); pool.Return(mxx); pool.Return(myy);
+            pool.Return(mxy); pool.Return(mxx); pool.Return(myy);
             ArrayPool<float>.Shared.Return(weights);
         }
     }
@@ -246,23 +246,6 @@ public static class OneHotSinkhorn
                 }
             });
         }
-
-        /// <summary>Writes the transpose of <paramref name="source"/> [rows, cols] into <paramref name="into"/> [cols, rows], in 64 × 64 tiles.</summary>
-        public static void Transpose(byte[] source, int rows, int cols, byte[] into)
-        {
-            const int tile = 64;
-            Parallel.For(0, (cols + tile - 1) / tile, tj =>
-            {
-                int j0 = tj * tile, j1 = Math.Min(cols, j0 + tile);
-                for (int i0 = 0; i0 < rows; i0 += tile)
-                {
-                    int i1 = Math.Min(rows, i0 + tile);
-                    for (int j = j0; j < j1; j++)
-                        for (int i = i0; i < i1; i++)
-                            into[(long)j * rows + i] = source[(long)i * cols + j];
-                }
-            });
-        }
     }
 
     /// <summary>The vectors of the soft-min pass.</summary>
@@ -290,44 +273,125 @@ public static class OneHotSinkhorn
     private static (int From, int To) BlockRange(int block, int rows) => (block * BlockRows, Math.Min(rows, (block + 1) * BlockRows));
 
     /// <summary>
-    /// One soft-min over the rows of a match matrix M [rows, cols] between clouds r (rows) and c (columns): for each row i,
-    /// ½s_i − ε log Σ_j exp(h_j + φ_j/ε − C_ij/ε) with C_ij = ½s_i + ½s'_j − M_ij, h_j = <c>logWeight</c> and φ the
-    /// potential (0 when null). With <c>weights</c>, the row-normalised terms are written there [rows, cols].
+    /// One soft-min for each point of cloud r over the points of cloud c: ½s_i − ε log Σ_j exp(h_j + φ_j/ε − C_ij/ε) with
+    /// C_ij = ½s_i + ½s'_j − M_ij, h_j = <c>logWeight</c> and φ the potential on c (0 when null). M is [r, c] (a row a point of
+    /// r) or, <c>ByColumn</c>, [c, r] (a column a point of r: g's soft-min runs down the columns of M_xy, no transpose kept).
+    /// With <c>weights</c> (rows only), the row-normalised terms are written there [r, c].
     /// </summary>
-    private readonly struct SoftMinPass(double eps, byte[] levels, BinaryCloud r, BinaryCloud c, double logWeight, double[]? potential, float[]? weights, VectorWidth width)
+    private readonly record struct SoftMinPass(double Eps, byte[] Levels, BinaryCloud R, BinaryCloud C, double LogWeight, double[]? Potential,
+        float[]? Weights, VectorWidth Width, bool ByColumn = false)
     {
         /// <summary>Terms below e^−60 of the row's largest are taken as e^−60, as in <see cref="SinkhornLoss"/>: no subnormal floats.</summary>
         private const float Floor = -60f;
 
+        /// <summary>Columns per parallel work item of a column pass.</summary>
+        private const int ColumnBlock = 64;
+
         public double[] Run()
         {
-            int rows = r.Count, cols = c.Count;
+            int rows = R.Count, cols = C.Count;
             // h'_j = log w_j + φ_j/ε − ½s'_j/ε in double, less its maximum H (added back in double), then float32 like the general
             // loss's tensors: at large ε the differences are small and keep float's full relative precision.
             var hd = new double[cols];
             double top = double.NegativeInfinity;
             for (int j = 0; j < cols; j++)
-                top = Math.Max(top, hd[j] = logWeight + ((potential is null ? 0 : potential[j]) - 0.5 * c.Ones[j]) / eps);
+                top = Math.Max(top, hd[j] = LogWeight + ((Potential is null ? 0 : Potential[j]) - 0.5 * C.Ones[j]) / Eps);
             var h = new float[cols];
             for (int j = 0; j < cols; j++) h[j] = (float)(hd[j] - top);
             var result = new double[rows];
-            var inv = (float)(1 / eps);
-            double e = eps;
-            byte[] m = levels;
-            float[]? w = weights;
-            int[] rowOnes = r.Ones;
-            var vectors = width;
+            var inv = (float)(1 / Eps);
+            double e = Eps;
+            byte[] m = Levels;
+            float[]? w = Weights;
+            int[] rowOnes = R.Ones;
+            var width = Width;
+            if (ByColumn)
+            {
+                if (w is not null) throw new InvalidOperationException("a column pass writes no weights");
+                Parallel.For(0, (rows + ColumnBlock - 1) / ColumnBlock, block =>
+                {
+                    int from = block * ColumnBlock, to = Math.Min(rows, from + ColumnBlock), j = from;
+                    Span<float> max = stackalloc float[16];
+                    Span<double> sum = stackalloc double[16];
+                    while (j < to)
+                    {
+                        int lanes = Columns(m, rows, j, to, h, inv, width, max, sum);
+                        for (int k = 0; k < lanes; k++) result[j + k] = 0.5 * rowOnes[j + k] - e * (top + max[k] + Math.Log(sum[k]));
+                        j += lanes;
+                    }
+                });
+                return result;
+            }
             Parallel.For(0, Blocks(rows), block =>
             {
                 var (from, to) = BlockRange(block, rows);
                 for (int i = from; i < to; i++)
                 {
                     var row = m.AsSpan(i * cols, cols);
-                    var (max, sum) = w is null ? Row(row, h, inv, default, vectors) : Row(row, h, inv, w.AsSpan(i * cols, cols), vectors);
+                    var (max, sum) = w is null ? Row(row, h, inv, default, width) : Row(row, h, inv, w.AsSpan(i * cols, cols), width);
                     result[i] = 0.5 * rowOnes[i] - e * (top + max + Math.Log(sum));
                 }
             });
             return result;
+        }
+
+        /// <summary>
+        /// The columns from <paramref name="j"/> of M [h.Length, <paramref name="stride"/>] as many at a time as one vector holds
+        /// (one, at the end or without vectors): for each, max_i z_i and Σ_i exp(max(z_i − max, −60)), z_i = M_ij/ε + h'_i, into
+        /// <paramref name="max"/> and <paramref name="sum"/>; returns the number of columns done.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static int Columns(byte[] levels, int stride, int j, int end, float[] h, float inv, VectorWidth width, Span<float> max, Span<double> sum)
+        {
+            int summed = h.Length;
+            ref byte m = ref levels[0];
+            if (width == VectorWidth.Bits512 && end - j >= 16)
+            {
+                var vinv = Vector512.Create(inv);
+                var vmax = Vector512.Create(float.NegativeInfinity);
+                for (int i = 0; i < summed; i++)
+                    vmax = Vector512.Max(vmax, Vector512.FusedMultiplyAdd(Levels16(ref m, i * stride + j), vinv, Vector512.Create(h[i])));
+                var floor = Vector512.Create(Floor);
+                Vector512<double> lo = Vector512<double>.Zero, hi = Vector512<double>.Zero;
+                for (int i = 0; i < summed; i++)
+                {
+                    var z = Vector512.FusedMultiplyAdd(Levels16(ref m, i * stride + j), vinv, Vector512.Create(h[i])) - vmax;
+                    var t = FastExp.Of(Vector512.Max(z, floor));
+                    lo += Avx512F.ConvertToVector512Double(t.GetLower());
+                    hi += Avx512F.ConvertToVector512Double(t.GetUpper());
+                }
+                vmax.StoreUnsafe(ref MemoryMarshal.GetReference(max));
+                lo.StoreUnsafe(ref MemoryMarshal.GetReference(sum));
+                hi.StoreUnsafe(ref MemoryMarshal.GetReference(sum), 8);
+                return 16;
+            }
+            if (width >= VectorWidth.Bits256 && end - j >= 8)
+            {
+                var vinv = Vector256.Create(inv);
+                var vmax = Vector256.Create(float.NegativeInfinity);
+                for (int i = 0; i < summed; i++)
+                    vmax = Vector256.Max(vmax, Vector256.FusedMultiplyAdd(Levels8(ref m, i * stride + j), vinv, Vector256.Create(h[i])));
+                var floor = Vector256.Create(Floor);
+                Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
+                for (int i = 0; i < summed; i++)
+                {
+                    var z = Vector256.FusedMultiplyAdd(Levels8(ref m, i * stride + j), vinv, Vector256.Create(h[i])) - vmax;
+                    var t = FastExp.Of(Vector256.Max(z, floor));
+                    lo += Avx.ConvertToVector256Double(t.GetLower());
+                    hi += Avx.ConvertToVector256Double(t.GetUpper());
+                }
+                vmax.StoreUnsafe(ref MemoryMarshal.GetReference(max));
+                lo.StoreUnsafe(ref MemoryMarshal.GetReference(sum));
+                hi.StoreUnsafe(ref MemoryMarshal.GetReference(sum), 4);
+                return 8;
+            }
+            float mx = float.NegativeInfinity;
+            for (int i = 0; i < summed; i++) mx = MathF.Max(mx, MathF.FusedMultiplyAdd(Unsafe.Add(ref m, i * stride + j), inv, h[i]));
+            double s = 0;
+            for (int i = 0; i < summed; i++)
+                s += MathF.Exp(MathF.Max(MathF.FusedMultiplyAdd(Unsafe.Add(ref m, i * stride + j), inv, h[i]) - mx, Floor));
+            (max[0], sum[0]) = (mx, s);
+            return 1;
         }
 
         /// <summary>
