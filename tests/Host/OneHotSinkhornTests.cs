@@ -238,6 +238,31 @@ public class OneHotSinkhornTests
     }
 
     [Fact]
+    public void Without_a_gradient_to_take_the_value_is_the_same()
+    {
+        // Validation calls the loss under no_grad on a cloud that needs no gradient: the kernel then skips the weights and
+        // the two products. The value must be the one the differentiable call gives, bit for bit (the same passes), at the
+        // paper's blur and at blur 2 (a short schedule, where the final extrapolation still moves the potentials). Red if the
+        // shortcut took the self-term's fa from the loop's last step instead of the final pass (at the paper's blur alone
+        // that slip hides in float32).
+        const int T = 30, dim = Symbols * T;
+        var x = Cloud(OneHot(Sequences(140, T, 71)), dim);
+        var y = Cloud(OneHot(Sequences(150, T, 72)), dim);
+        foreach (var options in new[] { SinkhornOptions.Paper, new SinkhornOptions(Blur: 2) })
+        {
+            var (withGradient, _) = ValueAndGradient(x, y, SinkhornKernel.OneHot, options);
+            double plain, underNoGrad;
+            using (var scope = NewDisposeScope())
+                plain = OneHotSinkhorn.Divergence(x, y, options).ToDouble();
+            using (var scope = NewDisposeScope())
+            using (no_grad())
+                underNoGrad = OneHotSinkhorn.Divergence(x.detach().clone().requires_grad_(), y, options).ToDouble();
+            Assert.Equal(withGradient, plain);
+            Assert.Equal(withGradient, underNoGrad);
+        }
+    }
+
+    [Fact]
     public void Points_that_are_not_binary_take_the_general_loss()
     {
         // Auto falls back to the general loss for any entry other than 0 or 1, for float64 and for a point with more than 255
@@ -280,11 +305,11 @@ public class OneHotSinkhornTests
         Assert.True(worst <= 2.5e-7, $"worst relative error {worst:E2}");
     }
 
-    private static (double Value, float[] Gradient) ValueAndGradient(Tensor x, Tensor y, SinkhornKernel kernel)
+    private static (double Value, float[] Gradient) ValueAndGradient(Tensor x, Tensor y, SinkhornKernel kernel, SinkhornOptions? options = null)
     {
         using var scope = NewDisposeScope();
         var xg = x.detach().clone().requires_grad_();
-        var loss = SinkhornLoss.Divergence(xg, y, SinkhornOptions.Paper, kernel);
+        var loss = SinkhornLoss.Divergence(xg, y, options ?? SinkhornOptions.Paper, kernel);
         loss.backward();
         return (loss.ToDouble(), xg.grad!.to(ScalarType.Float32).data<float>().ToArray());
     }

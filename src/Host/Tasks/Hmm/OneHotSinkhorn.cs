@@ -66,7 +66,8 @@ public static class OneHotSinkhorn
         ArgumentNullException.ThrowIfNull(y);
         ArgumentNullException.ThrowIfNull(options);
         if (x.device_type != DeviceType.CPU || y.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32 || y.dtype != ScalarType.Float32
-            || x.dim() != 2 || y.dim() != 2 || x.shape[1] != y.shape[1] || x.shape[0] < 1 || y.shape[0] < 1)
+            || x.dim() != 2 || y.dim() != 2 || x.shape[1] != y.shape[1] || x.shape[0] < 1 || y.shape[0] < 1
+            || x.shape[0] * Math.Max(x.shape[0], y.shape[0]) > Array.MaxLength || y.shape[0] * y.shape[0] > Array.MaxLength)
             return null;
         using var scope = NewDisposeScope();
         Tensor xd = x.detach().contiguous(), yd = y.detach().contiguous();
@@ -75,7 +76,10 @@ public static class OneHotSinkhorn
         var by = bx is null ? null : BinaryCloud.Pack(MemoryMarshal.Cast<byte, float>(yd.bytes), m, dim);
         if (bx is null || by is null) return null;
 
-        var (value, py, qx) = Solve(bx, by, options, xd, yd, (VectorWidth)Math.Min((int)(width ?? Widest), (int)Widest));
+        // Without a gradient to take (validation, under no_grad) the final passes write no weights and torch multiplies nothing.
+        bool differentiable = x.requires_grad && is_grad_enabled();
+        var (value, py, qx) = Solve(bx, by, options, xd, yd, (VectorWidth)Math.Min((int)(width ?? Widest), (int)Widest), differentiable);
+        if (py is null || qx is null) return tensor(value, dtype: x.dtype, device: x.device).MoveToOuterDisposeScope();
         Tensor gradient;
         using (no_grad())
             gradient = qx.sub_(py).mul_(1.0 / n);
@@ -87,14 +91,16 @@ public static class OneHotSinkhorn
 
     /// <summary>
     /// The Sinkhorn loop of <see cref="SinkhornLoss"/> (and <see cref="Analysis.Sinkhorn"/>) on the match counts; returns the divergence
-    /// and the two products of the gradient, P y [n, D] and Q x̄ [n, D] (torch tensors in the current dispose scope).
+    /// and, when <paramref name="differentiable"/>, the two products of the gradient, P y [n, D] and Q x̄ [n, D] (torch tensors in
+    /// the current dispose scope).
     /// </summary>
-    private static (double Value, Tensor Py, Tensor Qx) Solve(BinaryCloud x, BinaryCloud y, SinkhornOptions options, Tensor xd, Tensor yd, VectorWidth width)
+    private static (double Value, Tensor? Py, Tensor? Qx) Solve(BinaryCloud x, BinaryCloud y, SinkhornOptions options, Tensor xd, Tensor yd,
+        VectorWidth width, bool differentiable)
     {
         int n = x.Count, m = y.Count;
         var pool = ArrayPool<byte>.Shared;
         byte[] mxy = pool.Rent(n * m), mxx = pool.Rent(n * n), myy = pool.Rent(m * m);
-        var weights = ArrayPool<float>.Shared.Rent(n * Math.Max(n, m));
+        var weights = differentiable ? ArrayPool<float>.Shared.Rent(n * Math.Max(n, m)) : null;
         try
         {
             Levels.Matches(x, y, mxy);
@@ -120,9 +126,9 @@ public static class OneHotSinkhorn
             }
             var last = eps[^1];
             var f = Xy(last, gAb, weights).Run();
-            var py = Multiply(weights, n, m, yd);
+            var py = weights is null ? null : Multiply(weights, n, m, yd);
             var fa = Xx(last, fAa, weights).Run();
-            var qx = Multiply(weights, n, n, xd);
+            var qx = weights is null ? null : Multiply(weights, n, n, xd);
             var g = Yx(last, fBa).Run();
             var gb = Yy(last, gBb).Run();
             double value = 0;
@@ -133,7 +139,7 @@ public static class OneHotSinkhorn
         finally
         {
             pool.Return(mxy); pool.Return(mxx); pool.Return(myy);
-            ArrayPool<float>.Shared.Return(weights);
+            if (weights is not null) ArrayPool<float>.Shared.Return(weights);
         }
     }
 
