@@ -162,6 +162,7 @@ internal static class BenchCommands
             Description = "Sinkhorn implementations, each timed from the same weights and targets: general (the tensor loss), onehot (issue 23), auto (what training runs).",
             DefaultValueFactory = _ => ["general", "onehot"], AllowMultipleArgumentsPerToken = true,
         };
+        kernels.AcceptOnlyFromAmong("general", "onehot", "auto");
         var breakdown = new Option<bool>("--breakdown")
         {
             Description = "Also time the step's parts (medians): the network's forward pass with the Gumbel-softmax, the loss, the backward pass, clipping with Adam. Needs --pair-weight 0.",
@@ -175,7 +176,7 @@ internal static class BenchCommands
             var dev = r.GetValue(device) == "cuda" ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
             int b = r.GetValue(batch);
             bool parts = r.GetValue(breakdown);
-            if (parts && r.GetValue(pairs) != 0) throw new ArgumentException("--breakdown: times the Sinkhorn loss alone; give --pair-weight 0", nameof(breakdown));
+            if (parts && r.GetValue(pairs) != 0) return Cli.Fail("--breakdown times the Sinkhorn loss alone: give --pair-weight 0 with it");
             var config = Tasks.Hmm.HmmTrainingConfig.Preset("paper", "linear3") with
             {
                 Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b, PairWeight = r.GetValue(pairs),
@@ -259,6 +260,7 @@ internal static class BenchCommands
             Description = "Implementations to time: general (the tensor loss), onehot (issue 23's kernel for binary clouds).",
             DefaultValueFactory = _ => ["general", "onehot"], AllowMultipleArgumentsPerToken = true,
         };
+        kernels.AcceptOnlyFromAmong("general", "onehot", "auto");
         var cmd = new Command("sinkhorn", "The training loss alone: the debiased Sinkhorn divergence between two clouds of one-hot sequences, forward and backward, " +
             "at the paper's blur and scaling; each kernel on the same clouds, with its value and gradient against the first kernel's.")
         {
@@ -320,7 +322,7 @@ internal static class BenchCommands
         "general" => Tasks.Hmm.SinkhornKernel.General,
         "onehot" => Tasks.Hmm.SinkhornKernel.OneHot,
         "auto" => Tasks.Hmm.SinkhornKernel.Auto,
-        _ => throw new ArgumentException($"--kernel: '{name}' is not general, onehot or auto", nameof(name)),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "--kernel accepts general, onehot or auto"),
     };
 
     private static double Best(int repeats, Action work)
