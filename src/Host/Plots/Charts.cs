@@ -203,8 +203,9 @@ public static class Charts
                     canvas.Restore();
                 }
             }
-            using var skStream = new SKManagedWStream(stream);
-            bitmap.Encode(skStream, SKEncodedImageFormat.Png, 100);
+            using var png = new MemoryStream();
+            using (var skStream = new SKManagedWStream(png)) bitmap.Encode(skStream, SKEncodedImageFormat.Png, 100);
+            stream.Write(PngText.WithTitle(png.ToArray(), title));
         });
     }
 
@@ -331,6 +332,12 @@ public static class Charts
         return s;
     }
 
+    /// <summary>Writes the PNG atomically, its title inside it (<see cref="PngText"/>) for the report's caption.</summary>
     private static string Export(RunFolder folder, string file, PlotModel model) =>
-        folder.WriteAtomic(file, stream => new OxyPlot.SkiaSharp.PngExporter { Width = Width, Height = Height }.Export(model, stream));
+        folder.WriteAtomic(file, stream =>
+        {
+            using var png = new MemoryStream();
+            new OxyPlot.SkiaSharp.PngExporter { Width = Width, Height = Height }.Export(model, png);
+            stream.Write(string.IsNullOrEmpty(model.Title) ? png.ToArray() : PngText.WithTitle(png.ToArray(), model.Title));
+        });
 }
