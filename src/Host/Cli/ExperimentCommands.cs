@@ -11,7 +11,7 @@ internal static class ExperimentCommands
 {
     public static Command Run()
     {
-        var file = new Argument<string>("experiment") { Description = "An experiment file (JSON; see experiments/schema.json and experiments/*.json)." };
+        var file = new Argument<string>("experiment") { Description = "An experiment file (JSON; see experiments/schema.json), or the name of a shipped one ('hmmrnn experiments' lists them: hmm-quick, ibl-quick, …)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/<name>). A rerun skips finished stages and resumes training." };
         var cmd = new Command("run",
             "Run an experiment file: train → evaluate → analyse each point (seeds × sweep grid), then write report.html and report.md. " +
@@ -26,6 +26,30 @@ internal static class ExperimentCommands
             if (code != 0) return code;
             return Finish(root!, SweepTable.Read(root!));
         });
+        return cmd;
+    }
+
+    /// <summary><c>experiments</c> (list the shipped experiment files) and <c>experiments show NAME</c> (print one).</summary>
+    public static Command List()
+    {
+        var cmd = new Command("experiments",
+            "List the experiment files shipped with the tool; 'run NAME' runs one from any folder, 'experiments show NAME' prints it to copy and edit.");
+        cmd.SetAction(_ =>
+        {
+            foreach (var name in ShippedExperiments.Names) Console.Out.WriteLine($"{name,-16} {ShippedExperiments.Describe(name)}");
+            Console.Error.WriteLine("run one: hmmrnn run NAME [--out DIR]; a copy to edit: hmmrnn experiments show NAME > my.json (schema: hmmrnn experiments show schema)");
+            return 0;
+        });
+        var name = new Argument<string>("name") { Description = "A shipped experiment (or 'schema', the JSON schema of experiment files)." };
+        var show = new Command("show", "Print a shipped experiment file (or the schema) to standard output.") { name };
+        show.SetAction(r =>
+        {
+            var n = r.GetValue(name)!;
+            if (ShippedExperiments.Text(n) is not { } text) return Cli.Fail($"experiments show: no shipped experiment '{n}' (shipped: {string.Join(", ", ShippedExperiments.Names)}, schema)");
+            Console.Out.Write(text);
+            return 0;
+        });
+        cmd.Subcommands.Add(show);
         return cmd;
     }
 
@@ -106,7 +130,7 @@ internal static class ExperimentCommands
         cmd.SetAction(r =>
         {
             Experiment experiment;
-            try { experiment = Experiment.Load(r.GetValue(file)!); }
+            try { experiment = ShippedExperiments.Load(r.GetValue(file)!); }
             catch (ExperimentException e) { return Cli.Fail(e.Message); }
             var n = r.GetValue(tasks) ?? experiment.Points.Count;
             if (n < 1 || n > experiment.Points.Count) return Cli.Fail($"--tasks: must be between 1 and the sweep's {experiment.Points.Count} points, got {n}");
@@ -147,7 +171,7 @@ internal static class ExperimentCommands
     private static bool Load(string file, out Experiment? experiment, out RunFolder? root, string? output)
     {
         (experiment, root) = (null, null);
-        try { experiment = Experiment.Load(file); }
+        try { experiment = ShippedExperiments.Load(file); }
         catch (ExperimentException e) { Cli.Fail(e.Message); return false; }
         try { root = RunFolder.Create(output ?? Path.Combine("runs", experiment.Name)); }
         catch (IOException e) { Cli.Fail($"--out: {e.Message}"); return false; }
