@@ -102,7 +102,7 @@ public static class Pipeline
             }
             var resume = state == TrainingState.Resume;
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
-            var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: false, checkpointEvery: 0, token);
+            var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: experiment.TensorBoard, checkpointEvery: 0, token);
             if (code != 0) return code;
             stages["train"] = new StageRecord(trainInput, [Trainer.BestCheckpoint]) { Seconds = result?.Elapsed.TotalSeconds };
             WriteStages(folder, stages);
