@@ -167,7 +167,7 @@ public static class Pipeline
         {
             var best = rows.Where(r => r.IsBest).LastOrDefault() ?? rows[^1];
             metrics["bestEpoch"] = best.Epoch;
-            metrics["validationLoss"] = best.ValidationLoss;
+            metrics[TaskRegistry.Of(point.Config).ValidationLoss.Key] = best.ValidationLoss;
         }
         foreach (var (key, value) in stageMetrics) metrics[key] = value;
         // Times differ between machines and runs; everything else is a function of the configuration.
