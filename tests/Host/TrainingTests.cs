@@ -395,6 +395,23 @@ public class TrainingTests : TempFolderTest
     }
 
     [Fact]
+    public void A_delayed_decay_holds_the_rate_until_its_epoch_then_halves_per_half_life()
+    {
+        // By hand: lr 3e-3, decay from epoch 30, half-life 15 → 3e-3 at epochs 0 … 30, 1.5e-3 at 45, 0.75e-3 at 60.
+        // Bugs caught: the delay ignored (1.5e-3 at epoch 15), applied as an offset before the decay (a rate above lr
+        // before it), or the half-life counted from epoch 0 after the delay (0.375e-3 at 60).
+        var c = Tiny(epochs: 3) with { LearningRate = 3e-3, LearningRateHalfLife = 15, LearningRateDecayFrom = 30 };
+        Assert.Equal(3e-3, c.LearningRateAt(0), 15);
+        Assert.Equal(3e-3, c.LearningRateAt(15), 15);
+        Assert.Equal(3e-3, c.LearningRateAt(30), 15);
+        Assert.Equal(1.5e-3, c.LearningRateAt(45), 15);
+        Assert.Equal(0.75e-3, c.LearningRateAt(60), 15);
+        // A delay with no half-life has nothing to delay: refused, naming the field.
+        var e = Assert.ThrowsAny<ArgumentException>(() => (c with { LearningRateHalfLife = null }).Validate());
+        Assert.Contains("LearningRateDecayFrom", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Selection_by_transition_error_keeps_the_epoch_with_the_lowest_validation_transition_error()
     {
         // Bug caught: the loop picking the best checkpoint by the loss whatever the task's score says.
