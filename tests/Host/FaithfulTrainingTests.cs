@@ -23,7 +23,7 @@ public class FaithfulTrainingTests : TempFolderTest
 
     private static HmmTrainingConfig Config => HmmTrainingConfig.Preset("quick", "linear3") with
     {
-        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, ActivityWeight = 0, Rollout = Rollout, StartPairs = null, NGrams = null, WarmupSteps = null,
+        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, ActivityWeight = 0, Rollout = Rollout, StartPairs = null, NGrams = null, RunLengths = null, WarmupSteps = null,
     };
 
     /// <summary>Fixed one-hot targets [N, T·V] and three lag targets that are valid joint distributions but not the network's.</summary>
@@ -129,6 +129,64 @@ public class FaithfulTrainingTests : TempFolderTest
         Assert.Equal(expected, grams);
         // n = 2 is the pooled pair frequency of lag 1.
         Assert.Equal(HmmTask.PairFrequencies(tensor(onehot, [2, 4, 3])).data<float>().ToArray(), HmmTask.NGramFrequencies(tensor(onehot, [2, 4, 3]), 2).data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Run_length_frequencies_by_hand()
+    {
+        // 0 0 1 1 1 0 and 1 1 1 1 0 0, runs that start at t ≥ 1 (the step before is another symbol) and last ≥ L steps, over the
+        // windows t = 1 … T − L (5, 4, 3 a sequence for L = 1, 2, 3):
+        //   L = 1: the 1-run at t = 2 and the 0-runs at t = 5 and t = 4 → (a = 0, 1) = (2/10, 1/10);
+        //   L = 2: the 1-run at t = 2 and the 0-run at t = 4 (t = 5 has no room) → (1/8, 1/8);
+        //   L = 3: the 1-run at t = 2 only (the second sequence's 1-run starts at t = 0, before any window) → (0, 1/6).
+        // Bugs caught: a run counted where the step before is the same symbol (1 1 1 1 would count at t = 1, 2, 3), the survival
+        // product shifted by a step, windows normalised by T in place of T − L.
+        int[][] sequences = [[0, 0, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0]];
+        var onehot = new float[2 * 6 * 2];
+        for (int b = 0; b < 2; b++)
+            for (int t = 0; t < 6; t++) onehot[(b * 6 + t) * 2 + sequences[b][t]] = 1;
+        var runs = HmmTask.RunLengthFrequencies(tensor(onehot, [2, 6, 2]), 3).data<float>().ToArray();
+        Assert.Equal(new[] { 0.2f, 0.1f, 0.125f, 0.125f, 0f, 1f / 6 }, runs, (a, b) => Math.Abs(a - b) < 1e-6);
+    }
+
+    [Fact]
+    public void Run_length_terms_are_the_triangular_discrimination_of_hand_counted_runs_over_the_rollout()
+    {
+        // The term against a flat target K = 0.01 at every (L, a), L = 1 … 5, from the symbols the loss saw (counted in plain
+        // integers here): the loss with the term minus without it is the pair weight 2 times Σ (J − K)² / (J + K).
+        // Bugs caught: the term over the first T steps only (not the rollout), the targets' lengths misaligned with the
+        // generated ones, the term left out of the loss.
+        manual_seed(6);
+        const int lengths = 5;
+        using var model = new HmmRnnModel(8, 3, V, recurrentIdentity: 0.5);
+        var (target, pairs) = Targets();
+        var flat = full(lengths, V, 0.01f);
+        using var _ = no_grad();
+        double LossWith(HmmTrainingConfig config)
+        {
+            using var generator = new Generator(11);
+            return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(pairs, null) { RunLengths = flat }).ToDouble();
+        }
+        var plain = LossWith(Config with { PairWeight = 2, PairLags = 1 });
+        var withRuns = LossWith(Config with { PairWeight = 2, PairLags = 1, RunLengths = lengths });
+        var symbols = EmittedSymbols(model);
+        double expected = 0;
+        for (int length = 1; length <= lengths; length++)
+            for (int a = 0; a < V; a++)
+            {
+                int count = 0;
+                for (int n = 0; n < N; n++)
+                    for (int t = 1; t + length <= Rollout; t++)
+                    {
+                        bool run = symbols[n * Rollout + t - 1] != a;
+                        for (int s = t; s < t + length && run; s++) run = symbols[n * Rollout + s] == a;
+                        if (run) count++;
+                    }
+                var j = count / (double)(N * (Rollout - length));
+                expected += 2 * (j - 0.01) * (j - 0.01) / (j + 0.01);
+            }
+        Assert.True(expected > 0.01, $"{expected}");
+        Assert.Equal(expected, withRuns - plain, Math.Max(1e-4, 1e-4 * expected));
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public sealed record Experiment(
 
         // The preset, as JSON, is what overrides and sweep values are written into: every key a file may set is a key of it.
         var baseConfig = Serialize(descriptor.Preset(preset, root));
-        var sections = Sections(descriptor, baseConfig);
+        var sections = Sections(descriptor);
         var overrides = new List<(string Path, JsonNode? Value)>();
         foreach (var (section, keys) in sections)
         {
@@ -205,19 +205,24 @@ public sealed record Experiment(
     public static IReadOnlyDictionary<string, string[]> Settings(string task)
     {
         var descriptor = TaskRegistry.Find(task) ?? throw new ArgumentException($"task '{task}': must be one of {string.Join(", ", TaskRegistry.Names)}", nameof(task));
-        var sections = Sections(descriptor, Serialize(descriptor.Example));
+        var sections = Sections(descriptor);
         foreach (var stage in descriptor.Stages)
             sections[stage.Options.Section] = [.. stage.Options.Defaults.Select(p => p.Key).Concat(stage.Options.Seeded ? ["seed"] : [])];
         return sections;
     }
 
-    private static Dictionary<string, string[]> Sections(ITaskDescriptor task, JsonObject config)
+    /// <summary>
+    /// The settable keys: every JSON property of the task's configuration type, also those a preset leaves out of its JSON
+    /// (null and omitted, e.g. the paper preset's pair terms), so that any preset can be given any of them.
+    /// </summary>
+    private static Dictionary<string, string[]> Sections(ITaskDescriptor task)
     {
         var model = task.ModelKeys;
+        var keys = RunFolder.Json.GetTypeInfo(task.ConfigTypes[task.Name]).Properties.Where(p => p.Get is not null && p.Set is not null).Select(p => p.Name);
         return new Dictionary<string, string[]>
         {
             ["model"] = [.. model],
-            ["training"] = [.. config.Select(p => p.Key).Where(k => !Reserved.Contains(k) && !task.ReservedKeys.Contains(k) && !model.Contains(k))],
+            ["training"] = [.. keys.Where(k => !Reserved.Contains(k) && !task.ReservedKeys.Contains(k) && !model.Contains(k))],
         };
     }
 
