@@ -85,7 +85,9 @@ public class ExperimentFileTests
     public void The_schema_lists_exactly_the_keys_the_loader_accepts(string task)
     {
         var schema = JsonNode.Parse(File.ReadAllText(Repo.PathOf("experiments/schema.json")))!;
-        var branch = schema["oneOf"]!.AsArray().Single(b => b!["properties"]!["task"]!["const"]!.GetValue<string>() == task)!["properties"]!;
+        // One if/then per task (not a oneOf, whose failures editors report as "not valid under any of the given schemas").
+        var branch = schema["allOf"]!.AsArray().Single(b => b!["if"]!["properties"]!["task"]!["const"]!.GetValue<string>() == task)!["then"]!["properties"]!;
+        Assert.Contains(task, schema["properties"]!["task"]!["enum"]!.AsArray().Select(t => t!.GetValue<string>()));
         foreach (var (section, keys) in Experiment.Settings(task))
             Assert.Equal(keys.Order(), branch[section]!["properties"]!.AsObject().Select(p => p.Key).Order());
         var sweepKeys = branch["sweep"]!["properties"]!.AsObject().Select(p => p.Key).Order();
