@@ -103,7 +103,7 @@ public class OtherCommandTests : TempFolderTest
         var outDir = Path.Combine(Root, "ibl");
         var (code, error) = Run(IblCommands.Create(), "bayes", "--sessions", "0", "--out", outDir);
         Assert.Equal(2, code);
-        Assert.Contains("--sessions must be ≥ 1, got 0", error);
+        Assert.Contains("--sessions: must be ≥ 1, got 0", error);
         Assert.False(Directory.Exists(outDir));
     }
 
@@ -113,7 +113,7 @@ public class OtherCommandTests : TempFolderTest
         var outDir = Path.Combine(Root, "ibl-bad");
         var (code, error) = Run(IblCommands.Create(), "bayes", "--agent", "markov+psychic", "--out", outDir);
         Assert.NotEqual(0, code);
-        Assert.Contains("unknown modifier 'psychic' in 'markov+psychic'", error);
+        Assert.Contains("not a modifier; known: per-step-contrast, block-prior, timeout-guess ('psychic' in 'markov+psychic')", error);
         Assert.False(Directory.Exists(outDir));
     }
 

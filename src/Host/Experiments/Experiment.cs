@@ -87,7 +87,7 @@ public sealed record Experiment(
         if (!System.IO.File.Exists(path)) throw new ExperimentException("", "no such experiment file", file: path);
         JsonNode? root;
         try { root = JsonNode.Parse(System.IO.File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON: {e.Message.Split('\n')[0]}", file: path); }
+        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", file: path); }
         try { return Parse(root as JsonObject ?? throw new ExperimentException("(top level)", "must be an object")); }
         catch (ExperimentException e) { throw e.In(path); }
     }
@@ -101,8 +101,8 @@ public sealed record Experiment(
         var taskKeys = TaskRegistry.All.SelectMany(d => d.ExperimentKeys.Concat(d.Stages.Select(s => s.Options.Section))).Distinct().ToArray();
         ExperimentJson.Known(root, "", [.. Common, .. taskKeys]);
         var name = ExperimentJson.String(root, "name", required: true)!;
-        if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            ExperimentJson.Fail("name", "must be letters, digits, '-', '_' or '.' (it names the output folder)", ExperimentJson.Show(root["name"]));
+        if (name.Length == 0 || name is "." or ".." || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            ExperimentJson.Fail("name", "must be letters, digits, '-', '_' or '.', and not '.' or '..' (it names the output folder)", ExperimentJson.Show(root["name"]));
         var description = ExperimentJson.String(root, "description") ?? "";
         var task = ExperimentJson.String(root, "task", required: true)!;
         var descriptor = TaskRegistry.Find(task);

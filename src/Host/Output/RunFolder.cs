@@ -29,10 +29,10 @@ public sealed class RunFolder
     public string Path { get; }
 
     /// <summary>Creates the folder (and parents) and checks that it can be written, before any work starts.</summary>
-    /// <exception cref="IOException">the folder cannot be created or written; the message names it.</exception>
+    /// <exception cref="IOException">an empty path, or the folder cannot be created or written; the message names it.</exception>
     public static RunFolder Create(string path)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("path: an output folder is needed", nameof(path));
+        if (string.IsNullOrWhiteSpace(path)) throw new IOException($"'{path}' names no folder");
         var full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full)) throw new IOException($"'{full}' is a file, not a folder");
         try

@@ -30,22 +30,27 @@ public static class Trainer
     /// A run's checkpoint by name: "best" (the last when no epoch has finished), "last", or the number of an epoch
     /// kept by <c>checkpointEvery</c>.
     /// </summary>
-    /// <exception cref="ArgumentException">a name that is none of these.</exception>
+    /// <exception cref="ValidationException">a name that is none of these (<see cref="CheckpointProblem"/>).</exception>
     /// <exception cref="FileNotFoundException">the run has no such checkpoint.</exception>
     public static string CheckpointPath(RunFolder folder, string which)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        if (CheckpointProblem(which) is { } problem) throw new ValidationException(problem);
         var name = which switch
         {
             "best" => File.Exists(folder.PathOf(BestCheckpoint)) ? BestCheckpoint : LastCheckpoint,
             "last" => LastCheckpoint,
-            _ when int.TryParse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epoch) => EpochCheckpoint(epoch),
-            _ => throw new ArgumentException($"checkpoint '{which}': must be best, last or an epoch number", nameof(which)),
+            _ => EpochCheckpoint(int.Parse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)),
         };
         var path = folder.PathOf(name);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint in this run", path);
         return path;
     }
+
+    /// <summary>Why <paramref name="which"/> names no checkpoint of a run (field "Checkpoint"), or null: best, last, or an epoch number.</summary>
+    public static Core.Violation? CheckpointProblem(string? which) =>
+        which is "best" or "last" || int.TryParse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _) ? null
+            : Core.Violation.Of("Checkpoint", which, "must be best, last or an epoch number");
 
     /// <summary>
     /// What a resume of <paramref name="config"/> in <paramref name="folder"/> would continue from: the last checkpoint's
@@ -83,9 +88,7 @@ public static class Trainer
         if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery), checkpointEvery, "must be ≥ 0");
         config.Check();
         var clock = Stopwatch.StartNew();
-        var device = config.Device == "cuda" ? CUDA : CPU;
-        if (config.Device == "cuda" && !cuda.is_available())
-            throw new InvalidOperationException("Device = cuda: CUDA is not available on this machine (run 'hmmrnn doctor')");
+        var device = Devices.Select(config.Device);
 
         using var task = config.Create(device);
         var hash = config.Hash();
