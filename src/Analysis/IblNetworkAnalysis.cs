@@ -303,7 +303,7 @@ public static class IblNetworkAnalysis
     {
         ImmutableArray<double> Project(ReadOnlySpan<double> h) => RaddCoordinates(h, mean, stimulus, block);
         var z = recorded.Select(s => Project(s.State.AsSpan())).ToImmutableArray();
-        var inputs = recorded.Select(s => ImmutableArray.Create(s.Step.Input.Left, s.Step.Input.Right, s.Step.Input.Feedback)).ToImmutableArray();
+        var inputs = recorded.Select(s => ImmutableArray.Create(s.Step.Input.ToArray())).ToImmutableArray();
         var model = Radd.Fit([new RaddSequence(z, inputs)]);
 
         // The readout: the teacher's logit difference against z_stimulus, in closed form.

@@ -137,12 +137,10 @@ public static class BayesianActor
         var p = BayesianObserver.StimulusPosteriorRight(belief);
         return rule switch
         {
-            DecisionRule.Threshold => p > belief.Config.ActionThreshold ? Side.Right
-                : 1 - p > belief.Config.ActionThreshold ? Side.Left : null,
+            DecisionRule.Threshold => IblActionRule.Act(false, 1 - p, p, belief.Config.ActionThreshold),
             DecisionRule.ForcedChoice => step.IsLastStep ? MoreProbable(p) : null,
-            DecisionRule.ThresholdOrLastStep => p > belief.Config.ActionThreshold ? Side.Right
-                : 1 - p > belief.Config.ActionThreshold ? Side.Left
-                : step.IsLastStep ? MoreProbable(p) : null,
+            DecisionRule.ThresholdOrLastStep => IblActionRule.Act(false, 1 - p, p, belief.Config.ActionThreshold)
+                ?? (step.IsLastStep ? MoreProbable(p) : null),
             _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "unknown rule"),
         };
     }
