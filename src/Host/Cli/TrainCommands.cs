@@ -169,6 +169,9 @@ internal static class TrainCommands
             catch (InvalidOperationException e) { return (Cli.Fail($"--{e.Message}"), null); } // "resume: …"
             catch (InvalidDataException e) { return (Cli.Fail($"--resume: {e.Message}"), null); }
         }
+        // The folder is ours (its lock is held): what a killed write left behind goes before this run writes anything.
+        if (folder.RemoveLeftovers() is { Count: > 0 } leftovers)
+            Console.Error.WriteLine($"removed {leftovers.Count} temporary file(s) left by an interrupted write: {string.Join(", ", leftovers)}");
         RunConfig.Write(folder, config);
         // Ctrl+C / SIGTERM: finish the current step, report, keep the last checkpoint; a second signal is not needed.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);

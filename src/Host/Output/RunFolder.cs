@@ -62,6 +62,22 @@ public sealed class RunFolder
     /// <summary>Writes a value as JSON atomically.</summary>
     public string WriteJson<T>(string name, T value) => WriteAtomic(name, s => JsonSerializer.Serialize(s, value, Json));
 
+    /// <summary>
+    /// Removes what writes killed half-way left behind: <see cref="WriteAtomic"/>'s temporary files (<c>.name.*.tmp</c>) anywhere
+    /// in the folder. Only for the folder's owner (its <see cref="RunLock"/> held): another process's write in progress would
+    /// look the same. Returns the files removed.
+    /// </summary>
+    public IReadOnlyList<string> RemoveLeftovers()
+    {
+        var removed = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path, ".*.tmp", SearchOption.AllDirectories).ToList())
+        {
+            File.Delete(file);
+            removed.Add(System.IO.Path.GetRelativePath(Path, file));
+        }
+        return removed;
+    }
+
     /// <summary>Writes through a stream atomically: the target appears only once <paramref name="write"/> has finished.</summary>
     public string WriteAtomic(string name, Action<Stream> write)
     {
