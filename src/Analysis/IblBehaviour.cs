@@ -1,3 +1,4 @@
+using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 
 namespace HmmRnn.Analysis;
@@ -95,7 +96,14 @@ public sealed record ContrastRow(double Contrast, int Trials, double AccuracyTim
 /// <param name="Chronometric">Mean steps to act by signed contrast and block side (<see cref="IblBehaviour.Chronometric"/>).</param>
 public sealed record AgentSummary(string Agent, int Trials, double AccuracyTimeoutsWrong, double AccuracyTimeoutsExcluded,
     double TimeoutRate, double ObserverAccuracy, double MeanObservationSteps, IReadOnlyList<ContrastRow> ByContrast,
-    IReadOnlyList<PsychometricPoint> Psychometric, IReadOnlyList<ChronometricPoint> Chronometric);
+    IReadOnlyList<PsychometricPoint> Psychometric, IReadOnlyList<ChronometricPoint> Chronometric)
+{
+    /// <summary>
+    /// The psychometric function with lapses fitted to each block side's <see cref="Psychometric"/> curve, with bootstrap intervals
+    /// (<see cref="IblBehaviour.WithPsychometricFits"/>); empty until fitted.
+    /// </summary>
+    public IReadOnlyList<BlockPsychometricFit> PsychometricFits { get; init; } = [];
+}
 
 /// <summary>Behaviour curves of the IBL task (Schaeffer et al. 2020, Figs. 2–3) from trial records of any agent.</summary>
 public static class IblBehaviour
@@ -128,6 +136,19 @@ public static class IblBehaviour
             var at = after.Where(t => t.Trial.TrialInBlock == k).ToArray();
             return new BlockChangePoint(k, Accuracy.Of(at), Accuracy.Of(at.Where(t => t.Trial.Contrast == 0)));
         }).ToArray();
+    }
+
+    /// <summary>
+    /// <paramref name="summary"/> with IBL's psychometric function (bias, threshold, two lapse rates) fitted to each block side's
+    /// curve and 95% parametric-bootstrap intervals (<see cref="PsychometricFit.PerBlock"/>).
+    /// </summary>
+    /// <param name="summary">An agent's summary.</param>
+    /// <param name="rng">The bootstrap's randomness.</param>
+    /// <param name="resamples">Bootstrap resamples per block side (≥ 20).</param>
+    public static AgentSummary WithPsychometricFits(AgentSummary summary, Rng rng, int resamples = 200)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return summary with { PsychometricFits = PsychometricFit.PerBlock(summary.Psychometric, resamples, rng) };
     }
 
     /// <summary>An agent's trials summarised: accuracy both ways, time-outs, the observer's accuracy, reaction steps, and per contrast.</summary>

@@ -131,6 +131,9 @@ public sealed record IblNetworkReport(double AccuracyTimeoutsWrong, IblBehaviour
 /// </summary>
 public static class IblNetworkAnalysis
 {
+    /// <summary>The substream of the analysis's randomness behind the psychometric fits' bootstrap (the other stages use 0–4).</summary>
+    private const long PsychometricStream = 9;
+
     /// <summary>Runs every analysis on <paramref name="weights"/> playing <paramref name="task"/>.</summary>
     /// <param name="weights">A tanh RNN with 3 inputs (left, right, feedback) and 2 outputs (left, right).</param>
     /// <param name="task">The task it plays.</param>
@@ -148,9 +151,11 @@ public static class IblNetworkAnalysis
         progress?.Invoke("behaviour");
         var trials = IblSimulation.RunSessions(task, policy, options.Sessions, options.TrialsPerSession, rng.Substream(0));
         var agents = new[] { ("markov", BayesianAgent.Markov), ("reference", BayesianAgent.ReferenceCode) }
-            .Select(a => IblBehaviour.Summarise(a.Item1, IblSimulation.RunSessions(task, a.Item2, options.Sessions, options.TrialsPerSession, rng.Substream(0))))
+            .Select((a, i) => IblBehaviour.WithPsychometricFits(
+                IblBehaviour.Summarise(a.Item1, IblSimulation.RunSessions(task, a.Item2, options.Sessions, options.TrialsPerSession, rng.Substream(0))),
+                rng.Substream(PsychometricStream).Substream(i + 1)))
             .ToArray();
-        var network = IblBehaviour.Summarise("network", trials);
+        var network = IblBehaviour.WithPsychometricFits(IblBehaviour.Summarise("network", trials), rng.Substream(PsychometricStream));
 
         progress?.Invoke("representation");
         var recorded = IblSimulation.Play(task, policy, options.RecordedTrials, rng.Substream(1), recordSteps: true).Steps;
@@ -312,7 +317,9 @@ public static class IblNetworkAnalysis
         var readout = LinearFit.Fit(z.Select(v => v[0]).ToArray(), logitDifference);
 
         var policy = new IblRaddPolicy(model, Project(new double[weights.Hidden]), readout.Slope, readout.Intercept, task.ActionThreshold);
-        distilled = IblBehaviour.Summarise("distilled (RADD)", IblSimulation.RunSessions(task, policy, options.Sessions, options.TrialsPerSession, rng));
+        distilled = IblBehaviour.WithPsychometricFits(
+            IblBehaviour.Summarise("distilled (RADD)", IblSimulation.RunSessions(task, policy, options.Sessions, options.TrialsPerSession, rng)),
+            rng.Substream(PsychometricStream));
 
         // Error accumulation: from every 10th step, k free steps on the teacher's inputs.
         var errors = new double[options.MaxLag];

@@ -26,6 +26,33 @@ public class ExperimentFileTests
 {
     private static Experiment Parse(string json) => Experiment.Parse(JsonNode.Parse(json)!.AsObject());
 
+    // Bug caught: the tool shipping no experiment files (an installed 'hmmrnn run experiments/hmm-quick.json', as its help
+    // suggested, failed outside the repository), a shipped copy that differs from the repository's file, the schema listed
+    // as an experiment, a name resolved before an existing file of that name.
+    [Fact]
+    public void Every_repository_experiment_ships_inside_the_tool_and_runs_by_name()
+    {
+        var files = Directory.GetFiles(Repo.PathOf("experiments"), "*.json").Select(Path.GetFileNameWithoutExtension).Where(n => n != "schema").Order(StringComparer.Ordinal);
+        Assert.Equal(files, ShippedExperiments.Names);
+        foreach (var name in ShippedExperiments.Names)
+        {
+            Assert.Equal(File.ReadAllText(Repo.PathOf($"experiments/{name}.json")), ShippedExperiments.Text(name));
+            Assert.Equal(Experiment.Load(Repo.PathOf($"experiments/{name}.json")).Points.Count, ShippedExperiments.Load(name).Points.Count);
+        }
+        Assert.NotNull(ShippedExperiments.Text("schema"));
+        var e = Assert.Throws<ExperimentException>(() => ShippedExperiments.Load("no-such-experiment"));
+        Assert.Contains("hmm-quick", e.Message);
+        Assert.Throws<ExperimentException>(() => ShippedExperiments.Load("schema"));
+        var folder = Directory.CreateTempSubdirectory("hmmrnn-shipped-");
+        try
+        {
+            var local = Path.Combine(folder.FullName, "hmm-quick");
+            File.WriteAllText(local, File.ReadAllText(Repo.PathOf("experiments/ibl-quick.json")));
+            Assert.Equal("ibl", ShippedExperiments.Load(local).Task); // a file of that name wins over the shipped one
+        }
+        finally { folder.Delete(true); }
+    }
+
     [Fact]
     public void The_shipped_experiments_load_and_expand_as_described()
     {

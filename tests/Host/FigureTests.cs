@@ -72,4 +72,43 @@ public class FigureTests : TempFolderTest
         var e = Assert.Throws<ArgumentException>(() => Evaluation.TransitionFigure(folder, "linear3", [[0.5, 0.5], [0.5, 0.5]], Exact));
         Assert.Contains("RNN 2 rows, HMM 3", e.Message, StringComparison.Ordinal);
     }
+
+    // Bug caught: a chunk CRC computed over the wrong bytes (viewers reject the file), the title inserted before IHDR (not a
+    // PNG any more) or not found again, non-ASCII titles mangled. The CRC is checked by an independent table-driven CRC-32.
+    [Fact]
+    public void A_figure_carries_its_title_inside_the_png()
+    {
+        var folder = HmmRnn.Host.Output.RunFolder.Create(Path.Combine(Path.GetTempPath(), "hmmrnn-pngtext-" + Guid.NewGuid().ToString("N")));
+        try
+        {
+            const string title = "P(o_t+k = o_t): RNN vs HMM, σ = 0.2 [μ]";
+            var path = HmmRnn.Host.Plots.Charts.Lines(folder, "t.png", title, "x", "y", [new HmmRnn.Host.Plots.Line("a", [(0, 1), (1, 2)])]);
+            Assert.Equal(title, HmmRnn.Host.Plots.PngText.ReadTitle(path));
+            var png = File.ReadAllBytes(path);
+            using (var bitmap = SkiaSharp.SKBitmap.Decode(png)) Assert.Equal(HmmRnn.Host.Plots.Charts.Width, bitmap.Width);
+            Assert.Equal(0xCBF43926u, TableCrc32("123456789"u8)); // the CRC-32 check value (ISO 3309)
+            for (int at = 8; at < png.Length;)
+            {
+                var length = (png[at] << 24) | (png[at + 1] << 16) | (png[at + 2] << 8) | png[at + 3];
+                var stored = (uint)((png[at + 8 + length] << 24) | (png[at + 9 + length] << 16) | (png[at + 10 + length] << 8) | png[at + 11 + length]);
+                Assert.Equal(TableCrc32(png.AsSpan(at + 4, 4 + length)), stored);
+                at += 12 + length;
+            }
+            Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(png, 12, 4));
+        }
+        finally { Directory.Delete(folder.Path, true); }
+    }
+
+    private static uint TableCrc32(ReadOnlySpan<byte> data)
+    {
+        var table = Enumerable.Range(0, 256).Select(i =>
+        {
+            uint c = (uint)i;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            return c;
+        }).ToArray();
+        uint crc = ~0u;
+        foreach (var b in data) crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return ~crc;
+    }
 }

@@ -96,6 +96,14 @@ public sealed class PipelineTests : TempFolderTest
         Assert.Contains("Opened up", html);
         Assert.Contains("<td>hidden</td><td>6</td>", html);
         Assert.Contains("transition.png", markdown);
+        // Bug caught: captions that are file names ("flow-3"), and no way to navigate a long page. Each figure's caption is the
+        // title drawn in it (carried in the PNG), and a table of contents links every section.
+        var captions = doc.Descendants("figcaption").Select(c => c.Value).ToList();
+        Assert.All(captions, c => Assert.DoesNotMatch(@"^[a-z0-9-]+$", c));
+        Assert.Contains(captions, c => c.Contains("transition", StringComparison.OrdinalIgnoreCase));
+        var toc = doc.Descendants("nav").Single();
+        var ids = doc.Descendants().Where(e => e.Name.LocalName is "h2" or "h3").Select(e => (string)e.Attribute("id")!).ToList();
+        Assert.Equal(ids.Select(id => "#" + id), toc.Descendants("a").Select(a => (string)a.Attribute("href")!));
     }
 
     [Fact]

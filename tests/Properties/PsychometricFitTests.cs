@@ -139,4 +139,17 @@ public class PsychometricFitTests
         Assert.Equal("resamples", Assert.Throws<ArgumentOutOfRangeException>(() =>
             PsychometricFit.FitWithIntervals([new ChoiceCount(0.5, 10, 5), new ChoiceCount(1, 10, 9)], 5, Rng.FromSeed(0))).ParamName);
     }
+
+    // Bug caught: the fits' blocks swapped, the signed contrast's sign flipped, or the fits not attached to the summary. The
+    // Bayesian actor weighs a block prior of 0.8 (Schaeffer et al. 2020, §2.1): in a left block it needs rightward evidence to
+    // choose right, so its curve's midpoint μ lies right of 0, and left of 0 in a right block.
+    [Fact]
+    public void The_Bayesian_actor_is_biased_towards_the_block_side()
+    {
+        var trials = IblSimulation.RunSessions(IblTaskConfig.Paper, BayesianAgent.Markov, 4, 500, Rng.FromSeed(5));
+        var summary = IblBehaviour.WithPsychometricFits(IblBehaviour.Summarise("markov", trials), Rng.FromSeed(6), resamples: 40);
+        Assert.Equal([Side.Left, Side.Right], summary.PsychometricFits.Select(f => f.BlockSide));
+        Assert.True(summary.PsychometricFits[0].Fit.Bias.Lower > 0, $"left block: μ interval {summary.PsychometricFits[0].Fit.Bias}");
+        Assert.True(summary.PsychometricFits[1].Fit.Bias.Upper < 0, $"right block: μ interval {summary.PsychometricFits[1].Fit.Bias}");
+    }
 }

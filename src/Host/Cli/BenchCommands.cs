@@ -150,45 +150,98 @@ internal static class BenchCommands
     private static Command Train()
     {
         var batch = new Option<int>("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => 512 };
-        var length = new Option<int>("--T") { Description = "Sequence length.", DefaultValueFactory = _ => 30 };
+        var length = new Option<int[]>("--T") { Description = "Sequence lengths.", DefaultValueFactory = _ => [30], AllowMultipleArgumentsPerToken = true };
         var hidden = new Option<int>("--hidden") { Description = "|h|.", DefaultValueFactory = _ => 150 };
         var input = new Option<int>("--input") { Description = "d.", DefaultValueFactory = _ => 100 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var pairs = new Option<double>("--pair-weight") { Description = "Weight of the pair-frequency term (quick preset 10; 0: the Sinkhorn loss alone, as the reference script).", DefaultValueFactory = _ => 0 };
+        var kernels = new Option<string[]>("--kernel")
+        {
+            Description = "Sinkhorn implementations, each timed from the same weights and targets: general (the tensor loss), onehot (issue 23), auto (what training runs).",
+            DefaultValueFactory = _ => ["general", "onehot"], AllowMultipleArgumentsPerToken = true,
+        };
+        kernels.AcceptOnlyFromAmong("general", "onehot", "auto");
+        var breakdown = new Option<bool>("--breakdown")
+        {
+            Description = "Also time the step's parts (medians): the network's forward pass with the Gumbel-softmax, the loss, the backward pass, clipping with Adam. Needs --pair-weight 0.",
+        };
         var cmd = new Command("train", "ms per training step, the recipe of shared/bench/hmmrnn_torch.py (random one-hot targets; timing does not depend on their law).")
         {
-            batch, length, hidden, input, steps, warmup, device, pairs,
+            batch, length, hidden, input, steps, warmup, device, pairs, kernels, breakdown,
         };
         cmd.SetAction(r =>
         {
             var dev = r.GetValue(device) == "cuda" ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
-            int b = r.GetValue(batch), T = r.GetValue(length);
+            int b = r.GetValue(batch);
+            bool parts = r.GetValue(breakdown);
+            if (parts && r.GetValue(pairs) != 0) return Cli.Fail("--breakdown times the Sinkhorn loss alone: give --pair-weight 0 with it");
             var config = Tasks.Hmm.HmmTrainingConfig.Preset("paper", "linear3") with
             {
                 Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b, PairWeight = r.GetValue(pairs),
             };
-            TorchSharp.torch.manual_seed(0);
-            using var model = new Tasks.Hmm.HmmRnnModel(config.Hidden, config.Input, 3);
-            model.to(dev);
-            using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.9);
-            using var target = TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [b, T], device: dev), 3)
-                .to(TorchSharp.torch.ScalarType.Float32).reshape(b, -1);
-            using var pairTarget = Tasks.Hmm.HmmTask.PairFrequencies(target.reshape(b, T, 3));
-            var times = new List<double>();
-            double loss = 0;
-            for (int i = 0; i < r.GetValue(warmup) + r.GetValue(steps); i++)
-            {
-                if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
-                var sw = Stopwatch.StartNew();
-                loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config, new Tasks.Hmm.PairTargets([pairTarget], null));
-                if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize();
-                if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
-            }
-            times.Sort();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch {TorchSharp.torch.__version__}) {r.GetValue(device)} batch={b} T={T} hidden={config.Hidden} input={config.Input} threads={TorchSharp.torch.get_num_threads()}: {times[times.Count / 2]:F2} ms/step (min {times[0]:F2}) loss={loss:F4}"));
+                $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch {TorchSharp.torch.__version__}) {r.GetValue(device)} batch={b} hidden={config.Hidden} input={config.Input} threads={TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores"));
+            var table = new Table().AddColumns("T", "kernel", "median ms/step", "min ms/step", "last loss");
+            if (parts) table.AddColumns("forward ms", "loss ms", "backward ms", "clip + Adam ms");
+            void Sync() { if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize(); }
+            foreach (var T in r.GetValue(length)!)
+                foreach (var kernel in r.GetValue(kernels)!.Select(ParseKernel))
+                {
+                    TorchSharp.torch.manual_seed(0);
+                    using var model = new Tasks.Hmm.HmmRnnModel(config.Hidden, config.Input, 3);
+                    model.to(dev);
+                    using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.9);
+                    using var target = TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [b, T], device: dev), 3)
+                        .to(TorchSharp.torch.ScalarType.Float32).reshape(b, -1);
+                    using var pairTarget = Tasks.Hmm.HmmTask.PairFrequencies(target.reshape(b, T, 3));
+                    var times = new List<double>();
+                    var pieces = new List<double[]>();
+                    double loss = 0;
+                    for (int i = 0; i < r.GetValue(warmup) + r.GetValue(steps); i++)
+                    {
+                        Sync();
+                        var sw = Stopwatch.StartNew();
+                        if (parts)
+                        {
+                            // HmmTask.Step's work, with pair weight 0 and no rollout (the paper preset), in four timed parts.
+                            using var scope = TorchSharp.torch.NewDisposeScope();
+                            var marks = new double[4];
+                            var (_, sequences) = model.EmitWithStates(b, T, config.Temperature, null);
+                            var outputs = sequences.reshape(b, -1);
+                            Sync(); marks[0] = sw.Elapsed.TotalMilliseconds;
+                            var value = Tasks.Hmm.SinkhornLoss.Divergence(outputs, target, new Analysis.SinkhornOptions(), kernel);
+                            Sync(); marks[1] = sw.Elapsed.TotalMilliseconds;
+                            optimizer.zero_grad();
+                            value.backward();
+                            Sync(); marks[2] = sw.Elapsed.TotalMilliseconds;
+                            TorchSharp.torch.nn.utils.clip_grad_norm_(model.parameters(), config.EffectiveGradClip);
+                            optimizer.step();
+                            loss = value.ToDouble();
+                            Sync(); marks[3] = sw.Elapsed.TotalMilliseconds;
+                            if (i >= r.GetValue(warmup)) pieces.Add([marks[0], marks[1] - marks[0], marks[2] - marks[1], marks[3] - marks[2]]);
+                        }
+                        else
+                            loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config,
+                                new Tasks.Hmm.PairTargets([pairTarget], null), kernel);
+                        Sync();
+                        if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
+                    }
+                    times.Sort();
+                    var row = new List<string>
+                    {
+                        T.ToString(CultureInfo.InvariantCulture), kernel.ToString(), Format.F(times[times.Count / 2], 1), Format.F(times[0], 1), Format.F(loss, 4),
+                    };
+                    if (parts)
+                        for (int k = 0; k < 4; k++)
+                        {
+                            var part = pieces.Select(p => p[k]).OrderBy(v => v).ToList();
+                            row.Add(Format.F(part[part.Count / 2], 1));
+                        }
+                    table.AddTextRow([.. row]);
+                }
+            AnsiConsole.Write(table);
             return 0;
         });
         return cmd;
@@ -197,37 +250,80 @@ internal static class BenchCommands
     private static Command SinkhornStep()
     {
         var count = new Option<int>("--n") { Description = "Points per cloud (the batch).", DefaultValueFactory = _ => 4096 };
-        var length = new Option<int>("--T") { Description = "Sequence length; points are T one-hot rows of 3 symbols, D = 3T.", DefaultValueFactory = _ => 30 };
-        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported).", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("sinkhorn", "The training loss alone: the debiased Sinkhorn divergence between two clouds of one-hot sequences, forward and backward, at the paper's blur and scaling.")
+        var length = new Option<int[]>("--T")
         {
-            count, length, steps,
+            Description = "Sequence lengths; points are T one-hot rows of 3 symbols, D = 3T.", DefaultValueFactory = _ => [30, 100], AllowMultipleArgumentsPerToken = true,
+        };
+        var steps = new Option<int>("--steps") { Description = "Timed repetitions (the median is reported).", DefaultValueFactory = _ => 5 };
+        var kernels = new Option<string[]>("--kernel")
+        {
+            Description = "Implementations to time: general (the tensor loss), onehot (issue 23's kernel for binary clouds).",
+            DefaultValueFactory = _ => ["general", "onehot"], AllowMultipleArgumentsPerToken = true,
+        };
+        kernels.AcceptOnlyFromAmong("general", "onehot", "auto");
+        var cmd = new Command("sinkhorn", "The training loss alone: the debiased Sinkhorn divergence between two clouds of one-hot sequences, forward and backward, " +
+            "at the paper's blur and scaling; each kernel on the same clouds, with its value and gradient against the first kernel's.")
+        {
+            count, length, steps, kernels,
         };
         cmd.SetAction(r =>
         {
-            int n = r.GetValue(count), T = r.GetValue(length);
-            TorchSharp.torch.manual_seed(0);
-            TorchSharp.torch.Tensor OneHot() => TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [n, T]), 3).to(TorchSharp.torch.ScalarType.Float32).reshape(n, -1);
-            using var y = OneHot();
-            var times = new List<double>();
-            double value = 0;
-            for (int i = 0; i < 1 + r.GetValue(steps); i++)
+            int n = r.GetValue(count);
+            var chosen = r.GetValue(kernels)!.Select(ParseKernel).ToArray();
+            var table = new Table().AddColumns("n", "T", "D", "kernel", "threads", "median ms (fwd+bwd)", "min ms", "max ms", "value", "value rel. diff", "gradient rel. diff");
+            foreach (var T in r.GetValue(length)!)
             {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var x = OneHot().requires_grad_();
-                var sw = Stopwatch.StartNew();
-                var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.SinkhornOptions());
-                loss.backward();
-                value = loss.ToDouble();
-                if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+                TorchSharp.torch.manual_seed(0);
+                TorchSharp.torch.Tensor OneHot() => TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [n, T]), 3).to(TorchSharp.torch.ScalarType.Float32).reshape(n, -1);
+                using var y = OneHot();
+                var clouds = Enumerable.Range(0, 1 + r.GetValue(steps)).Select(_ => OneHot()).ToArray();
+                double? firstValue = null;
+                float[]? firstGradient = null;
+                foreach (var kernel in chosen)
+                {
+                    var times = new List<double>();
+                    double value = 0;
+                    float[] gradient = [];
+                    for (int i = 0; i < clouds.Length; i++)
+                    {
+                        using var scope = TorchSharp.torch.NewDisposeScope();
+                        var x = clouds[i].detach().clone().requires_grad_();
+                        var sw = Stopwatch.StartNew();
+                        var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.SinkhornOptions(), kernel);
+                        loss.backward();
+                        value = loss.ToDouble();
+                        if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+                        if (i == clouds.Length - 1) gradient = x.grad!.data<float>().ToArray();
+                    }
+                    times.Sort();
+                    string valueDiff = "-", gradientDiff = "-";
+                    if (firstValue is double v0 && firstGradient is { } g0)
+                    {
+                        valueDiff = (Math.Abs(value - v0) / Math.Abs(v0)).ToString("E1", CultureInfo.InvariantCulture);
+                        double num = 0, den = 0;
+                        for (int k = 0; k < g0.Length; k++) { num += (gradient[k] - (double)g0[k]) * (gradient[k] - (double)g0[k]); den += (double)g0[k] * g0[k]; }
+                        gradientDiff = Math.Sqrt(num / den).ToString("E1", CultureInfo.InvariantCulture);
+                    }
+                    else (firstValue, firstGradient) = (value, gradient);
+                    table.AddTextRow(n.ToString(CultureInfo.InvariantCulture), T.ToString(CultureInfo.InvariantCulture), (3 * T).ToString(CultureInfo.InvariantCulture),
+                        kernel.ToString(), TorchSharp.torch.get_num_threads().ToString(CultureInfo.InvariantCulture),
+                        Format.F(times[times.Count / 2], 1), Format.F(times[0], 1), Format.F(times[^1], 1), Format.F(value, 5), valueDiff, gradientDiff);
+                }
+                foreach (var c in clouds) c.Dispose();
             }
-            times.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Sinkhorn divergence n={n} D={3 * T} threads={TorchSharp.torch.get_num_threads()}: {times[times.Count / 2]:F1} ms forward+backward (min {times[0]:F1}, max {times[^1]:F1}) value={value:F5}"));
+            AnsiConsole.Write(table);
             return 0;
         });
         return cmd;
     }
+
+    private static Tasks.Hmm.SinkhornKernel ParseKernel(string name) => name switch
+    {
+        "general" => Tasks.Hmm.SinkhornKernel.General,
+        "onehot" => Tasks.Hmm.SinkhornKernel.OneHot,
+        "auto" => Tasks.Hmm.SinkhornKernel.Auto,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "--kernel accepts general, onehot or auto"),
+    };
 
     private static double Best(int repeats, Action work)
     {

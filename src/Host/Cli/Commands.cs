@@ -18,6 +18,7 @@ internal static class Commands
             $"(e.g. a diverged training), {Cli.Interrupted} interrupted (Ctrl+C or SIGTERM; the run resumes with --resume).");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ExperimentCommands.Run());
+        root.Subcommands.Add(ExperimentCommands.List());
         root.Subcommands.Add(ExperimentCommands.ReportCommand());
         root.Subcommands.Add(ExperimentCommands.SweepCommand());
         root.Subcommands.Add(HmmCommands.Create());

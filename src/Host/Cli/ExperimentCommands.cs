@@ -12,7 +12,7 @@ internal static class ExperimentCommands
 {
     public static Command Run()
     {
-        var file = new Argument<string>("experiment") { Description = "An experiment file (JSON; see experiments/schema.json and experiments/*.json)." };
+        var file = new Argument<string>("experiment") { Description = "An experiment file (JSON; see experiments/schema.json), or the name of a shipped one ('hmmrnn experiments' lists them: hmm-quick, ibl-quick, …)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default runs/<name>). A rerun skips finished stages and resumes training." };
         var cmd = new Command("run",
             "Run an experiment file: train → evaluate → analyse each point (seeds × sweep grid), then write report.html and report.md. " +
@@ -27,6 +27,30 @@ internal static class ExperimentCommands
             if (code != 0) return code;
             return Finish(root!, SweepTable.Read(root!));
         });
+        return cmd;
+    }
+
+    /// <summary><c>experiments</c> (list the shipped experiment files) and <c>experiments show NAME</c> (print one).</summary>
+    public static Command List()
+    {
+        var cmd = new Command("experiments",
+            "List the experiment files shipped with the tool; 'run NAME' runs one from any folder, 'experiments show NAME' prints it to copy and edit.");
+        cmd.SetAction(_ =>
+        {
+            foreach (var name in ShippedExperiments.Names) Console.Out.WriteLine($"{name,-16} {ShippedExperiments.Describe(name)}");
+            Console.Error.WriteLine("run one: hmmrnn run NAME [--out DIR]; a copy to edit: hmmrnn experiments show NAME > my.json (schema: hmmrnn experiments show schema)");
+            return 0;
+        });
+        var name = new Argument<string>("name") { Description = "A shipped experiment (or 'schema', the JSON schema of experiment files)." };
+        var show = new Command("show", "Print a shipped experiment file (or the schema) to standard output.") { name };
+        show.SetAction(r =>
+        {
+            var n = r.GetValue(name)!;
+            if (ShippedExperiments.Text(n) is not { } text) return Cli.Fail($"experiments show: no shipped experiment '{n}' (shipped: {string.Join(", ", ShippedExperiments.Names)}, schema)");
+            Console.Out.Write(text);
+            return 0;
+        });
+        cmd.Subcommands.Add(show);
         return cmd;
     }
 
@@ -107,7 +131,7 @@ internal static class ExperimentCommands
         cmd.SetAction(r =>
         {
             Experiment experiment;
-            try { experiment = Experiment.Load(r.GetValue(file)!); }
+            try { experiment = ShippedExperiments.Load(r.GetValue(file)!); }
             catch (ExperimentException e) { return Cli.Fail(e.Message); }
             var n = r.GetValue(tasks) ?? experiment.Points.Count;
             if (n < 1 || n > experiment.Points.Count) return Cli.Refuse(tasks, n, $"must be between 1 and the sweep's {experiment.Points.Count} points");
@@ -169,7 +193,7 @@ internal static class ExperimentCommands
     private static bool Load(string file, out Experiment? experiment, out RunFolder? root, string? output, Shard? part = null)
     {
         (experiment, root) = (null, null);
-        try { experiment = Experiment.Load(file); }
+        try { experiment = ShippedExperiments.Load(file); }
         catch (ExperimentException e) { Cli.Fail(e.Message); return false; }
         // Here, not in the loader: 'sweep slurm' writes the script of a GPU experiment on a login node without one.
         if (experiment.Points.Select(p => Devices.Problem(p.Config.Device)).FirstOrDefault(p => p is not null) is { } device)

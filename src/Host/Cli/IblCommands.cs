@@ -217,7 +217,7 @@ internal static class IblCommands
             folder.WriteAtomic($"trials-{name}.csv", s => WriteCsv(s, records));
         }
 
-        var summary = results.Select(x => IblBehaviour.Summarise(x.Name, x.Trials)).ToArray();
+        var summary = results.Select((x, i) => IblBehaviour.WithPsychometricFits(IblBehaviour.Summarise(x.Name, x.Trials), Rng.FromSeed(seed).Substream(1000 + i))).ToArray();
         folder.WriteJson("summary.json", summary);
         var markdown = Markdown(summary, taskName, sessions * trialsPerSession, seed);
         folder.WriteText("summary.md", markdown);
@@ -245,6 +245,8 @@ internal static class IblCommands
         sb.AppendLine();
         sb.AppendLine("Zero contrast, concordant / discordant (time-outs wrong): " +
             string.Join("; ", summary.Select(a => $"{a.Agent} {P(a.ByContrast[0].ConcordantAccuracy)} / {P(a.ByContrast[0].DiscordantAccuracy)}")));
+        sb.AppendLine();
+        sb.Append(IblFigures.FitTable(summary));
         return sb.ToString();
     }
 

@@ -85,11 +85,19 @@ public sealed record Experiment(
     public static Experiment Load(string path)
     {
         if (!System.IO.File.Exists(path)) throw new ExperimentException("", "no such experiment file", file: path);
+        return FromText(System.IO.File.ReadAllText(path), path);
+    }
+
+    /// <summary>Validates and resolves an experiment given as JSON text; <paramref name="source"/> names it in errors (a path, or a shipped experiment's name).</summary>
+    /// <exception cref="ExperimentException">the first problem, naming the source and the JSON path.</exception>
+    public static Experiment FromText(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
         JsonNode? root;
-        try { root = JsonNode.Parse(System.IO.File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", file: path); }
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", file: source); }
         try { return Parse(root as JsonObject ?? throw new ExperimentException("(top level)", "must be an object")); }
-        catch (ExperimentException e) { throw e.In(path); }
+        catch (ExperimentException e) { throw e.In(source); }
     }
 
     /// <summary>Validates and resolves an experiment given as JSON.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using HmmRnn.Host.Output;
+using HmmRnn.Host.Plots;
 using HmmRnn.Host.Tasks;
 using HmmRnn.Host.Training;
 
@@ -109,8 +110,12 @@ public static partial class Report
     {
         foreach (var name in names)
             if (File.Exists(folder.PathOf(name)))
-                sb.AppendLine($"![{Path.GetFileNameWithoutExtension(name)}]({prefix}{name})").AppendLine();
+                sb.AppendLine($"![{Caption(PngText.ReadTitle(folder.PathOf(name)) ?? Path.GetFileNameWithoutExtension(name))}]({prefix}{name})").AppendLine();
     }
+
+    /// <summary>A figure's title as Markdown alt text: no brackets or line breaks that would end it.</summary>
+    private static string Caption(string title) =>
+        title.Replace('[', '(').Replace(']', ')').Replace('\n', ' ').Replace('\r', ' ');
 
     /// <summary>Shifts a Markdown fragment's headings so that its top level becomes <paramref name="level"/>.</summary>
     private static string Demote(string markdown, int level)
@@ -134,6 +139,7 @@ public static partial class Report
         var lines = markdown.Replace("\r", "", StringComparison.Ordinal).Split('\n');
         string title = "HmmRnn report";
         var ids = new HashSet<string>(StringComparer.Ordinal); // heading anchors, for links into the page
+        var contents = new List<(int Level, string Id, string Text)>(); // the table of contents: sections and their subsections
         for (int i = 0; i < lines.Length;)
         {
             var line = lines[i];
@@ -146,6 +152,7 @@ public static partial class Report
                 var id = Slug().Replace(text.ToLowerInvariant(), "-").Trim('-');
                 for (var n = 2; !ids.Add(id); n++) id = $"{Slug().Replace(text.ToLowerInvariant(), "-").Trim('-')}-{n}";
                 body.Append(CultureInfo.InvariantCulture, $"<h{level} id=\"{id}\">{Inline(text)}</h{level}>\n");
+                if (level is 2 or 3) contents.Add((level, id, Inline(text)));
                 i++;
             }
             else if (Image().Match(line.Trim()) is { Success: true } m)
@@ -190,6 +197,16 @@ public static partial class Report
                 body.Append(CultureInfo.InvariantCulture, $"<p>{Inline(paragraph.ToString())}</p>\n");
             }
         }
+        var html = body.ToString();
+        if (contents.Count > 1)
+        {
+            var toc = new StringBuilder("<nav class=\"toc\"><p><strong>Contents</strong></p>\n<ul>\n");
+            foreach (var (level, id, text) in contents)
+                toc.Append(CultureInfo.InvariantCulture, $"<li class=\"level{level}\"><a href=\"#{id}\">{text}</a></li>\n");
+            toc.Append("</ul></nav>\n");
+            var h1End = html.IndexOf("</h1>\n", StringComparison.Ordinal);
+            html = h1End >= 0 ? html.Insert(h1End + 6, toc.ToString()) : toc + html;
+        }
         return $"""
             <!DOCTYPE html>
             <html lang="en">
@@ -204,11 +221,13 @@ public static partial class Report
             th {"{"} background: #f2f2f2; {"}"}
             figure {"{"} margin: 1em 0; {"}"} img {"{"} max-width: 100%; border: 1px solid #eee; {"}"}
             figcaption {"{"} color: #666; font-size: 0.85em; {"}"} code {"{"} background: #f5f5f5; padding: 0 0.2em; {"}"}
+            nav.toc {"{"} background: #fafafa; border: 1px solid #e4e4e4; padding: 0.5em 1em; margin: 1em 0; font-size: 0.9em; {"}"}
+            nav.toc ul {"{"} list-style: none; padding-left: 0; margin: 0; columns: 2; {"}"} nav.toc li.level3 {"{"} padding-left: 1.2em; {"}"}
             h2 {"{"} border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; {"}"} .missing {"{"} color: #a00; {"}"}
             </style>
             </head>
             <body>
-            {body}</body>
+            {html}</body>
             </html>
 
             """;

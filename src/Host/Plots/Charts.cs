@@ -10,7 +10,14 @@ namespace HmmRnn.Host.Plots;
 
 /// <summary>A named line of (x, y) points.</summary>
 /// <remarks>Lines with the same <paramref name="Group"/> share a colour (e.g. one agent, concordant solid and discordant dashed).</remarks>
-public sealed record Line(string Title, IReadOnlyList<(double X, double Y)> Points, bool Dashed = false, int? Group = null);
+public sealed record Line(string Title, IReadOnlyList<(double X, double Y)> Points, bool Dashed = false, int? Group = null)
+{
+    /// <summary>Draw the points as markers only, without the line through them (data beside a fitted curve).</summary>
+    public bool MarkersOnly { get; init; }
+
+    /// <summary>Draw the line without markers (a fitted curve on a dense grid).</summary>
+    public bool NoMarkers { get; init; }
+}
 
 /// <summary>A named cloud of points (drawn as dots).</summary>
 public sealed record Points(string Title, IReadOnlyList<(double X, double Y)> At, int? Group = null);
@@ -72,8 +79,8 @@ public static class Charts
         {
             var s = new LineSeries
             {
-                Title = line.Title, MarkerType = MarkerType.Circle, MarkerSize = 3,
-                LineStyle = line.Dashed ? LineStyle.Dash : LineStyle.Solid,
+                Title = line.Title, MarkerType = line.NoMarkers ? MarkerType.None : MarkerType.Circle, MarkerSize = line.MarkersOnly ? 4 : 3,
+                LineStyle = line.MarkersOnly ? LineStyle.None : line.Dashed ? LineStyle.Dash : LineStyle.Solid,
                 Color = palette[(line.Group ?? index) % palette.Length],
             };
             index++;
@@ -196,8 +203,9 @@ public static class Charts
                     canvas.Restore();
                 }
             }
-            using var skStream = new SKManagedWStream(stream);
-            bitmap.Encode(skStream, SKEncodedImageFormat.Png, 100);
+            using var png = new MemoryStream();
+            using (var skStream = new SKManagedWStream(png)) bitmap.Encode(skStream, SKEncodedImageFormat.Png, 100);
+            stream.Write(PngText.WithTitle(png.ToArray(), title));
         });
     }
 
@@ -324,6 +332,12 @@ public static class Charts
         return s;
     }
 
+    /// <summary>Writes the PNG atomically, its title inside it (<see cref="PngText"/>) for the report's caption.</summary>
     private static string Export(RunFolder folder, string file, PlotModel model) =>
-        folder.WriteAtomic(file, stream => new OxyPlot.SkiaSharp.PngExporter { Width = Width, Height = Height }.Export(model, stream));
+        folder.WriteAtomic(file, stream =>
+        {
+            using var png = new MemoryStream();
+            new OxyPlot.SkiaSharp.PngExporter { Width = Width, Height = Height }.Export(model, png);
+            stream.Write(string.IsNullOrEmpty(model.Title) ? png.ToArray() : PngText.WithTitle(png.ToArray(), model.Title));
+        });
 }

@@ -211,7 +211,7 @@ public static class HmmAnalysisOutput
         }
         if (r.Kicks is { } k)
         {
-            sb.AppendLine("### Kick units (found automatically; verified by ablation)");
+            sb.AppendLine("### Kick units (found automatically; tested by ablation)");
             sb.AppendLine();
             if (k.Units.IsEmpty)
                 sb.AppendLine($"No unit rises ≥ 1 SD before exits from runs of ≥ 8 steps while pushing the readout toward the new symbol ({k.Transitions} transitions examined). " +
@@ -222,7 +222,8 @@ public static class HmmAnalysisOutput
                               string.Join("; ", k.Kicks.Where(x => k.Units.Contains(x.Unit)).Select(x => $"unit {x.Unit} ({x.From}→{x.To}: rise {F(x.Rise, 2)} SD, push {F(x.Push, 3)})")) + ".");
                 if (r.KickAblation is { } a)
                     sb.AppendLine($"Silencing them: {F(a.IntactRate)} → {F(a.AblatedRate)} symbol changes per step; silencing {a.RandomRates.Length} random sets of as many other units: " +
-                                  $"median {F(a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2))}; permutation p = {F(a.PValue, 3)}.");
+                                  $"median {F(a.RandomRates.Order().ElementAt(a.RandomRates.Length / 2))}; permutation p = {F(a.PValue, 3)}: " +
+                                  (a.PValue < 0.05 ? "their role is confirmed (p < 0.05)." : "not confirmed (p ≥ 0.05): silencing them changes switching no more than silencing random units does."));
             }
             sb.AppendLine();
         }

@@ -148,8 +148,23 @@ public static class GumbelSoftmax
 /// </remarks>
 public static class SinkhornLoss
 {
-    /// <summary>S_ε(x, y) for x [n, D] and y [m, D]; differentiable in x (y is the data).</summary>
-    public static Tensor Divergence(Tensor x, Tensor y, Analysis.SinkhornOptions options)
+    /// <summary>
+    /// S_ε(x, y) for x [n, D] and y [m, D]; differentiable in x (y is the data). <paramref name="kernel"/> picks the
+    /// implementation: by default <see cref="OneHotSinkhorn"/> for binary CPU float32 clouds (the training loss's one-hot
+    /// sequences: the same value and gradient, several times faster), this general one for anything else.
+    /// </summary>
+    public static Tensor Divergence(Tensor x, Tensor y, Analysis.SinkhornOptions options, SinkhornKernel kernel = SinkhornKernel.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(options);
+        if (kernel == SinkhornKernel.OneHot) return OneHotSinkhorn.Divergence(x, y, options);
+        if (kernel == SinkhornKernel.Auto && OneHotSinkhorn.TryDivergence(x, y, options) is { } fast) return fast;
+        return General(x, y, options);
+    }
+
+    /// <summary>The general loss: any points, any device.</summary>
+    private static Tensor General(Tensor x, Tensor y, Analysis.SinkhornOptions options)
     {
         using var scope = NewDisposeScope();
         long n = x.shape[0], m = y.shape[0];

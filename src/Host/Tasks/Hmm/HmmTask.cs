@@ -109,13 +109,14 @@ public sealed class HmmTask : ITrainingTask
 
     /// <summary>
     /// The training step itself (noise → RNN → hard Gumbel-softmax → Sinkhorn divergence → Adam with
-    /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the task and <c>bench train</c>.
+    /// clipping) against one-hot targets [B, T·V]; returns the loss. Shared by the task and <c>bench train</c>, which also
+    /// passes <paramref name="kernel"/> (training leaves it to <see cref="SinkhornKernel.Auto"/>).
     /// </summary>
     internal static double Step(HmmRnnModel model, optim.Optimizer optimizer, Tensor target, int length,
-        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, PairTargets? pairTargets = null)
+        Generator? generator, SinkhornOptions sinkhorn, HmmTrainingConfig config, PairTargets? pairTargets = null, SinkhornKernel kernel = SinkhornKernel.Auto)
     {
         using var scope = NewDisposeScope();
-        var loss = Loss(model, target, length, generator, sinkhorn, config, pairTargets);
+        var loss = Loss(model, target, length, generator, sinkhorn, config, pairTargets, kernel);
         optimizer.zero_grad();
         loss.backward();
         nn.utils.clip_grad_norm_(model.parameters(), config.EffectiveGradClip);
@@ -133,14 +134,14 @@ public sealed class HmmTask : ITrainingTask
     /// with <see cref="HmmTrainingConfig.NGrams"/> = N, PairWeight · Σ (J − K)² / (J + K) over the n-gram frequencies, n = 3 … N.
     /// </summary>
     internal static Tensor Loss(HmmRnnModel model, Tensor target, int length, Generator? generator, SinkhornOptions sinkhorn,
-        HmmTrainingConfig config, PairTargets? pairTargets)
+        HmmTrainingConfig config, PairTargets? pairTargets, SinkhornKernel kernel = SinkhornKernel.Auto)
     {
         using var scope = NewDisposeScope();
         var n = target.shape[0];
         var rollout = Math.Max(length, config.Rollout ?? length);
         var (hidden, sequences) = model.EmitWithStates(n, rollout, config.Temperature, generator);
         var outputs = (rollout == length ? sequences : sequences.narrow(1, 0, length)).reshape(n, -1);
-        var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn);
+        var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn, kernel);
         if (config.PairWeight > 0 && pairTargets is not null)
         {
             for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count); lag++)

@@ -86,6 +86,7 @@ public static class IblAnalysisOutput
         sb.AppendLine();
         sb.AppendLine($"The exact observer, on the network's own inputs and at its action times, is right on {F(b.Network.ObserverAccuracy)} of the trials.");
         sb.AppendLine();
+        sb.AppendLine(IblFigures.FitTable([.. new[] { b.Network }.Concat(b.Agents).Append(b.Distilled)]));
 
         var p = r.Representation;
         sb.AppendLine($"### Representation ({p.States:N0} recorded states)");
