@@ -196,4 +196,17 @@ public class IblTrainingTests : TempFolderTest
         Assert.Single(error.Trim().Split('\n'));
         Assert.Equal(before, File.ReadAllText(hmm.PathOf(RunConfig.FileName)));
     }
+
+    // Bug caught: the IBL report analysing the epoch-3 network of a 40-epoch run without saying so (validation accuracy 0.873 at
+    // epoch 3, drifting to 0.835 by epoch 40), or calling 1 − accuracy a "loss".
+    [Fact]
+    public void The_analysis_says_which_epoch_it_opened_and_that_training_drifted_past_it()
+    {
+        var rows = Enumerable.Range(1, 40).Select(e => new HmmRnn.Host.Training.EpochRow(e, 0.5, e == 3 ? 1 - 0.873 : 1 - (0.86 - 0.025 * e / 40.0), e == 3, e, 0)).ToList();
+        var text = HmmRnn.Host.Tasks.Ibl.IblAnalysisOutput.WhichCheckpoint(rows, 3);
+        Assert.Contains("epoch 3 (validation accuracy 0.873", text);
+        Assert.Contains("the last epoch, 40, reached 0.835", text);
+        Assert.Contains("drifted", text);
+        Assert.DoesNotContain("drifted", HmmRnn.Host.Tasks.Ibl.IblAnalysisOutput.WhichCheckpoint(rows, 40));
+    }
 }

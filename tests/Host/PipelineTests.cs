@@ -66,6 +66,22 @@ public sealed class PipelineTests : TempFolderTest
         // The evaluation is redone only if the best checkpoint changed (a fourth epoch need not beat the first three).
     }
 
+    // Bug caught: "tensorboard": true accepted but ignored (run and sweep never wrote TensorBoard), or any other value accepted.
+    [Fact]
+    public void An_experiment_asks_for_TensorBoard_files_and_each_point_writes_one()
+    {
+        var file = TinyExperiments.Write(Root, "tb", $"{TinyExperiments.Training}, \"evaluation\": {{ \"sequences\": 300 }}, \"analyses\": [\"evaluate\"], \"tensorboard\": true");
+        var output = Path.Combine(Root, "out");
+        Assert.Equal(0, Cli("run", file, "--out", output).Code);
+        var events = Directory.GetFiles(Path.Combine(output, Pipeline.PointsFolder), "events.out.tfevents.*", SearchOption.AllDirectories);
+        Assert.Single(events);
+        Assert.True(new FileInfo(events[0]).Length > 100);
+        var bad = TinyExperiments.Write(Root, "tb-bad", $"{TinyExperiments.Training}, \"tensorboard\": \"yes\"");
+        var refused = Cli("run", bad, "--out", Path.Combine(Root, "bad"));
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("tensorboard: must be true or false", refused.Error);
+    }
+
     [Fact]
     public void The_report_is_well_formed_self_contained_HTML_with_every_figure_embedded()
     {

@@ -70,7 +70,10 @@ public sealed record Experiment(
     IReadOnlyList<(string Path, IReadOnlyList<JsonNode> Values)> Sweep, IReadOnlyList<ExperimentPoint> Points,
     IReadOnlyDictionary<string, StageSettings> Options)
 {
-    private static readonly string[] Common = ["$schema", "name", "description", "task", "preset", "device", "model", "training", "seeds", "analyses", "sweep"];
+    private static readonly string[] Common = ["$schema", "name", "description", "task", "preset", "device", "model", "training", "seeds", "analyses", "sweep", "tensorboard"];
+
+    /// <summary>Whether each point's training also writes TensorBoard scalars into its folder's tensorboard/ (the file's <c>"tensorboard"</c>; default false).</summary>
+    public bool TensorBoard { get; init; }
     // Fields of every task's configuration that the file sets elsewhere (or not at all).
     private static readonly string[] Reserved = ["presetName", "seed", "device", "task"];
 
@@ -158,7 +161,13 @@ public sealed record Experiment(
                 points.Add(new ExperimentPoint(points.Count, id, coordinates, config));
             }
 
-        return new Experiment(name, description, task, preset, seeds, stages, sweep, points, ParseOptions(root, descriptor));
+        var tensorboard = root["tensorboard"] switch
+        {
+            null => false,
+            JsonValue v when v.TryGetValue<bool>(out var b) => b,
+            var other => throw new ExperimentException("tensorboard", "must be true or false", ExperimentJson.Show(other)),
+        };
+        return new Experiment(name, description, task, preset, seeds, stages, sweep, points, ParseOptions(root, descriptor)) { TensorBoard = tensorboard };
     }
 
     /// <summary>The experiment's resolved form (what <c>run</c> writes as experiment.json): every point's full configuration.</summary>

@@ -137,7 +137,7 @@ public static class Pipeline
             }
             var resume = state == TrainingState.Resume;
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
-            var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: false, checkpointEvery: 0, token);
+            var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: experiment.TensorBoard, checkpointEvery: 0, token);
             if (code != 0) return code;
             stages["train"] = new StageRecord(trainInput, [Trainer.BestCheckpoint]) { Seconds = result?.Elapsed.TotalSeconds };
             WriteStages(folder, stages);
@@ -199,7 +199,7 @@ public static class Pipeline
         {
             var best = rows.Where(r => r.IsBest).LastOrDefault() ?? rows[^1];
             metrics["bestEpoch"] = best.Epoch;
-            metrics["validationLoss"] = best.ValidationLoss;
+            metrics[TaskRegistry.Of(point.Config).ValidationLoss.Key] = best.ValidationLoss;
         }
         foreach (var (key, value) in stageMetrics) metrics[key] = value;
         // Times differ between machines and runs; everything else is a function of the configuration.

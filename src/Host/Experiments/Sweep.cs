@@ -77,7 +77,7 @@ public static class SweepTable
     private static (string Key, string Title)[] Known =>
     [
         .. TaskRegistry.All.SelectMany(d => d.Metrics).Select(m => (m.Key, m.Title)).Distinct(),
-        ("bestEpoch", "best epoch"), ("validationLoss", "validation loss"),
+        ("bestEpoch", "best epoch"), .. TaskRegistry.All.Select(d => d.ValidationLoss).Select(m => (m.Key, m.Title)).Distinct(),
     ];
 
     private static (string[] Coordinates, string[] Metrics) Columns(IReadOnlyList<PointSummary> rows)

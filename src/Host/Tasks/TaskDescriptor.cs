@@ -54,6 +54,12 @@ public interface ITaskDescriptor
     /// <summary>The headline numbers its stages report, with their column titles, in the order tables show them.</summary>
     IReadOnlyList<MetricColumn> Metrics { get; }
 
+    /// <summary>
+    /// The summary's column for the best epoch's validation loss, named for what it is (default "validationLoss", the training
+    /// objective on validation data; IBL's is 1 − accuracy, "validationErrorRate").
+    /// </summary>
+    MetricColumn ValidationLoss => new("validationLoss", "validation loss");
+
     /// <summary>The metric a sweep plots against its first axis, with the plot's label; null for none.</summary>
     MetricColumn? SweepMetric { get; }
 

@@ -59,13 +59,34 @@ public static class IblAnalysisOutput
         progress?.Invoke("figures");
         Plot(folder, report, weights);
         folder.WriteJson("analysis.json", new { report.AccuracyTimeoutsWrong, checkpoint, epoch, seed, options, report });
-        folder.WriteText("analysis.md", Markdown(report, checkpoint, epoch, seed));
+        var markdown = Markdown(report, checkpoint, epoch, seed);
+        var afterTitle = markdown.IndexOf("\n\n", StringComparison.Ordinal) + 2;
+        folder.WriteText("analysis.md", markdown.Insert(afterTitle, WhichCheckpoint(MetricsLog.ReadEpochs(folder), epoch).TrimStart('\n') + "\n"));
         return report;
     }
 
     private static string F(double x, int digits = 3) => Cli.Format.Cell(x, digits);
 
     /// <summary>Every number beside the paper's.</summary>
+    /// <summary>
+    /// Which network the analysis opened and why: the epoch analysed against the training's validation accuracy (1 − the
+    /// logged error rate) at that epoch, at its best and at the last epoch — a best checkpoint far from the last says that the
+    /// network drifted after it.
+    /// </summary>
+    internal static string WhichCheckpoint(IReadOnlyList<EpochRow> epochs, int epoch)
+    {
+        if (epochs.Count == 0) return "";
+        static string F(double x) => x.ToString("F3", CultureInfo.InvariantCulture);
+        var at = epochs.FirstOrDefault(e => e.Epoch == epoch);
+        var best = epochs.MaxBy(e => 1 - e.ValidationLoss)!;
+        var last = epochs[^1];
+        return $"\nThe network analysed is that of epoch {epoch}" + (at is null ? "" : $" (validation accuracy {F(1 - at.ValidationLoss)}, fixed validation sessions, time-outs wrong)") +
+               $": the best checkpoint keeps the epoch of highest validation accuracy (best: epoch {best.Epoch}, {F(1 - best.ValidationLoss)}); " +
+               $"the last epoch, {last.Epoch}, reached {F(1 - last.ValidationLoss)}." +
+               (last.Epoch - epoch >= 5 && 1 - last.ValidationLoss < 1 - (at?.ValidationLoss ?? last.ValidationLoss) - 0.01
+                   ? " Training went on past the best epoch and the network drifted to a lower accuracy: the later epochs are not analysed." : "") + "\n";
+    }
+
     public static string Markdown(IblNetworkReport r, string checkpoint, int epoch, long seed)
     {
         var sb = new StringBuilder();

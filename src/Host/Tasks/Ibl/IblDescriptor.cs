@@ -69,6 +69,9 @@ public sealed class IblDescriptor : ITaskDescriptor
     public IReadOnlyList<MetricColumn> Metrics { get; } = [new("accuracy", "accuracy (time-outs wrong)")];
 
     /// <inheritdoc />
+    public MetricColumn ValidationLoss { get; } = new("validationErrorRate", "validation error rate (1 − accuracy)");
+
+    /// <inheritdoc />
     public MetricColumn? SweepMetric { get; } = new("accuracy", "accuracy (mean over seeds)");
 
     /// <inheritdoc />
