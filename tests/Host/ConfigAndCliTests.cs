@@ -11,7 +11,7 @@ public class ConfigAndCliTests : TempFolderTest
     private static (int Code, string Error) Train(params string[] args) => CliRunner.Run(TrainCommands.Train(), args);
 
     [Theory]
-    [InlineData("Hmm", "unknown HMM 'linear9'")]
+    [InlineData("Hmm", "Hmm = linear9: not a catalogue model; known: ")]
     [InlineData("Hidden", "Hidden = 0: must be > 0")]
     [InlineData("Batch", "Batch = 20000: must not exceed TrainSequences (10000)")]
     [InlineData("LearningRate", "LearningRate = NaN: must be finite and > 0")]

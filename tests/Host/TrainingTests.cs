@@ -413,7 +413,7 @@ public class TrainingTests : TempFolderTest
     {
         var folder = Folder("other");
         _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
-        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Run(Tiny(epochs: 2) with { Hidden = 9 }, folder, resume: true).ToList());
+        var e = Assert.Throws<ResumeRefusedException>(() => Trainer.Run(Tiny(epochs: 2) with { Hidden = 9 }, folder, resume: true).ToList());
         Assert.Contains("another configuration", e.Message);
     }
 

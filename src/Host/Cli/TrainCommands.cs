@@ -166,7 +166,7 @@ internal static class TrainCommands
             {
                 if (Trainer.ResumePoint(config, folder) is null) return (Cli.Fail(NothingToResume(folder.Path)), null);
             }
-            catch (InvalidOperationException e) { return (Cli.Fail($"--{e.Message}"), null); } // "resume: …"
+            catch (ResumeRefusedException e) { return (Cli.Fail($"--resume: {e.Reason}"), null); }
             catch (InvalidDataException e) { return (Cli.Fail($"--resume: {e.Message}"), null); }
         }
         // The folder is ours (its lock is held): what a killed write left behind goes before this run writes anything.

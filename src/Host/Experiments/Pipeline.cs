@@ -226,7 +226,7 @@ public static class Pipeline
     {
         if (Done(ReadStages(folder), "train", RunConfig.HashOf(point.Config), folder)) return TrainingState.UpToDate;
         try { return Trainer.ResumePoint(point.Config, folder) is null ? TrainingState.Fresh : TrainingState.Resume; }
-        catch (InvalidOperationException) { return TrainingState.OtherConfiguration; }
+        catch (ResumeRefusedException) { return TrainingState.OtherConfiguration; }
     }
 
     private static bool Done(Dictionary<string, StageRecord> stages, string name, string input, RunFolder folder) =>

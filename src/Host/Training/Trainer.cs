@@ -57,7 +57,7 @@ public static class Trainer
     /// metadata, or null when the folder has none. The one check of a resume, for the loop and for callers that
     /// must refuse before writing anything (the CLI opens its logs first).
     /// </summary>
-    /// <exception cref="InvalidOperationException">the checkpoint belongs to another task or another configuration.</exception>
+    /// <exception cref="ResumeRefusedException">the checkpoint belongs to another task or another configuration.</exception>
     /// <exception cref="InvalidDataException">the checkpoint is damaged.</exception>
     public static CheckpointMeta? ResumePoint(ITaskConfig config, RunFolder folder)
     {
@@ -68,9 +68,9 @@ public static class Trainer
         var meta = Checkpoint.ReadMetaOfWhole(last); // a file cut short is refused here, before the caller writes config.json or the logs
         var task = meta.Task ?? RunConfig.Untagged;
         if (task != config.Task)
-            throw new InvalidOperationException($"resume: {folder.Path} is a run of the {task} task, not of the {config.Task} task");
+            throw new ResumeRefusedException($"{folder.Path} is a run of the {task} task, not of the {config.Task} task");
         if (meta.ConfigHash != config.Hash())
-            throw new InvalidOperationException($"resume: {last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options");
+            throw new ResumeRefusedException($"{last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options");
         return meta;
     }
 
@@ -178,4 +178,17 @@ public static class Trainer
                 observer.OnError(ex);
             }
         }, CancellationToken.None));
+}
+
+/// <summary>
+/// A resume refused because the folder's run is of another task or configuration (<see cref="Trainer.ResumePoint"/>): the
+/// caller decides by this type (the command line names --resume, an experiment starts the point afresh), never by the message.
+/// </summary>
+public sealed class ResumeRefusedException : InvalidOperationException
+{
+    /// <summary>A refusal for <paramref name="reason"/>; the message is "resume: reason".</summary>
+    public ResumeRefusedException(string reason) : base($"resume: {reason}") => Reason = reason;
+
+    /// <summary>Why, without the "resume: " of the message.</summary>
+    public string Reason { get; }
 }

@@ -109,9 +109,7 @@ public sealed class HmmDescriptor : ITaskDescriptor
         }
         catch (JsonException e) { throw new ExperimentException($"hmm{ExperimentJson.JsonPath(e)}", "wrong type (numbers, arrays of numbers and arrays of rows; family: linear-chain, fully-connected or cyclic)", ExperimentJson.Show(custom)); }
         // The matrices' problems as data (Core's own checks), the field a path inside "hmm": nothing is read out of a message.
-        if (Core.Hmm.Problem(matrices.Initial, matrices.Transition, matrices.Emission) is { } problem)
-            throw new ExperimentException($"hmm.{problem.Field}", problem.Rule, problem.Value);
-        if (matrices.SequenceLength < 2) throw new ExperimentException("hmm.sequenceLength", "must be ≥ 2", matrices.SequenceLength.ToString(CultureInfo.InvariantCulture));
+        if (matrices.Problem() is { } problem) throw new ExperimentException($"hmm.{problem.Field}", problem.Rule, problem.Value);
         return HmmTrainingConfig.Preset(preset, customName, matrices);
     }
 
