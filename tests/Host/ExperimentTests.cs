@@ -316,6 +316,33 @@ public sealed class BadInputTests : TempFolderTest
         Assert.Equal(before, Snapshot(Root)); // no file written, changed or removed
     }
 
+    // Issue 20: the experiment pipeline's stages read a point's checkpoint as evaluate does, through config.json and the
+    // checkpoint's configuration hash. Red if a rerun's evaluation measures the network against an edited config.json's HMM.
+    [Fact]
+    public void An_experiment_rerun_refuses_a_point_whose_config_json_was_edited_to_another_HMM()
+    {
+        Directory.CreateDirectory(Root);
+        var experiment = Path.Combine(Root, "tiny.json");
+        File.WriteAllText(experiment, $$"""{ "name": "tiny", "task": "hmm", "hmm": "linear3", {{Tiny}}, "evaluation": { "sequences": 200 }, "analyses": ["evaluate"] }""");
+        var output = Path.Combine(Root, "out");
+        var first = CliRunner.Run(Commands.Root(), "run", experiment, "--out", output);
+        Assert.True(first.Code == 0, first.Error);
+        var run = Path.Combine(output, "points", "s0");
+        var config = Path.Combine(run, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"linear3\"", "\"fully3\"", StringComparison.Ordinal));
+        var stagesFile = Path.Combine(run, Pipeline.StagesFile);
+        var recorded = JsonNode.Parse(File.ReadAllText(stagesFile))!.AsObject();
+        Assert.True(recorded.Remove("evaluate"), "no evaluate stage recorded"); // the evaluation must be redone, and meets the edit
+        File.WriteAllText(stagesFile, recorded.ToJsonString());
+        var before = Snapshot(Root);
+        var (code, error) = CliRunner.Run(Commands.Root(), "run", experiment, "--out", output);
+        // The run's progress lines come first; the refusal is its last line.
+        Assert.Equal(Cli.Cli.UsageError, code);
+        AssertOneLine(code, error.Trim().Split('\n')[^1], "best.ckpt was written by another configuration than its config.json");
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(before, Snapshot(Root));
+    }
+
     private static void AssertOneLine(int code, string error, string expected)
     {
         Assert.NotEqual(0, code);
