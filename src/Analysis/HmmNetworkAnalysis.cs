@@ -39,8 +39,13 @@ public sealed record HmmAnalysisOptions(int? Steps = null, int WarmUp = 20, doub
         if (Patterns < 1) return Violation.Of(nameof(Patterns), Patterns, "must be ≥ 1");
         if (EpisodeLength is int l && l < 2) return Violation.Of(nameof(EpisodeLength), l, "must be ≥ 2");
         if (Kick is { } k && !(k.MinRise >= 0 && double.IsFinite(k.MinRise))) return Violation.Of("Kick.MinRise", k.MinRise, "must be finite and ≥ 0");
-        return null;
+        return Violation.AtMost(nameof(Steps), Steps ?? 0, MaxSteps) ?? Violation.AtMost(nameof(DecayStarts), DecayStarts, MaxStates)
+            ?? Violation.AtMost(nameof(DecaySteps), DecaySteps, MaxSteps) ?? Violation.AtMost(nameof(ResidencyStates), ResidencyStates, MaxStates)
+            ?? Violation.AtMost(nameof(Patterns), Patterns, MaxStates);
     }
+
+    /// <summary>Memory bounds: a noisy run (and noise-free runs) of ≤ 1,000,000 steps; ≤ 100,000 decay starts, residency states or patterns.</summary>
+    public const int MaxSteps = 1_000_000, MaxStates = 100_000;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field (<see cref="Problem"/>); returns this.</summary>
     public HmmAnalysisOptions Validate() => Problem() is { } p ? throw p.ToException() : this;

@@ -30,8 +30,13 @@ public sealed record IblAnalysisOptions(int Sessions = 20, int TrialsPerSession 
         if (FlowGrid < 2) return Violation.Of(nameof(FlowGrid), FlowGrid, "must be ≥ 2");
         if (FixedPointStarts < 1) return Violation.Of(nameof(FixedPointStarts), FixedPointStarts, "must be ≥ 1");
         if (MaxLag < 1) return Violation.Of(nameof(MaxLag), MaxLag, "must be ≥ 1");
-        return null;
+        return Violation.AtMost(nameof(Sessions), Sessions, MaxTrials) ?? Violation.AtMost(nameof(TrialsPerSession), TrialsPerSession, MaxTrials / Sessions)
+            ?? Violation.AtMost(nameof(RecordedTrials), RecordedTrials, MaxRecordedTrials) ?? Violation.AtMost(nameof(FlowGrid), FlowGrid, MaxFlowGrid)
+            ?? Violation.AtMost(nameof(FixedPointStarts), FixedPointStarts, MaxRecordedTrials);
     }
+
+    /// <summary>Memory bounds: ≤ 10,000,000 behaviour trials per agent (sessions × trials per session), ≤ 100,000 recorded trials or fixed-point starts, a flow grid ≤ 1,000 a side.</summary>
+    public const int MaxTrials = 10_000_000, MaxRecordedTrials = 100_000, MaxFlowGrid = 1_000;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field (<see cref="Problem"/>); returns this.</summary>
     public IblAnalysisOptions Validate() => Problem() is { } p ? throw p.ToException() : this;
@@ -303,7 +308,7 @@ public static class IblNetworkAnalysis
     {
         ImmutableArray<double> Project(ReadOnlySpan<double> h) => RaddCoordinates(h, mean, stimulus, block);
         var z = recorded.Select(s => Project(s.State.AsSpan())).ToImmutableArray();
-        var inputs = recorded.Select(s => ImmutableArray.Create(s.Step.Input.Left, s.Step.Input.Right, s.Step.Input.Feedback)).ToImmutableArray();
+        var inputs = recorded.Select(s => ImmutableArray.Create(s.Step.Input.ToArray())).ToImmutableArray();
         var model = Radd.Fit([new RaddSequence(z, inputs)]);
 
         // The readout: the teacher's logit difference against z_stimulus, in closed form.

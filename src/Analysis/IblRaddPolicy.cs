@@ -14,7 +14,7 @@ namespace HmmRnn.Analysis;
 /// <param name="ReadoutScale">Logit difference per unit of z along the stimulus readout.</param>
 /// <param name="ReadoutBias">Logit difference at z = 0.</param>
 /// <param name="Threshold">The action threshold (paper 0.9).</param>
-public sealed record IblRaddPolicy(RaddModel Model, ImmutableArray<double> Start, double ReadoutScale, double ReadoutBias, double Threshold = 0.9)
+public sealed record IblRaddPolicy(RaddModel Model, ImmutableArray<double> Start, double ReadoutScale, double ReadoutBias, double Threshold = IblActionRule.PaperThreshold)
     : IIblPolicy<ImmutableArray<double>>
 {
     /// <inheritdoc />
@@ -30,10 +30,9 @@ public sealed record IblRaddPolicy(RaddModel Model, ImmutableArray<double> Start
     public (IblDecision Decision, ImmutableArray<double> Next) Step(ImmutableArray<double> state, IblStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        var z = Radd.Step(Model, state, [step.Input.Left, step.Input.Right, step.Input.Feedback]);
+        var z = Radd.Step(Model, state, [.. step.Input.ToArray()]);
         var right = 1 / (1 + Math.Exp(-(ReadoutScale * z[0] + ReadoutBias)));
-        Side? action = step.IsBlank ? null : right > Threshold ? Side.Right : 1 - right > Threshold ? Side.Left : null;
-        return (new IblDecision(action, right), z);
+        return (new IblDecision(IblActionRule.Act(step.IsBlank, 1 - right, right, Threshold), right), z);
     }
 
     /// <inheritdoc />

@@ -13,16 +13,28 @@ public sealed record Hmm
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(transition);
         ArgumentNullException.ThrowIfNull(emission);
-        if (transition.Rows != transition.Columns)
-            throw new ArgumentException($"transition: must be square, but is {transition.Rows} × {transition.Columns}", nameof(transition));
-        if (initial.Count != transition.Rows)
-            throw new ArgumentException($"initial: has {initial.Count} states but transition has {transition.Rows}", nameof(initial));
-        if (emission.Rows != transition.Rows)
-            throw new ArgumentException($"emission: has {emission.Rows} rows but the model has {transition.Rows} states", nameof(emission));
+        if (ShapeProblem(initial.Count, transition.Rows, transition.Columns, emission.Rows) is { } problem) throw problem.ToException();
         Initial = initial;
         Transition = transition;
         Emission = emission;
     }
+
+    /// <summary>
+    /// Why matrices given as plain arrays (an experiment file's) do not make a model, as data, or null: the first problem of
+    /// <c>initial</c>, <c>transition</c> or <c>emission</c> (<see cref="ProbabilityVector.Problem"/>,
+    /// <see cref="StochasticMatrix.Problem"/>), then of their shapes; the field names the array ("transition[1]").
+    /// </summary>
+    public static Violation? Problem(double[]? initial, double[][]? transition, double[][]? emission) =>
+        (initial is null ? Violation.Of("initial", null, "required") : ProbabilityVector.Problem(initial, "initial"))
+        ?? StochasticMatrix.Problem(transition, "transition") ?? StochasticMatrix.Problem(emission, "emission")
+        ?? ShapeProblem(initial!.Length, transition!.Length, transition[0].Length, emission!.Length);
+
+    /// <summary>The shapes' agreement: a square transition matrix, one initial probability and one emission row per state.</summary>
+    private static Violation? ShapeProblem(int initial, int states, int transitionColumns, int emissionRows) =>
+        states != transitionColumns ? Violation.Of("transition", $"{states} × {transitionColumns}", "must be square")
+        : initial != states ? Violation.Of("initial", $"{initial} entries", $"must have one entry per state ({states})")
+        : emissionRows != states ? Violation.Of("emission", $"{emissionRows} rows", $"must have one row per state ({states})")
+        : null;
 
     /// <summary>P(z_0 = k).</summary>
     public ProbabilityVector Initial { get; }
@@ -174,6 +186,14 @@ public static class HmmCatalogue
 
     /// <summary>The catalogue's names, in order.</summary>
     public static IReadOnlyList<string> Names { get; } = Paper.Select(e => e.Name).ToArray();
+
+    /// <summary>
+    /// Why <paramref name="name"/> names no catalogue model (case-insensitive), as data — field "name", the name, the rule
+    /// "not a catalogue model; known: …" — or null when it names one.
+    /// </summary>
+    public static Violation? Problem(string? name) =>
+        name is not null && Paper.Any(e => string.Equals(e.Name, name.Trim(), StringComparison.OrdinalIgnoreCase)) ? null
+            : Violation.Of("name", name, $"not a catalogue model; known: {string.Join(", ", Names)}");
 
     /// <summary>A catalogue model by name (case-insensitive).</summary>
     /// <exception cref="ArgumentException">an unknown name; the message lists the known ones.</exception>

@@ -85,24 +85,37 @@ public sealed record ProbabilityVector
 
     internal static void Validate(ReadOnlySpan<double> p, string name, int? row = null)
     {
-        CheckEntries(p, name, row);
+        if (Problem(p, row is int r ? $"{name}[{r}]" : name) is { } problem) throw problem.ToException();
+    }
+
+    /// <summary>
+    /// Why <paramref name="p"/> is not a probability vector, as data, or null: the field is <paramref name="name"/> for the
+    /// vector as a whole ("must sum to 1 (tolerance 1e-09)", the sum as its value) or <c>name[i]</c> for entry i ("must be a
+    /// finite number", "must be ≥ 0"). Every check of a distribution in Core words its refusal here.
+    /// </summary>
+    public static Violation? Problem(ReadOnlySpan<double> p, string name = "probabilities")
+    {
+        if (p.IsEmpty) return Violation.Of(name, "[]", "must have at least one entry");
         var sum = 0.0;
-        foreach (var x in p) sum += x;
-        if (Math.Abs(sum - 1.0) > ProbabilityTolerance.Sum)
+        for (int i = 0; i < p.Length; i++)
         {
-            var what = row is int r ? $"{name}: row {r} sums to {Fmt(sum)}" : $"{name}: entries sum to {Fmt(sum)}";
-            throw new ArgumentException($"{what}, not 1 (tolerance {ProbabilityTolerance.Sum:g})", name);
+            if (!double.IsFinite(p[i])) return Violation.Of($"{name}[{i}]", Fmt(p[i]), "must be a finite number");
+            if (p[i] < 0) return Violation.Of($"{name}[{i}]", Fmt(p[i]), "must be ≥ 0");
+            sum += p[i];
         }
+        return Math.Abs(sum - 1.0) > ProbabilityTolerance.Sum
+            ? Violation.Of(name, $"a sum of {Fmt(sum)}", $"must sum to 1 (tolerance {ProbabilityTolerance.Sum.ToString("g", CultureInfo.InvariantCulture)})")
+            : null;
     }
 
     private static void CheckEntries(ReadOnlySpan<double> p, string name, int? row)
     {
-        var where = row is int r ? $"{name}: row {r}, " : $"{name}: ";
-        if (p.IsEmpty) throw new ArgumentException($"{where}is empty; a distribution needs at least one outcome", name);
+        var field = row is int r ? $"{name}[{r}]" : name;
+        if (p.IsEmpty) throw Violation.Of(field, "[]", "must have at least one entry").ToException();
         for (int i = 0; i < p.Length; i++)
         {
-            if (!double.IsFinite(p[i])) throw new ArgumentException($"{where}entry {i} is {Fmt(p[i])}, not a finite number", name);
-            if (p[i] < 0) throw new ArgumentException($"{where}entry {i} is {Fmt(p[i])}, which is negative", name);
+            if (!double.IsFinite(p[i])) throw Violation.Of($"{field}[{i}]", Fmt(p[i]), "must be a finite number").ToException();
+            if (p[i] < 0) throw Violation.Of($"{field}[{i}]", Fmt(p[i]), "must be ≥ 0").ToException();
         }
     }
 
@@ -183,18 +196,30 @@ public sealed record StochasticMatrix
     public static StochasticMatrix FromRows(IReadOnlyList<IReadOnlyList<double>> rows, string name = "matrix")
     {
         ArgumentNullException.ThrowIfNull(rows, name);
-        if (rows.Count == 0) throw new ArgumentException($"{name}: has no rows", name);
-        var columns = rows[0]?.Count ?? throw new ArgumentException($"{name}: row 0 is null", name);
+        if (Problem(rows, name) is { } problem) throw problem.ToException();
+        var columns = rows[0].Count;
         var values = new double[rows.Count * columns];
         for (int i = 0; i < rows.Count; i++)
-        {
-            var r = rows[i] ?? throw new ArgumentException($"{name}: row {i} is null", name);
-            if (r.Count != columns)
-                throw new ArgumentException($"{name}: row {i} has {r.Count} entries but row 0 has {columns}", name);
-            for (int j = 0; j < columns; j++) values[i * columns + j] = r[j];
-            ProbabilityVector.Validate(values.AsSpan(i * columns, columns), name, i);
-        }
+            for (int j = 0; j < columns; j++) values[i * columns + j] = rows[i][j];
         return new StochasticMatrix(rows.Count, columns, values);
+    }
+
+    /// <summary>
+    /// Why <paramref name="rows"/> are not the rows of a stochastic matrix, as data, or null: the field is
+    /// <paramref name="name"/> (no rows), <c>name[i]</c> (a missing or ragged row, a row not summing to 1) or <c>name[i][j]</c>
+    /// (an entry); see <see cref="ProbabilityVector.Problem"/>.
+    /// </summary>
+    public static Violation? Problem(IReadOnlyList<IReadOnlyList<double>?>? rows, string name = "matrix")
+    {
+        if (rows is null || rows.Count == 0) return Violation.Of(name, "[]", "must have at least one row");
+        var columns = rows[0]?.Count ?? 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            if (rows[i] is not { } r) return Violation.Of($"{name}[{i}]", null, "must be a row of numbers");
+            if (r.Count != columns) return Violation.Of($"{name}[{i}]", $"{r.Count} entries", $"must have {columns} entries, as row 0");
+            if (ProbabilityVector.Problem(r is double[] a ? a : r.ToArray(), $"{name}[{i}]") is { } problem) return problem;
+        }
+        return null;
     }
 
     /// <summary>Validates and copies the rows.</summary>

@@ -14,6 +14,12 @@ public sealed record Violation(string Field, string Value, string Rule)
     public static Violation Of(string field, object? value, string rule) =>
         new(field, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null", rule);
 
+    /// <summary>
+    /// The one wording of every upper bound (most keep memory sane): "must be ≤ max", or null when
+    /// <paramref name="value"/> is within it.
+    /// </summary>
+    public static Violation? AtMost(string field, long value, long max) => value > max ? Of(field, value, $"must be ≤ {max}") : null;
+
     /// <summary>"Field = value: rule".</summary>
     public override string ToString() => $"{Field} = {Value}: {Rule}";
 

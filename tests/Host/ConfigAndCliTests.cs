@@ -11,7 +11,7 @@ public class ConfigAndCliTests : TempFolderTest
     private static (int Code, string Error) Train(params string[] args) => CliRunner.Run(TrainCommands.Train(), args);
 
     [Theory]
-    [InlineData("Hmm", "unknown HMM 'linear9'")]
+    [InlineData("Hmm", "Hmm = linear9: not a catalogue model; known: ")]
     [InlineData("Hidden", "Hidden = 0: must be > 0")]
     [InlineData("Batch", "Batch = 20000: must not exceed TrainSequences (10000)")]
     [InlineData("LearningRate", "LearningRate = NaN: must be finite and > 0")]
@@ -103,7 +103,7 @@ public class OtherCommandTests : TempFolderTest
         var outDir = Path.Combine(Root, "ibl");
         var (code, error) = Run(IblCommands.Create(), "bayes", "--sessions", "0", "--out", outDir);
         Assert.Equal(2, code);
-        Assert.Contains("--sessions must be ≥ 1, got 0", error);
+        Assert.Contains("--sessions: must be ≥ 1, got 0", error);
         Assert.False(Directory.Exists(outDir));
     }
 
@@ -113,7 +113,7 @@ public class OtherCommandTests : TempFolderTest
         var outDir = Path.Combine(Root, "ibl-bad");
         var (code, error) = Run(IblCommands.Create(), "bayes", "--agent", "markov+psychic", "--out", outDir);
         Assert.NotEqual(0, code);
-        Assert.Contains("unknown modifier 'psychic' in 'markov+psychic'", error);
+        Assert.Contains("not a modifier; known: per-step-contrast, block-prior, timeout-guess ('psychic' in 'markov+psychic')", error);
         Assert.False(Directory.Exists(outDir));
     }
 

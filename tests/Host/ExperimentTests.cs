@@ -197,7 +197,7 @@ public sealed class BadInputTests : TempFolderTest
         ["unknown analysis option"] = ("""{ "name": "x", "task": "hmm", "hmm": "linear3", "analysis": { "colour": 1 } }""", "analysis.colour: unknown key"),
         // Matrices.
         ["transition row not summing to 1"] = ("""{ "name": "x", "task": "hmm", "hmm": { "initial": [0.5, 0.5], "transition": [[0.8, 0.1], [0.5, 0.5]], "emission": [[1, 0], [0, 1]], "sequenceLength": 10 } }""", "transition"),
-        ["ragged emission"] = ("""{ "name": "x", "task": "hmm", "hmm": { "initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.5, 0.5]], "emission": [[1, 0], [1]], "sequenceLength": 10 } }""", "emission: row 1 has 1 entries but row 0 has 2"),
+        ["ragged emission"] = ("""{ "name": "x", "task": "hmm", "hmm": { "initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.5, 0.5]], "emission": [[1, 0], [1]], "sequenceLength": 10 } }""", "hmm.emission[1]: must have 2 entries, as row 0, got 1 entries"),
         ["negative initial probability"] = ("""{ "name": "x", "task": "hmm", "hmm": { "initial": [1.5, -0.5], "transition": [[0.9, 0.1], [0.5, 0.5]], "emission": [[1, 0], [0, 1]], "sequenceLength": 10 } }""", "initial"),
         ["sequences of one step"] = ("""{ "name": "x", "task": "hmm", "hmm": { "initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.5, 0.5]], "emission": [[1, 0], [0, 1]], "sequenceLength": 1 } }""", "sequenceLength: must be ≥ 2, got 1"),
         ["missing emission"] = ("""{ "name": "x", "task": "hmm", "hmm": { "initial": [0.5, 0.5], "transition": [[0.9, 0.1], [0.5, 0.5]], "sequenceLength": 10 } }""", "hmm.emission: required"),
@@ -258,8 +258,9 @@ public sealed class BadInputTests : TempFolderTest
                 (args, expected) = (["analyze", run], "version 9");
                 break;
             case "checkpoint of other shapes":
+                // config.json edited to other shapes: refused by the checkpoint's configuration hash (issue 20) before the weights are tried.
                 File.WriteAllText(config, File.ReadAllText(config).Replace("\"hidden\": 6", "\"hidden\": 9", StringComparison.Ordinal));
-                (args, expected) = (["evaluate", run], "do not fit");
+                (args, expected) = (["evaluate", run], "was written by another configuration than its config.json");
                 break;
             case "no config.json":
                 File.Delete(config);
@@ -304,7 +305,7 @@ public sealed class BadInputTests : TempFolderTest
                 (args, expected) = (["sweep", "slurm", experiment, "--out", output, "--tasks", "0"], "--tasks: must be between 1");
                 break;
             case "evaluation with too few sequences":
-                (args, expected) = (["evaluate", run, "--sequences", "5"], "--sequences must be ≥ 100, got 5");
+                (args, expected) = (["evaluate", run, "--sequences", "5"], "--sequences: must be an integer ≥ 100, got 5");
                 break;
             case "report of a missing folder":
                 (args, expected) = (["report", Path.Combine(Root, "nowhere")], "is not a folder");
@@ -315,6 +316,33 @@ public sealed class BadInputTests : TempFolderTest
         var (code, error) = CliRunner.Run(Commands.Root(), args);
         AssertOneLine(code, error, expected);
         Assert.Equal(before, Snapshot(Root)); // no file written, changed or removed
+    }
+
+    // Issue 20: the experiment pipeline's stages read a point's checkpoint as evaluate does, through config.json and the
+    // checkpoint's configuration hash. Red if a rerun's evaluation measures the network against an edited config.json's HMM.
+    [Fact]
+    public void An_experiment_rerun_refuses_a_point_whose_config_json_was_edited_to_another_HMM()
+    {
+        Directory.CreateDirectory(Root);
+        var experiment = Path.Combine(Root, "tiny.json");
+        File.WriteAllText(experiment, $$"""{ "name": "tiny", "task": "hmm", "hmm": "linear3", {{Tiny}}, "evaluation": { "sequences": 200 }, "analyses": ["evaluate"] }""");
+        var output = Path.Combine(Root, "out");
+        var first = CliRunner.Run(Commands.Root(), "run", experiment, "--out", output);
+        Assert.True(first.Code == 0, first.Error);
+        var run = Path.Combine(output, "points", "s0");
+        var config = Path.Combine(run, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"linear3\"", "\"fully3\"", StringComparison.Ordinal));
+        var stagesFile = Path.Combine(run, Pipeline.StagesFile);
+        var recorded = JsonNode.Parse(File.ReadAllText(stagesFile))!.AsObject();
+        Assert.True(recorded.Remove("evaluate"), "no evaluate stage recorded"); // the evaluation must be redone, and meets the edit
+        File.WriteAllText(stagesFile, recorded.ToJsonString());
+        var before = Snapshot(Root);
+        var (code, error) = CliRunner.Run(Commands.Root(), "run", experiment, "--out", output);
+        // The run's progress lines come first; the refusal is its last line.
+        Assert.Equal(Cli.Cli.UsageError, code);
+        AssertOneLine(code, error.Trim().Split('\n')[^1], "best.ckpt was written by another configuration than its config.json");
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(before, Snapshot(Root));
     }
 
     private static void AssertOneLine(int code, string error, string expected)

@@ -60,11 +60,47 @@ public class NativeTests
         Assert.Throws<ArgumentException>(() => ElfVersionPatch.Rewrite(elf, "GLIBCXX_3.4.30", "GLIBCXX_3.4.9"));
     }
 
-    [CudaFact]
-    public void Cuda_training_step_runs_on_the_gpu()
+    /// <summary>A task's parameters after creation and after one optimiser step, and that step's loss, on <paramref name="device"/>.</summary>
+    private static (double[] Before, double Loss, double[] After) OneStep(Training.ITaskConfig config, Device device)
     {
-        var w = randn(4, 3, device: CUDA, requires_grad: true);
-        ones(2, 4, device: CUDA).matmul(w).pow(2).sum().backward();
-        Assert.Equal(DeviceType.CUDA, w.grad!.device_type);
+        static double[] Flat(nn.Module m) => [.. m.parameters().SelectMany(p => p.detach().cpu().to(ScalarType.Float64).data<double>().ToArray())];
+        using var task = config.Create(device);
+        Assert.All(task.Model.parameters(), p => Assert.Equal(device.type, p.device_type)); // the work is on the device asked for
+        var before = Flat(task.Model);
+        double loss;
+        using (var epoch = task.BeginEpoch(0)) loss = epoch.Step(0);
+        return (before, loss, Flat(task.Model));
+    }
+
+    // Catches (issue 18: the old test multiplied two matrices and ran no project code): a task whose model, data or loss
+    // stays on (or silently falls back to) the CPU, a step that differs between the devices (a tensor created on the wrong
+    // device, a float32 cast on one side), and a device selection that refuses or ignores a GPU that is there.
+    // IBL and flip-flop draw their data on the CPU (Core's Rng) and train in float64: one step agrees to 1e-8.
+    // HMM emulation draws its noise with a torch Generator on the device (the CUDA stream differs from the CPU's), so its
+    // initial weights must agree exactly and its loss only in size (the same Sinkhorn loss on other noise).
+    [CudaFact]
+    public void One_training_step_of_each_task_on_the_gpu_agrees_with_the_cpu()
+    {
+        Assert.Null(Training.Devices.Problem("cuda"));
+        var ibl = Tasks.Ibl.IblTrainingConfig.Preset("quick") with
+        {
+            Hidden = 8, Sessions = 4, Truncation = 20, StepsPerEpoch = 1, Epochs = 1, ValidationSessions = 1, ValidationTrials = 20, Seed = 3,
+        };
+        var flipflop = Tasks.FlipFlop.FlipFlopConfig.Preset("quick") with { Hidden = 8, SequenceLength = 20, Batch = 8, StepsPerEpoch = 1, Epochs = 1, ValidationSequences = 8, Seed = 1 };
+        foreach (var config in new Training.ITaskConfig[] { ibl, flipflop })
+        {
+            var cpu = OneStep(config, CPU);
+            var gpu = OneStep(config, CUDA);
+            Assert.Equal(cpu.Before, gpu.Before);
+            Assert.True(Math.Abs(cpu.Loss - gpu.Loss) <= 1e-8 * Math.Max(1, Math.Abs(cpu.Loss)), $"{config.Task}: loss {cpu.Loss} on the CPU, {gpu.Loss} on the GPU");
+            Assert.All(cpu.After.Zip(gpu.After), w => Assert.True(Math.Abs(w.First - w.Second) <= 1e-8, $"{config.Task}: weight {w.First} against {w.Second}"));
+            Assert.NotEqual(cpu.Before, gpu.After); // the step moved the weights
+        }
+        var hmm = RunLockTests.Tiny(epochs: 1);
+        var (hmmCpu, hmmGpu) = (OneStep(hmm, CPU), OneStep(hmm, CUDA));
+        Assert.Equal(hmmCpu.Before, hmmGpu.Before);
+        Assert.True(double.IsFinite(hmmGpu.Loss) && hmmGpu.Loss > 0, $"hmm: loss {hmmGpu.Loss} on the GPU");
+        Assert.InRange(hmmGpu.Loss, 0.5 * hmmCpu.Loss, 2 * hmmCpu.Loss);
+        Assert.NotEqual(hmmGpu.Before, hmmGpu.After);
     }
 }

@@ -64,6 +64,13 @@ public sealed class PipelineTests : TempFolderTest
         Assert.Contains("train: resuming from the last checkpoint", longer.Error);
         Assert.Contains("resuming after epoch 3", longer.Error);
         // The evaluation is redone only if the best checkpoint changed (a fourth epoch need not beat the first three).
+
+        // Another model (another configuration hash): the folder's run is not resumed but replaced. Red if the pipeline
+        // no longer tells this refusal (a ResumeRefusedException) from other failures.
+        File.WriteAllText(file, File.ReadAllText(file).Replace("\"hidden\": 6", "\"hidden\": 7", StringComparison.Ordinal));
+        var other = Cli("run", file, "--out", output);
+        Assert.True(other.Code == 0, other.Error);
+        Assert.Contains("train: the folder holds a run of another configuration; starting afresh", other.Error);
     }
 
     // Bug caught: "tensorboard": true accepted but ignored (run and sweep never wrote TensorBoard), or any other value accepted.

@@ -463,4 +463,22 @@ public class ResumeRefusalTests : TempFolderTest
         Assert.Equal(before, Contents(folder.Path));
         Assert.Equal(new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), File.GetLastWriteTimeUtc(folder.PathOf(RunConfig.FileName)));
     }
+
+    // Catches: temporary files of a write killed half-way (a checkpoint's, metrics.csv's) that stay in the run folder for
+    // ever (issue 20: "leftover .tmp files after a kill during a write are never cleaned").
+    [Fact]
+    public void A_resumed_run_removes_the_temporary_files_a_killed_write_left()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "killed"));
+        Assert.Equal(0, Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(epochs: 1), false, false, 0, CancellationToken.None)).Code).Code);
+        var leftovers = new[] { Path.Combine("checkpoints", ".last.ckpt.0123456789abcdef.tmp"), ".metrics.csv.fedcba9876543210.tmp" };
+        foreach (var name in leftovers) File.WriteAllText(folder.PathOf(name), "half a write");
+        File.WriteAllText(folder.PathOf("notes.tmp"), "not ours: no leading dot");
+        var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, RunLockTests.Tiny(epochs: 2), resume: true, false, 0, CancellationToken.None)).Code);
+        Assert.True(code == 0, error);
+        Assert.Contains("removed 2 temporary file(s) left by an interrupted write", error);
+        Assert.All(leftovers, name => Assert.False(File.Exists(folder.PathOf(name)), name));
+        Assert.True(File.Exists(folder.PathOf("notes.tmp")));
+        Assert.Equal(2, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).Epoch);
+    }
 }

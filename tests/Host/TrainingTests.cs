@@ -430,7 +430,7 @@ public class TrainingTests : TempFolderTest
     {
         var folder = Folder("other");
         _ = Trainer.Run(Tiny(epochs: 1), folder).ToList();
-        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Run(Tiny(epochs: 2) with { Hidden = 9 }, folder, resume: true).ToList());
+        var e = Assert.Throws<ResumeRefusedException>(() => Trainer.Run(Tiny(epochs: 2) with { Hidden = 9 }, folder, resume: true).ToList());
         Assert.Contains("another configuration", e.Message);
     }
 
@@ -546,7 +546,7 @@ public class TrainingTests : TempFolderTest
                      ([Path.Combine(Root, "nowhere")], "is not a folder"), ([empty.Path], "has no config.json"),
                      ([ibl.Path], "is a run of the ibl task"), ([truncated.Path], "truncated or corrupt"),
                      ([truncated.Path, "--sigma", "-1"], "--sigma: must be finite and ≥ 0, got -1"), ([truncated.Path, "--checkpoint", "7"], "no such checkpoint"),
-                     ([truncated.Path, "--only", "orbit,bogus"], "unknown analysis 'bogus'"), ([truncated.Path, "--kick-rise", "-1"], "--kick-rise: must be finite and ≥ 0, got -1"),
+                     ([truncated.Path, "--only", "orbit,bogus"], "--only: unknown analysis; known: fixed-points, orbit, residency, kick-units, gain, resonance, got bogus"), ([truncated.Path, "--kick-rise", "-1"], "--kick-rise: must be finite and ≥ 0, got -1"),
                  })
         {
             var (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), args);

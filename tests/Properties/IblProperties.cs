@@ -348,7 +348,7 @@ public class IblValidationTests
     public void Unknown_modifier_is_named_with_the_known_ones()
     {
         var e = Assert.Throws<ArgumentException>(() => BayesianAgent.Named("markov+psychic"));
-        Assert.Contains("'psychic'", e.Message);
+        Assert.Contains("modifier = psychic: not a modifier", e.Message);
         Assert.Contains("per-step-contrast, block-prior, timeout-guess", e.Message);
     }
 

@@ -11,28 +11,28 @@ public class ValidationTests
     public void Row_not_summing_to_one_names_the_row_and_its_sum()
     {
         var e = Assert.Throws<ArgumentException>(() => StochasticMatrix.FromRows([0.5, 0.5], [0.1, 0.9], [0.5, 0.47]));
-        Assert.Contains("row 2 sums to 0.97", e.Message);
+        Assert.Contains("[2] = a sum of 0.97: must sum to 1", e.Message);
     }
 
     [Fact]
     public void NaN_entry_is_named()
     {
         var e = Assert.Throws<ArgumentException>(() => ProbabilityVector.Create(0.5, double.NaN, 0.5));
-        Assert.Contains("entry 1 is NaN", e.Message);
+        Assert.Contains("[1] = NaN: must be a finite number", e.Message);
     }
 
     [Fact]
     public void Negative_entry_is_named()
     {
         var e = Assert.Throws<ArgumentException>(() => StochasticMatrix.FromRows([1.1, -0.1], [0.5, 0.5]));
-        Assert.Contains("row 0, entry 1 is -0.1, which is negative", e.Message);
+        Assert.Contains("[0][1] = -0.1: must be ≥ 0", e.Message);
     }
 
     [Fact]
     public void Ragged_rows_are_named()
     {
         var e = Assert.Throws<ArgumentException>(() => StochasticMatrix.FromRows([1.0, 0.0], [1.0]));
-        Assert.Contains("row 1 has 1 entries but row 0 has 2", e.Message);
+        Assert.Contains("[1] = 1 entries: must have 2 entries, as row 0", e.Message);
     }
 
     [Fact]
@@ -40,12 +40,12 @@ public class ValidationTests
     {
         var a = StochasticMatrix.Identity(2);
         var e1 = Assert.Throws<ArgumentException>(() => new Hmm(ProbabilityVector.Uniform(3), a, a));
-        Assert.Contains("initial: has 3 states but transition has 2", e1.Message);
+        Assert.Contains("initial = 3 entries: must have one entry per state (2)", e1.Message);
         var e2 = Assert.Throws<ArgumentException>(() => new Hmm(ProbabilityVector.Uniform(2), a, StochasticMatrix.Identity(3)));
-        Assert.Contains("emission: has 3 rows but the model has 2 states", e2.Message);
+        Assert.Contains("emission = 3 rows: must have one row per state (2)", e2.Message);
         var e3 = Assert.Throws<ArgumentException>(() => new Hmm(ProbabilityVector.Uniform(2),
             StochasticMatrix.FromRows([0.5, 0.5, 0.0], [0.5, 0.5, 0.0]), a));
-        Assert.Contains("must be square, but is 2 × 3", e3.Message);
+        Assert.Contains("transition = 2 × 3: must be square", e3.Message);
     }
 
     [Fact]

@@ -67,10 +67,11 @@ public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule,
     /// By name — markov, semi-markov, forced or reference — optionally followed by modifiers
     /// (<see cref="Modifiers"/>), each after a '+'.
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown name or modifier; the message lists the known ones.</exception>
+    /// <exception cref="ArgumentException">An unknown name or modifier (<see cref="Problem"/>); the message lists the known ones.</exception>
     public static BayesianAgent Named(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (Problem(name) is { } problem) throw problem.ToException();
         var parts = name.Split('+', StringSplitOptions.TrimEntries);
         var agent = parts[0].ToLowerInvariant() switch
         {
@@ -78,7 +79,7 @@ public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule,
             "semi-markov" => SemiMarkov,
             "forced" => ForcedChoice,
             "reference" => ReferenceCode,
-            _ => throw new ArgumentException($"unknown agent '{parts[0]}' in '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
+            _ => throw new InvalidOperationException("unreachable: Problem accepted the name"),
         };
         foreach (var modifier in parts.Skip(1))
             agent = modifier.ToLowerInvariant() switch
@@ -86,9 +87,23 @@ public sealed record BayesianAgent(BlockModel BlockModel, DecisionRule Rule,
                 "per-step-contrast" => agent with { StimulusModel = StimulusModel.PerStepContrast },
                 "block-prior" => agent with { StimulusPrior = StimulusPrior.BlockPrediction },
                 "timeout-guess" => agent with { TimeoutFeedback = TimeoutFeedback.OppositeOfLeaning },
-                _ => throw new ArgumentException($"unknown modifier '{modifier}' in '{name}'; known: {string.Join(", ", Modifiers)}", nameof(name)),
+                _ => throw new InvalidOperationException("unreachable: Problem accepted the modifier"),
             };
         return agent;
+    }
+
+    /// <summary>
+    /// Why <paramref name="name"/> names no agent, as data (field "agent" or "modifier", the part refused, the rule listing
+    /// the known ones), or null when <see cref="Named"/> accepts it.
+    /// </summary>
+    public static Violation? Problem(string? name)
+    {
+        var parts = (name ?? "").Split('+', StringSplitOptions.TrimEntries);
+        if (!Names.Contains(parts[0].ToLowerInvariant())) return Violation.Of("agent", parts[0], $"not an agent; known: {string.Join(", ", Names)}");
+        foreach (var modifier in parts.Skip(1))
+            if (!Modifiers.Contains(modifier.ToLowerInvariant()))
+                return Violation.Of("modifier", modifier, $"not a modifier; known: {string.Join(", ", Modifiers)}");
+        return null;
     }
 
     /// <summary>The belief this agent starts a session with.</summary>
@@ -122,12 +137,10 @@ public static class BayesianActor
         var p = BayesianObserver.StimulusPosteriorRight(belief);
         return rule switch
         {
-            DecisionRule.Threshold => p > belief.Config.ActionThreshold ? Side.Right
-                : 1 - p > belief.Config.ActionThreshold ? Side.Left : null,
+            DecisionRule.Threshold => IblActionRule.Act(false, 1 - p, p, belief.Config.ActionThreshold),
             DecisionRule.ForcedChoice => step.IsLastStep ? MoreProbable(p) : null,
-            DecisionRule.ThresholdOrLastStep => p > belief.Config.ActionThreshold ? Side.Right
-                : 1 - p > belief.Config.ActionThreshold ? Side.Left
-                : step.IsLastStep ? MoreProbable(p) : null,
+            DecisionRule.ThresholdOrLastStep => IblActionRule.Act(false, 1 - p, p, belief.Config.ActionThreshold)
+                ?? (step.IsLastStep ? MoreProbable(p) : null),
             _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "unknown rule"),
         };
     }

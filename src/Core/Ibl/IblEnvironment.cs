@@ -4,7 +4,43 @@ namespace HmmRnn.Core.Ibl;
 /// <param name="Left">o^L, the left observation (0 on a blank step).</param>
 /// <param name="Right">o^R, the right observation (0 on a blank step).</param>
 /// <param name="Feedback">r: the previous trial's reward or punishment on a trial's first step, the wait penalty on other observation steps.</param>
-public readonly record struct IblInput(double Left, double Right, double Feedback);
+public readonly record struct IblInput(double Left, double Right, double Feedback)
+{
+    /// <summary>The inputs a network takes a step: <see cref="Width"/> channels.</summary>
+    public const int Width = 3;
+
+    /// <summary>
+    /// The network's inputs, in the one order every IBL network is trained and run on — left, right, feedback — the packing
+    /// the training (torch), the reference dynamics, RADD and the analyses all share.
+    /// </summary>
+    public double[] ToArray() => [Left, Right, Feedback];
+
+    /// <summary>Writes <see cref="ToArray"/>'s channels into the first <see cref="Width"/> places of <paramref name="destination"/> (a batch row).</summary>
+    public void CopyTo(Span<double> destination) => (destination[0], destination[1], destination[2]) = (Left, Right, Feedback);
+}
+
+/// <summary>
+/// The IBL task's action rule (Schaeffer et al. 2020, §2.1), once for every agent — the Bayesian actors, the trained networks
+/// (on torch and on arrays), RADD's distilled model: never on a blank step; right when P(right) exceeds the threshold, else
+/// left when P(left) does, else wait.
+/// </summary>
+public static class IblActionRule
+{
+    /// <summary>The paper's action threshold: 0.9.</summary>
+    public const double PaperThreshold = 0.9;
+
+    /// <summary>The action on a step, or null (wait).</summary>
+    /// <param name="blank">A blank step: nothing to act on.</param>
+    /// <param name="probabilityLeft">P(left).</param>
+    /// <param name="probabilityRight">P(right).</param>
+    /// <param name="threshold">The task's threshold (<see cref="IblTaskConfig.ActionThreshold"/>).</param>
+    public static Side? Act(bool blank, double probabilityLeft, double probabilityRight, double threshold) =>
+        blank ? null : probabilityRight > threshold ? Side.Right : probabilityLeft > threshold ? Side.Left : null;
+
+    /// <summary>Why <paramref name="threshold"/> cannot be an action threshold (it must lie in (0.5, 1): at most one side can pass it), or null.</summary>
+    public static Violation? Problem(double threshold) =>
+        threshold > 0.5 && threshold < 1 ? null : Violation.Of("ActionThreshold", threshold, "must be in (0.5, 1)");
+}
 
 /// <summary>What the task drew for a trial (hidden from the agent).</summary>
 /// <param name="Index">Trial number in the session, from 0.</param>

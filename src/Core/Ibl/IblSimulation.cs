@@ -71,11 +71,11 @@ public sealed record BayesianPolicy(BayesianAgent Agent) : IIblPolicy<Belief>
 /// through the next step's input.
 /// </summary>
 /// <param name="Weights">The network; output 0 is "left", output 1 "right".</param>
-/// <param name="Threshold">The action threshold (paper 0.9; <see cref="IblTaskConfig.ActionThreshold"/>).</param>
-public sealed record RnnPolicy(TanhRnnWeights Weights, double Threshold = 0.9) : IIblPolicy<ImmutableArray<double>>
+/// <param name="Threshold">The action threshold (paper 0.9; <see cref="IblTaskConfig.ActionThreshold"/>; <see cref="IblActionRule"/>).</param>
+public sealed record RnnPolicy(TanhRnnWeights Weights, double Threshold = IblActionRule.PaperThreshold) : IIblPolicy<ImmutableArray<double>>
 {
-    /// <summary>The network's inputs for one step, in the order it was trained on: left, right, feedback.</summary>
-    public static double[] Inputs(IblInput input) => [input.Left, input.Right, input.Feedback];
+    /// <summary>The network's inputs for one step, in the order it was trained on: left, right, feedback (<see cref="IblInput.ToArray"/>).</summary>
+    public static double[] Inputs(IblInput input) => input.ToArray();
 
     /// <inheritdoc />
     public ImmutableArray<double> Start(IblTaskConfig config)
@@ -83,7 +83,7 @@ public sealed record RnnPolicy(TanhRnnWeights Weights, double Threshold = 0.9) :
         ArgumentNullException.ThrowIfNull(config);
         if (Weights.Inputs != 3) throw new ArgumentException($"the network takes {Weights.Inputs} inputs; the IBL task gives 3 (left, right, feedback)", nameof(Weights));
         if (Weights.Outputs != 2) throw new ArgumentException($"the network has {Weights.Outputs} outputs; the IBL task needs 2 (left, right)", nameof(Weights));
-        if (!(Threshold >= 0.5 && Threshold < 1)) throw new ArgumentException($"Threshold = {Threshold}: must be in [0.5, 1)", nameof(Threshold));
+        if (IblActionRule.Problem(Threshold) is { } threshold) throw (threshold with { Field = nameof(Threshold) }).ToException();
         return ImmutableArray.Create(new double[Weights.Hidden]);
     }
 
@@ -93,8 +93,7 @@ public sealed record RnnPolicy(TanhRnnWeights Weights, double Threshold = 0.9) :
         ArgumentNullException.ThrowIfNull(step);
         var h = TanhRnn.Step(Weights, state.AsSpan(), Inputs(step.Input));
         var p = TanhRnn.Probabilities(Weights, h);
-        Side? action = step.IsBlank ? null : p[1] > Threshold ? Side.Right : p[0] > Threshold ? Side.Left : null;
-        return (new IblDecision(action, p[1]), ImmutableArray.Create(h));
+        return (new IblDecision(IblActionRule.Act(step.IsBlank, p[0], p[1], Threshold), p[1]), ImmutableArray.Create(h));
     }
 
     /// <inheritdoc />

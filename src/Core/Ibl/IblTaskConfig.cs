@@ -66,7 +66,7 @@ public sealed record IblTaskConfig
     /// <summary>Feedback input, on the next step, after a wrong action or a time-out (−1).</summary>
     public double Punishment { get; init; } = -1.0;
     /// <summary>The action threshold: an agent acts when an action's probability exceeds it (paper 0.9).</summary>
-    public double ActionThreshold { get; init; } = 0.9;
+    public double ActionThreshold { get; init; } = IblActionRule.PaperThreshold;
 
     /// <summary>The paper's task (§2.1).</summary>
     public static IblTaskConfig Paper { get; } = new();
@@ -113,7 +113,7 @@ public sealed record IblTaskConfig
         if (!(ObservationNoise > 0 && double.IsFinite(ObservationNoise))) Fail(nameof(ObservationNoise), ObservationNoise, "must be finite and > 0");
         if (BlankSteps < 0) Fail(nameof(BlankSteps), BlankSteps, "must be ≥ 0");
         if (MaxObservationSteps < 1) Fail(nameof(MaxObservationSteps), MaxObservationSteps, "must be ≥ 1");
-        if (!(ActionThreshold > 0.5 && ActionThreshold < 1)) Fail(nameof(ActionThreshold), ActionThreshold, "must be in (0.5, 1)");
+        if (IblActionRule.Problem(ActionThreshold) is { } threshold) Fail(threshold.Field, ActionThreshold, threshold.Rule);
         foreach (var (name, v) in new[] { (nameof(WaitPenalty), WaitPenalty), (nameof(Reward), Reward), (nameof(Punishment), Punishment) })
             if (!double.IsFinite(v)) Fail(name, v, "must be finite");
         return this;

@@ -4,6 +4,7 @@ using HmmRnn.Analysis;
 using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Hmm;
+using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Cli;
 
@@ -43,15 +44,14 @@ internal static class AnalyzeCommand
         cmd.SetAction(r =>
         {
             var path = r.GetValue(run)!;
-            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
             var chosen = HmmAnalyses.All;
             var resonanceChosen = true;
             if (r.GetValue(only) is { } list)
             {
                 var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                if (names.Length == 0) return Cli.Fail("--only: names no analysis; known: " + string.Join(", ", Analyses.Keys));
+                if (names.Length == 0) return Cli.Refuse(only, list, "must name an analysis; known: " + string.Join(", ", Analyses.Keys));
                 if (names.FirstOrDefault(x => !Analyses.ContainsKey(x)) is { } bad)
-                    return Cli.Fail($"--only: unknown analysis '{bad}'; known: {string.Join(", ", Analyses.Keys)}");
+                    return Cli.Refuse(only, bad, "unknown analysis; known: " + string.Join(", ", Analyses.Keys));
                 chosen = names.Aggregate(HmmAnalyses.None, (a, x) => a | Analyses[x]);
                 resonanceChosen = names.Contains("resonance");
             }
@@ -59,25 +59,23 @@ internal static class AnalyzeCommand
                 Kick: KickOptions.Default with { MinRise = r.GetValue(rise) });
             if (options.Problem() is { } problem)
                 return Cli.Refuse(problem, cmd.Options, new Dictionary<string, Option> { ["Kick.MinRise"] = rise, ["EpisodeLength"] = episodes });
-            if (!(r.GetValue(sigma) > 0)) return Cli.Fail($"--sigma must be > 0, got {r.GetValue(sigma)}");
-            if (r.GetValue(sequences) < 100) return Cli.Fail($"--resonance-sequences must be ≥ 100, got {r.GetValue(sequences)}");
-            if (r.GetValue(points) < 2) return Cli.Fail($"--resonance-points must be ≥ 2, got {r.GetValue(points)}");
-            if (r.GetValue(checkpoints) < 0) return Cli.Fail($"--resonance-checkpoints must be ≥ 0, got {r.GetValue(checkpoints)}");
-            var folder = RunFolder.Create(path);
+            // The sweep scales the trained σ: σ = 0 (allowed for the noisy run of an experiment's analysis) would sweep nothing.
+            if (!(r.GetValue(sigma) > 0)) return Cli.Refuse(sigma, r.GetValue(sigma), "must be finite and > 0 (the resonance sweep scales it)");
+            var resonance = new ResonanceOptions(r.GetValue(points), 3, r.GetValue(sequences), r.GetValue(checkpoints));
+            if (resonance.Problem() is { } sweep)
+                return Cli.Refuse(sweep, cmd.Options, new Dictionary<string, Option> { ["Points"] = points, ["Sequences"] = sequences, ["Checkpoints"] = checkpoints });
+            if (Trainer.CheckpointProblem(r.GetValue(checkpoint)) is { } which) return Cli.Refuse(which, cmd.Options);
+            if (Cli.OpenRun(path) is not { } folder) return Cli.UsageError;
+            using var held = TrainCommands.Lock(folder, "run");
+            if (held is null) return Cli.UsageError;
             var clock = Stopwatch.StartNew();
-            try
+            return Cli.Reading(() =>
             {
-                var resonance = resonanceChosen ? new ResonanceOptions(r.GetValue(points), 3, r.GetValue(sequences), r.GetValue(checkpoints)) : null;
-                HmmAnalysisOutput.Run(folder, r.GetValue(checkpoint)!, options, resonance, r.GetValue(seed),
+                HmmAnalysisOutput.Run(folder, r.GetValue(checkpoint)!, options, resonanceChosen ? resonance : null, r.GetValue(seed),
                     stage => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {stage}"));
                 Console.Out.Write(File.ReadAllText(folder.PathOf("analysis.md")));
                 Console.Error.WriteLine($"analysed in {clock.Elapsed.TotalSeconds:F1} s; wrote {folder.Path}/analysis.md, analysis.json and PNGs");
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
-            {
-                return Cli.Fail(e.Message.Split(" (Parameter")[0]);
-            }
+            });
         });
         return cmd;
     }

@@ -8,9 +8,23 @@ using Spectre.Console;
 
 namespace HmmRnn.Host.Cli;
 
-/// <summary><c>bench …</c>: timings printed as tables (docs/benchmarks.md records them with the machine).</summary>
+/// <summary>
+/// <c>bench …</c>: timings printed as tables (docs/benchmarks.md records them with the machine). Every whole-number option
+/// has a range and the sizes that multiply into memory a bound (<see cref="Bounds"/>, declared beside the options and shown
+/// by <c>--help</c>), checked before any work: a bad value is one line, exit 2.
+/// </summary>
 internal static class BenchCommands
 {
+    /// <summary>The most timed repetitions or steps of any bench (time, not memory: a typo should not run for days).</summary>
+    public const int MaxRepeat = 10_000;
+
+    /// <summary>
+    /// The memory bound of the sizes that multiply into one array: 100,000,000 elements (forward's sampled symbols n × T,
+    /// radd's teacher states steps × units, train's activations batch × T × |h| and inputs batch × T × d, sinkhorn's clouds
+    /// drawn before timing n × T × steps): 0.4 GB as float32 or int, 0.8 GB as double, 1.2 GB for sinkhorn's 3 one-hot columns.
+    /// </summary>
+    public const long MaxElements = 100_000_000;
+
     public static Command Create()
     {
         var cmd = new Command("bench", "Benchmarks that print a table. Record results in docs/benchmarks.md with the machine.");
@@ -37,18 +51,33 @@ internal static class BenchCommands
         {
             ks, length, count, repeat, data,
         };
+        var bounds = new Bounds(cmd) { { ks, 1, 1_000 }, { length, 1, 100_000 }, { count, 1, 1_000_000 }, { repeat, 1, MaxRepeat }, { MaxElements, count, length } };
         cmd.SetAction(r =>
         {
+            if (bounds.Refusal(r) is int refused) return refused;
+            // The dumps are read before any timing: a missing or damaged one is refused in one line.
+            var models = new List<(int K, Hmm Hmm, ImmutableArray<int>[] Sequences, double? Reference)>();
+            var prefix = r.GetValue(data);
+            if (prefix is not null && string.IsNullOrWhiteSpace(prefix)) return Cli.Refuse(data, $"'{prefix}'", "names no file prefix");
+            if (prefix is not null && r.GetValue(ks)!.FirstOrDefault(k => !File.Exists($"{prefix}.K{k}.txt")) is var k0 and > 0)
+                return Cli.Refuse(data, $"{prefix}.K{k0}.txt", $"must name an existing dump for --K {k0} (forward_numpy.py --dump PREFIX writes PREFIX.K{k0}.txt)");
+            foreach (var k in r.GetValue(ks)!)
+            {
+                var path = $"{prefix}.K{k}.txt";
+                try
+                {
+                    var (hmm, sequences, reference) = prefix is null ? Synthetic(k, r.GetValue(length), r.GetValue(count)) : Read(path);
+                    models.Add((k, hmm, sequences, reference));
+                }
+                catch (InvalidDataException e) { return Cli.Fail($"--data: {e.Message}"); }
+            }
             var table = new Table().AddColumns("K", "T", "n", "1 thread µs/seq", "ns per K²T madd", $"{Environment.ProcessorCount} threads µs/seq",
                 "sum log-lik", "reference sum", "rel. diff");
             bool ok = true;
-            foreach (var k in r.GetValue(ks)!)
+            foreach (var (k, hmm, seqs, reference) in models)
             {
-                var (hmm, seqs, reference) = r.GetValue(data) is { } prefix
-                    ? Read($"{prefix}.K{k}.txt")
-                    : Synthetic(k, r.GetValue(length), r.GetValue(count));
                 int T = seqs[0].Length, n = seqs.Length;
-                var reps = Math.Max(1, r.GetValue(repeat));
+                var reps = r.GetValue(repeat);
                 double sum = 0;
                 var one = Best(reps, () => sum = Filtering.LogLikelihoods(hmm, seqs, parallel: false).Sum());
                 var all = Best(reps, () => Filtering.LogLikelihoods(hmm, seqs, parallel: true));
@@ -74,14 +103,17 @@ internal static class BenchCommands
         {
             trials, repeat,
         };
+        // A session's trial records: ≤ 1,000,000 of them (about 100 MB).
+        var bounds = new Bounds(cmd) { { trials, 1, 1_000_000 }, { repeat, 1, MaxRepeat } };
         cmd.SetAction(r =>
         {
+            if (bounds.Refusal(r) is int refused) return refused;
             var n = r.GetValue(trials);
             var table = new Table().AddColumns("agent", "trials", "ms per session", "trials / s", "µs / trial");
             foreach (var name in Core.Ibl.BayesianAgent.Names)
             {
                 var agent = Core.Ibl.BayesianAgent.Named(name);
-                var t = Best(Math.Max(1, r.GetValue(repeat)), () => Core.Ibl.IblSimulation.Run(Core.Ibl.IblTaskConfig.Paper, agent, n, Rng.FromSeed(1)));
+                var t = Best(r.GetValue(repeat), () => Core.Ibl.IblSimulation.Run(Core.Ibl.IblTaskConfig.Paper, agent, n, Rng.FromSeed(1)));
                 table.AddTextRow(name, n.ToString(), Format.F(t * 1e3, 1), Format.F(n / t, 0), Format.F(t * 1e6 / n, 2));
             }
             AnsiConsole.Write(table);
@@ -100,17 +132,20 @@ internal static class BenchCommands
         {
             steps, hidden, repeat,
         };
+        // From 100 steps: the fit has 6 regressors a unit and needs the task's inputs to vary.
+        var bounds = new Bounds(cmd) { { steps, 100, 10_000_000 }, { hidden, 1, 1_000 }, { repeat, 1, MaxRepeat }, { MaxElements, steps, hidden } };
         cmd.SetAction(r =>
         {
+            if (bounds.Refusal(r) is int refused) return refused;
             int n = r.GetValue(hidden);
             var table = new Table().AddColumns("teacher units", "steps", "project ms", "fit ms", "R² (unit 1, unit 2)");
             foreach (var count in r.GetValue(steps)!)
             {
                 var (states, inputs, projection) = RaddTeacher(n, count, Rng.FromSeed(1));
                 ImmutableArray<ImmutableArray<double>> z = default;
-                var project = Best(Math.Max(1, r.GetValue(repeat)), () => z = Analysis.Radd.Project(states, projection));
+                var project = Best(r.GetValue(repeat), () => z = Analysis.Radd.Project(states, projection));
                 Analysis.RaddModel model = null!;
-                var fit = Best(Math.Max(1, r.GetValue(repeat)), () => model = Analysis.Radd.Fit([new Analysis.RaddSequence(z, inputs)]));
+                var fit = Best(r.GetValue(repeat), () => model = Analysis.Radd.Fit([new Analysis.RaddSequence(z, inputs)]));
                 table.AddTextRow(n.ToString(), count.ToString(), Format.F(project * 1e3, 1), Format.F(fit * 1e3, 1),
                     $"{Format.F(model.Fit.RSquared[0], 3)}, {Format.F(model.Fit.RSquared[1], 3)}");
             }
@@ -155,7 +190,7 @@ internal static class BenchCommands
         var input = new Option<int>("--input") { Description = "d.", DefaultValueFactory = _ => 100 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
-        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda (refused where this machine has no CUDA).", DefaultValueFactory = _ => "cpu" };
         var pairs = new Option<double>("--pair-weight") { Description = "Weight of the pair-frequency term (quick preset 10; 0: the Sinkhorn loss alone, as the reference script).", DefaultValueFactory = _ => 0 };
         var kernels = new Option<string[]>("--kernel")
         {
@@ -171,12 +206,23 @@ internal static class BenchCommands
         {
             batch, length, hidden, input, steps, warmup, device, pairs, kernels, breakdown,
         };
+        // As training's bounds (HmmDescriptor), and from T = 2 (the pair targets need two steps).
+        var bounds = new Bounds(cmd)
+        {
+            { batch, 2, Tasks.Hmm.HmmDescriptor.MaxBatch }, { length, 2, 1_000 }, { hidden, 1, Tasks.Hmm.HmmDescriptor.MaxHidden },
+            { input, 1, Tasks.Hmm.HmmDescriptor.MaxInput }, { steps, 1, MaxRepeat }, { warmup, 0, MaxRepeat },
+            { MaxElements, batch, length, hidden }, { MaxElements, batch, length, input },
+        };
         cmd.SetAction(r =>
         {
-            var dev = r.GetValue(device) == "cuda" ? TorchSharp.torch.CUDA : TorchSharp.torch.CPU;
+            if (bounds.Refusal(r) is int refused) return refused;
+            if (r.GetValue(pairs) is var weight && !(weight >= 0 && double.IsFinite(weight))) return Cli.Refuse(pairs, weight, "must be finite and ≥ 0");
+            // Checked before the device is touched: creating a CUDA device where there is none prints libtorch's load trace.
+            if (Training.Devices.Problem(r.GetValue(device)) is { } unavailable) return Cli.Refuse(unavailable, cmd.Options);
             int b = r.GetValue(batch);
             bool parts = r.GetValue(breakdown);
             if (parts && r.GetValue(pairs) != 0) return Cli.Fail("--breakdown times the Sinkhorn loss alone: give --pair-weight 0 with it");
+            var dev = Training.Devices.Select(r.GetValue(device)!);
             var config = Tasks.Hmm.HmmTrainingConfig.Preset("paper", "linear3") with
             {
                 Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b, PairWeight = r.GetValue(pairs),
@@ -266,8 +312,11 @@ internal static class BenchCommands
         {
             count, length, steps, kernels,
         };
+        // n as a training batch (its n × n cost matrices); the clouds are drawn before timing: n × T × steps.
+        var bounds = new Bounds(cmd) { { count, 2, Tasks.Hmm.HmmDescriptor.MaxBatch }, { length, 1, 1_000 }, { steps, 1, 1_000 }, { MaxElements, count, length, steps } };
         cmd.SetAction(r =>
         {
+            if (bounds.Refusal(r) is int refused) return refused;
             int n = r.GetValue(count);
             var chosen = r.GetValue(kernels)!.Select(ParseKernel).ToArray();
             var table = new Table().AddColumns("n", "T", "D", "kernel", "threads", "median ms (fwd+bwd)", "min ms", "max ms", "value", "value rel. diff", "gradient rel. diff");
@@ -357,19 +406,42 @@ internal static class BenchCommands
         return (hmm, [.. HmmSampling.Sample(hmm, n, T, rng).Outputs], null);
     }
 
-    /// <summary>Reads forward_numpy.py's dump: "K V T n", π, K rows of A, K rows of B, n sequences, the summed log-likelihood.</summary>
+    /// <summary>
+    /// Reads forward_numpy.py's dump: "K V T n", π, K rows of A, K rows of B, n sequences, the summed log-likelihood.
+    /// A file that is not such a dump throws <see cref="InvalidDataException"/> naming it and the line.
+    /// </summary>
     private static (Hmm, ImmutableArray<int>[], double?) Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"--data: no file {path}; write it with forward_numpy.py --dump", path);
         var lines = File.ReadAllLines(path);
-        double[] Doubles(string l) => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
-        var head = lines[0].Split(' ').Select(int.Parse).ToArray();
-        int k = head[0], n = head[3];
-        var pi = ProbabilityVector.Create(Doubles(lines[1]));
-        var a = StochasticMatrix.FromRows(lines.Skip(2).Take(k).Select(Doubles).ToArray());
-        var b = StochasticMatrix.FromRows(lines.Skip(2 + k).Take(k).Select(Doubles).ToArray());
-        var seqs = lines.Skip(2 + 2 * k).Take(n)
-            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToImmutableArray()).ToArray();
-        return (new Hmm(pi, a, b), seqs, double.Parse(lines[2 + 2 * k + n], CultureInfo.InvariantCulture));
+        int at = 0;
+        string Line(string what) => at < lines.Length ? lines[at++] : throw new InvalidDataException($"{path}: ends before {what} (line {at + 1})");
+        T[] Numbers<T>(string what, int? count = null) where T : struct, System.Numerics.INumber<T>
+        {
+            var line = Line(what);
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var values = new T[words.Length];
+            for (int i = 0; i < words.Length; i++)
+                if (!T.TryParse(words[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                    throw new InvalidDataException($"{path}: line {at}, {what}: '{words[i]}' is not a number");
+            if (count is int c && values.Length != c) throw new InvalidDataException($"{path}: line {at}, {what}: {values.Length} numbers, not {c}");
+            return values;
+        }
+        var head = Numbers<int>("the header K V T n", 4);
+        int k = head[0], symbols = head[1], n = head[3];
+        if (k < 1 || symbols < 1 || head[2] < 1 || n < 1) throw new InvalidDataException($"{path}: line 1: K V T n must be ≥ 1, got {string.Join(' ', head)}");
+        if (2L + 2L * k + n + 1 > lines.Length) throw new InvalidDataException($"{path}: {lines.Length} lines, but its header (K = {k}, n = {n}) needs {2L + 2L * k + n + 1}");
+        var pi = Numbers<double>("π", k);
+        var a = Enumerable.Range(0, k).Select(_ => Numbers<double>("a row of A", k)).ToArray();
+        var b = Enumerable.Range(0, k).Select(_ => Numbers<double>("a row of B", symbols)).ToArray();
+        if (Hmm.Problem(pi, a, b) is { } problem) throw new InvalidDataException($"{path}: the model: {problem}");
+        var seqs = new ImmutableArray<int>[n];
+        for (int i = 0; i < n; i++)
+        {
+            var seq = Numbers<int>("a sequence", head[2]);
+            if (seq.Any(o => o < 0 || o >= symbols)) throw new InvalidDataException($"{path}: line {at}: a symbol outside 0 … {symbols - 1}");
+            seqs[i] = [.. seq];
+        }
+        var sum = Numbers<double>("the summed log-likelihood", 1)[0];
+        return (new Hmm(ProbabilityVector.Create(pi), StochasticMatrix.FromRows(a), StochasticMatrix.FromRows(b)), seqs, sum);
     }
 }

@@ -49,8 +49,25 @@ internal static class Commands
             new HelpAction().Invoke(result);
             return Cli.UsageError;
         }
-        var errors = string.Join("; ", result.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim()).Distinct());
+        var errors = string.Join("; ", result.Errors.Select(Describe).Distinct());
         return Cli.Fail($"{errors} ('{string.Join(' ', PathOf(result))} --help' lists the options)");
+    }
+
+    /// <summary>
+    /// A parse error in one line, naming its option when the parser's own words do not ("--device: Argument 'tpu' not
+    /// recognized. Must be one of: 'cpu' 'cuda'"); the parser's message is shown as given, never taken apart.
+    /// </summary>
+    private static string Describe(System.CommandLine.Parsing.ParseError error)
+    {
+        var message = string.Join(' ', error.Message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        var option = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult a => a.Argument.Name,
+            _ => null,
+        };
+        return option is null || message.StartsWith(option, StringComparison.Ordinal) ? message : $"{option}: {message}";
     }
 
     private static List<string> PathOf(ParseResult result)

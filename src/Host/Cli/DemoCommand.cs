@@ -27,22 +27,31 @@ internal static class DemoCommand
         {
             var s = r.GetValue(seed);
             var root = r.GetValue(output)!;
-            Console.Error.WriteLine("1/4  exact output statistics of linear3 (Torre et al. 2025) against 2,000 sampled sequences");
-            HmmCommands.Print(HmmCatalogue.Named("linear3"), 2_000, s);
-
-            Console.Error.WriteLine($"2/4  an RNN trained for {r.GetValue(epochs)} epochs to emit linear3's sequences (quick preset; 'train' runs {HmmTrainingConfig.Preset("quick", "linear3").Epochs})");
+            // Both trainings' configurations are checked before the first line of the tour (--epochs, --seed).
+            var config = HmmTrainingConfig.Preset("quick", "linear3") with { Epochs = r.GetValue(epochs), Seed = s };
+            var network = IblTrainingConfig.Preset("quick") with { Epochs = 6, Seed = s };
+            try
+            {
+                config.Check();
+                network.Check();
+            }
+            catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options); }
             RunFolder hmmRun, iblRun, networkRun;
             try
             {
+                _ = RunFolder.Create(root); // an empty --out names no folder (the runs would land in the working folder)
                 hmmRun = RunFolder.Create(Path.Combine(root, $"linear3-s{s}"));
                 iblRun = RunFolder.Create(Path.Combine(root, "ibl"));
                 networkRun = RunFolder.Create(Path.Combine(root, $"ibl-network-s{s}"));
             }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
+            Console.Error.WriteLine("1/4  exact output statistics of linear3 (Torre et al. 2025) against 2,000 sampled sequences");
+            HmmCommands.Print(HmmCatalogue.Named("linear3"), 2_000, s);
+
+            Console.Error.WriteLine($"2/4  an RNN trained for {r.GetValue(epochs)} epochs to emit linear3's sequences (quick preset; 'train' runs {HmmTrainingConfig.Preset("quick", "linear3").Epochs})");
             foreach (var run in new[] { hmmRun, networkRun })
                 foreach (var stale in new[] { Trainer.LastCheckpoint, Trainer.BestCheckpoint, MetricsLog.CsvName, MetricsLog.EventsName })
                     if (File.Exists(run.PathOf(stale))) File.Delete(run.PathOf(stale)); // a demo starts afresh
-            var config = HmmTrainingConfig.Preset("quick", "linear3") with { Epochs = r.GetValue(epochs), Seed = s };
             var code = await TrainCommands.TrainAndEvaluate(hmmRun, config, resume: false, evaluate: true, tensorboard: false, token);
             if (code != 0) return code;
 
@@ -50,7 +59,6 @@ internal static class DemoCommand
             IblCommands.Run(iblRun, IblTaskConfig.Paper, "paper", ["markov", "semi-markov", "forced", "reference"], 20, 500, s);
 
             Console.Error.WriteLine("4/4  a tanh RNN trained on the IBL task (quick preset, 300 of its 2,000 steps), then opened up ('ibl analyze')");
-            var network = IblTrainingConfig.Preset("quick") with { Epochs = 6, Seed = s };
             var (trained, _) = await TrainCommands.Execute(networkRun, network, resume: false, tensorboard: false, checkpointEvery: 0, token);
             if (trained != 0) return trained;
             var report = IblAnalysisOutput.Run(networkRun, IblAnalysisOptions.Default with { Sessions = 10, TrialsPerSession = 500, RecordedTrials = 2000 }, s,

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using HmmRnn.Host.Experiments;
 using HmmRnn.Host.Output;
+using HmmRnn.Host.Training;
 
 namespace HmmRnn.Host.Cli;
 
@@ -90,7 +91,7 @@ internal static class ExperimentCommands
             Shard part;
             try { part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.FromSlurm(Environment.GetEnvironmentVariable) ?? Shard.All; }
             catch (ArgumentException e) { return Cli.Fail(e.Message); }
-            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output))) return Cli.UsageError;
+            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output), part)) return Cli.UsageError;
             var points = part.Select(experiment!.Points);
             Console.Error.WriteLine($"sweep {experiment.Name}: shard {part.Index}/{part.Count}, {points.Count} of {experiment.Points.Count} point(s)");
             return await Pipeline.Run(experiment, root!, points, token);
@@ -109,7 +110,7 @@ internal static class ExperimentCommands
             var path = r.GetValue(folder)!;
             if (!Directory.Exists(path)) return Cli.Fail($"dir: {path} is not a folder");
             try { return Finish(RunFolder.Create(path), SweepTable.Collect(RunFolder.Create(path))); }
-            catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException) { return Cli.Fail(e.Message.Split('\n')[0]); }
+            catch (Exception e) when (e is InvalidDataException or IOException) { return Cli.Fail(e.Message); }
         });
         return cmd;
     }
@@ -133,21 +134,37 @@ internal static class ExperimentCommands
             try { experiment = ShippedExperiments.Load(r.GetValue(file)!); }
             catch (ExperimentException e) { return Cli.Fail(e.Message); }
             var n = r.GetValue(tasks) ?? experiment.Points.Count;
-            if (n < 1 || n > experiment.Points.Count) return Cli.Fail($"--tasks: must be between 1 and the sweep's {experiment.Points.Count} points, got {n}");
-            if (r.GetValue(cpus) < 1) return Cli.Fail($"--cpus: must be ≥ 1, got {r.GetValue(cpus)}");
+            if (n < 1 || n > experiment.Points.Count) return Cli.Refuse(tasks, n, $"must be between 1 and the sweep's {experiment.Points.Count} points");
+            if (r.GetValue(cpus) < 1) return Cli.Refuse(cpus, r.GetValue(cpus), "must be ≥ 1");
+            if (!SlurmTime.IsMatch(r.GetValue(time)!))
+                return Cli.Refuse(time, $"'{r.GetValue(time)}'", "must be an sbatch time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS");
+            if (string.IsNullOrWhiteSpace(r.GetValue(command)) || r.GetValue(command)!.Contains('\n', StringComparison.Ordinal))
+                return Cli.Refuse(command, $"'{r.GetValue(command)}'", "must be a command line (one line) that runs hmmrnn");
+            if (r.GetValue(script) is { } given && (string.IsNullOrWhiteSpace(given) || Directory.Exists(given)))
+                return Cli.Refuse(script, $"'{given}'", "must name the script's file");
+            // The script's folder is checked before the output folder is created: a refusal leaves nothing behind.
+            RunFolder? scriptFolder = null;
+            if (r.GetValue(script) is { } scriptPath)
+            {
+                try { scriptFolder = RunFolder.Create(Path.GetDirectoryName(Path.GetFullPath(scriptPath))!); }
+                catch (IOException e) { return Cli.Fail($"--script: {e.Message}"); }
+            }
             RunFolder root;
             try { root = RunFolder.Create(r.GetValue(output) ?? Path.Combine("runs", experiment.Name)); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
-            var path = r.GetValue(script) ?? root.PathOf("sweep.sbatch");
+            var target = Path.GetFullPath(r.GetValue(script) ?? root.PathOf("sweep.sbatch"));
             var text = SlurmScript(experiment.Name, Path.GetFullPath(r.GetValue(file)!), root.Path, n, r.GetValue(cpus), r.GetValue(time)!, r.GetValue(command)!);
-            var target = Path.GetFullPath(path);
-            RunFolder.Create(Path.GetDirectoryName(target)!).WriteText(Path.GetFileName(target), text);
+            (scriptFolder ?? root).WriteText(Path.GetFileName(target), text);
             Console.Out.WriteLine(target);
             Console.Error.WriteLine($"submit with: sbatch {target}   then: hmmrnn sweep collect {root.Path}");
             return 0;
         });
         return cmd;
     }
+
+    /// <summary>sbatch's --time formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes, days-hours:minutes:seconds, or UNLIMITED.</summary>
+    private static readonly System.Text.RegularExpressions.Regex SlurmTime =
+        new(@"^(\d+(:\d{1,2}){0,2}|\d+-\d{1,2}(:\d{1,2}){0,2}|UNLIMITED|INFINITE)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>An sbatch array script: task k runs shard k of n (the shard comes from Slurm's environment).</summary>
     internal static string SlurmScript(string name, string experiment, string output, int tasks, int cpus, string time, string hmmrnn)
@@ -168,12 +185,35 @@ internal static class ExperimentCommands
         return sb.ToString();
     }
 
-    private static bool Load(string file, out Experiment? experiment, out RunFolder? root, string? output)
+    /// <summary>
+    /// Loads an experiment to run here and its output folder, or says why not in one line (returns false) before anything is
+    /// written: a bad file, a device this machine lacks, an output folder that holds a single run of 'train', or a point
+    /// another process is running.
+    /// </summary>
+    private static bool Load(string file, out Experiment? experiment, out RunFolder? root, string? output, Shard? part = null)
     {
         (experiment, root) = (null, null);
         try { experiment = ShippedExperiments.Load(file); }
         catch (ExperimentException e) { Cli.Fail(e.Message); return false; }
-        try { root = RunFolder.Create(output ?? Path.Combine("runs", experiment.Name)); }
+        // Here, not in the loader: 'sweep slurm' writes the script of a GPU experiment on a login node without one.
+        if (experiment.Points.Select(p => Devices.Problem(p.Config.Device)).FirstOrDefault(p => p is not null) is { } device)
+        {
+            Cli.Fail(new ExperimentException("device", device.Rule, device.Value, file).Message);
+            return false;
+        }
+        var path = output ?? Path.Combine("runs", experiment.Name);
+        if (File.Exists(Path.Combine(path, RunConfig.FileName)))
+        {
+            Cli.Fail($"--out: {path} holds a single run (its {RunConfig.FileName}); an experiment's output is a folder of its own");
+            return false;
+        }
+        foreach (var point in (part ?? Shard.All).Select(experiment.Points))
+            if (RunLock.InUse(Path.Combine(path, Pipeline.PointsFolder, point.Id)) is { } held)
+            {
+                Cli.Fail($"point {point.Id}: {held.Message}");
+                return false;
+            }
+        try { root = RunFolder.Create(path); }
         catch (IOException e) { Cli.Fail($"--out: {e.Message}"); return false; }
         return true;
     }

@@ -22,22 +22,21 @@ internal static class ExportCommand
         };
         cmd.SetAction(r =>
         {
-            var path = r.GetValue(run)!;
-            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
-            var folder = RunFolder.Create(path);
-            try
-            {
-                var (arrays, file) = Arrays(folder, r.GetValue(checkpoint)!);
-                var target = r.GetValue(output) ?? folder.PathOf("weights.npz");
-                var dir = RunFolder.Create(Path.GetDirectoryName(Path.GetFullPath(target))!);
-                dir.WriteAtomic(Path.GetFileName(target), s => Npz.Write(s, arrays));
-                Console.Error.WriteLine($"wrote {Path.GetFullPath(target)} ({string.Join(", ", arrays.Select(a => $"{a.Name} [{string.Join(", ", a.Shape)}]"))}) from {file}");
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
-            {
-                return Cli.Fail(e.Message.Split(" (Parameter")[0]);
-            }
+            if (Trainer.CheckpointProblem(r.GetValue(checkpoint)) is { } which) return Cli.Refuse(which, cmd.Options);
+            var given = r.GetValue(output);
+            if (given is not null && string.IsNullOrWhiteSpace(given)) return Cli.Refuse(output, $"'{given}'", "names no file");
+            if (given is not null && Directory.Exists(given)) return Cli.Refuse(output, given, "is a folder; name the .npz file");
+            if (Cli.OpenRun(r.GetValue(run)!) is not { } folder) return Cli.UsageError;
+            var target = Path.GetFullPath(given ?? folder.PathOf("weights.npz"));
+            (IReadOnlyList<NpyArray> Arrays, string File) read = ([], "");
+            var code = Cli.Reading(() => read = Arrays(folder, r.GetValue(checkpoint)!));
+            if (code != Cli.Success) return code;
+            RunFolder dir; // created only once the network has been read
+            try { dir = RunFolder.Create(Path.GetDirectoryName(target)!); }
+            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
+            dir.WriteAtomic(Path.GetFileName(target), s => Npz.Write(s, read.Arrays));
+            Console.Error.WriteLine($"wrote {target} ({string.Join(", ", read.Arrays.Select(a => $"{a.Name} [{string.Join(", ", a.Shape)}]"))}) from {read.File}");
+            return Cli.Success;
         });
         return cmd;
     }

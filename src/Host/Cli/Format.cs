@@ -45,6 +45,33 @@ internal static class Cli
         return UsageError;
     }
 
+    /// <summary>Refuses the value of one option in the one format of every refusal: "--option: rule, got value".</summary>
+    public static int Refuse(System.CommandLine.Symbol option, object? value, string rule) =>
+        Fail($"{option.Name}: {rule}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}");
+
+    /// <summary>An existing run folder named by a command's <c>run</c> argument, or null after saying why not (one line).</summary>
+    public static Output.RunFolder? OpenRun(string path, string argument = "run")
+    {
+        if (!Directory.Exists(path)) { Fail($"{argument}: {path} is not a folder"); return null; }
+        try { return Output.RunFolder.Create(path); }
+        catch (IOException e) { Fail($"{argument}: {e.Message}"); return null; }
+    }
+
+    /// <summary>
+    /// Runs a command's reading of a run folder (evaluate, analyse, export): a damaged or mismatched run — a file named in
+    /// the exception's message — is refused in one line (exit 2); nothing else is caught. Returns the exit code.
+    /// </summary>
+    public static int Reading(Action read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            read();
+            return Success;
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException) { return Fail(e.Message); }
+    }
+
     /// <summary>
     /// Refuses a <see cref="Violation"/> in the command line's own words: the option that sets its field
     /// ("--hidden: must be > 0, got 0"). The option is the one named after the field in kebab case, or the one

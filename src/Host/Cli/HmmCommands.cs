@@ -34,7 +34,8 @@ internal static class HmmCommands
         stats.SetAction(r =>
         {
             var n = r.GetValue(sequences);
-            if (n < 1) return Cli.Fail($"--sequences must be ≥ 1, got {n}");
+            if (n < 1) return Cli.Refuse(sequences, n, "must be ≥ 1");
+            if (Violation.AtMost("Sequences", n, MaxSequences) is { } tooMany) return Cli.Refuse(sequences, n, tooMany.Rule);
             Print(HmmCatalogue.Named(r.GetValue(name)!), n, r.GetValue(seed));
             return 0;
         });
@@ -53,7 +54,9 @@ internal static class HmmCommands
         baselines.SetAction(r =>
         {
             var n = r.GetValue(batch);
-            if (n < 2) return Cli.Fail($"--batch must be ≥ 2, got {n}");
+            if (n < 2) return Cli.Refuse(batch, n, "must be ≥ 2");
+            // Two samples of n sequences and the n × n cost matrices of the Sinkhorn loss: the training batch's bound.
+            if (Violation.AtMost("Batch", n, Tasks.Hmm.HmmDescriptor.MaxBatch) is { } tooMany) return Cli.Refuse(batch, n, tooMany.Rule);
             var entry = HmmCatalogue.Named(r.GetValue(model)!);
             var b = SinkhornBaselines.Of(entry.Hmm, entry.SequenceLength, n, Rng.FromSeed(r.GetValue(baselineSeed)));
             Console.WriteLine($"{entry.Name}, {n:N0} sequences a side, T = {entry.SequenceLength}: HMM vs HMM {Format.F(b.HmmVsHmm)}; i.i.d. symbols vs HMM {Format.F(b.IidVsHmm)}");
@@ -62,6 +65,9 @@ internal static class HmmCommands
         cmd.Subcommands.Add(baselines);
         return cmd;
     }
+
+    /// <summary>The memory bound of <c>hmm stats --sequences</c>: 1,000,000 sampled sequences.</summary>
+    public const int MaxSequences = 1_000_000;
 
     /// <summary>One table comparing exact and sampled statistics.</summary>
     public static void Print(CatalogueEntry entry, int sequences, long seed)

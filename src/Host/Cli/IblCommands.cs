@@ -43,8 +43,8 @@ internal static class IblCommands
             var config = new IblDistillConfig { Teacher = Path.GetFullPath(from), Hidden = r.GetValue(hidden), Epochs = r.GetValue(epochs), Seed = r.GetValue(seed) };
             try { config.Check(); }
             catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options); }
-            if (!Directory.Exists(from)) return Cli.Fail($"teacher: {from} is not a folder");
-            try { IblAnalysisOutput.Load(RunFolder.Create(from)); }
+            if (Cli.OpenRun(from, "teacher") is not { } teacherRun) return Cli.UsageError;
+            try { IblAnalysisOutput.Load(teacherRun); }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Fail($"teacher: {e.Message}"); }
             var path = r.GetValue(output) ?? $"{from.TrimEnd('/')}-distilled-{config.Hidden}";
             if (File.Exists(Path.Combine(path, Trainer.LastCheckpoint)))
@@ -74,23 +74,22 @@ internal static class IblCommands
         };
         cmd.SetAction(r =>
         {
-            var path = r.GetValue(run)!;
-            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
             var options = IblAnalysisOptions.Default with
             {
                 Sessions = r.GetValue(sessions), TrialsPerSession = r.GetValue(trials), RecordedTrials = r.GetValue(recorded),
             };
             if (options.Problem() is { } problem) return Cli.Refuse(problem, cmd.Options);
-            var folder = RunFolder.Create(path);
+            if (Trainer.CheckpointProblem(r.GetValue(checkpoint)) is { } which) return Cli.Refuse(which, cmd.Options);
+            if (Cli.OpenRun(r.GetValue(run)!) is not { } folder) return Cli.UsageError;
+            using var held = TrainCommands.Lock(folder, "run");
+            if (held is null) return Cli.UsageError;
             var clock = Stopwatch.StartNew();
-            try
+            return Cli.Reading(() =>
             {
                 var report = IblAnalysisOutput.Run(folder, options, r.GetValue(seed), r.GetValue(checkpoint)!, stage => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {stage}"));
                 Console.Out.Write(File.ReadAllText(folder.PathOf("analysis.md")));
                 Console.Error.WriteLine($"analysed in {clock.Elapsed.TotalSeconds:F1} s; wrote {folder.Path}/analysis.md, analysis.json and PNGs (accuracy {report.AccuracyTimeoutsWrong:F3})");
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
+            });
         });
         return cmd;
     }
@@ -139,7 +138,8 @@ internal static class IblCommands
                 config.Check();
             }
             catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options, new Dictionary<string, Option> { ["LearningRate"] = lr, ["TaskVariant"] = task }); }
-            if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
+            if (Devices.Problem(config.Device) is { } unavailable) return Cli.Refuse(unavailable, cmd.Options);
+            if (r.GetValue(every) < 0) return Cli.Refuse(every, r.GetValue(every), "must be ≥ 0");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"ibl-{config.PresetName}-{config.Loss.ToString().ToLowerInvariant()}-s{config.Seed}");
             if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.AlreadyARun(path));
             if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.NothingToResume(path));
@@ -170,8 +170,7 @@ internal static class IblCommands
         {
             foreach (var name in result.GetValueOrDefault<string[]>() ?? [])
             {
-                try { BayesianAgent.Named(name); }
-                catch (ArgumentException e) { result.AddError($"--agent: {e.Message.Split(" (Parameter")[0]}"); }
+                if (BayesianAgent.Problem(name) is { } problem) result.AddError($"--agent: {problem.Rule} ('{problem.Value}' in '{name}')");
             }
         });
         var task = new Option<string>("--task") { Description = "Task variant: paper (§2.1) or reference (the reference code's).", DefaultValueFactory = _ => "paper" };
@@ -188,8 +187,11 @@ internal static class IblCommands
         {
             var n = r.GetValue(sessions);
             var m = r.GetValue(trials);
-            if (n < 1) return Cli.Fail($"--sessions must be ≥ 1, got {n}");
-            if (m < 1) return Cli.Fail($"--trials-per-session must be ≥ 1, got {m}");
+            if (n < 1) return Cli.Refuse(sessions, n, "must be ≥ 1");
+            if (m < 1) return Cli.Refuse(trials, m, "must be ≥ 1");
+            // Every trial's record is kept (trials-*.csv, the curves): the same bound as an analysis's behaviour.
+            if ((Violation.AtMost("Sessions", n, IblAnalysisOptions.MaxTrials) ?? Violation.AtMost("TrialsPerSession", m, IblAnalysisOptions.MaxTrials / n)) is { } tooMany)
+                return Cli.Refuse(tooMany, cmd.Options);
             var config = r.GetValue(task) == "reference" ? IblTaskConfig.ReferenceCode : IblTaskConfig.Paper;
             RunFolder folder;
             try { folder = RunFolder.Create(r.GetValue(output)!); }

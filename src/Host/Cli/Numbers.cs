@@ -12,7 +12,7 @@ namespace HmmRnn.Host.Cli;
 /// </summary>
 internal static class Numbers
 {
-    /// <summary>Gives every <c>double</c>, <c>int</c> and <c>long</c> option (nullable or not) under <paramref name="command"/> the invariant parser.</summary>
+    /// <summary>Gives every <c>double</c>, <c>int</c> and <c>long</c> option (nullable or not) and every <c>int[]</c> option under <paramref name="command"/> the invariant parser.</summary>
     public static T ReadInvariant<T>(T command) where T : Command
     {
         foreach (var option in command.Options)
@@ -25,6 +25,7 @@ internal static class Numbers
                 case Option<int?> i: i.CustomParser = r => r.Tokens.Count == 0 ? DefaultOf(i, r) : Parse<int>(r, TryInt, "a whole number"); break;
                 case Option<long> l: l.CustomParser = r => r.Tokens.Count == 0 ? DefaultOf(l, r) : Parse<long>(r, TryLong, "a whole number"); break;
                 case Option<long?> l: l.CustomParser = r => r.Tokens.Count == 0 ? DefaultOf(l, r) : Parse<long>(r, TryLong, "a whole number"); break;
+                case Option<int[]> a: a.CustomParser = r => r.Tokens.Count == 0 ? DefaultOf(a, r) : [.. r.Tokens.Select(t => Read<int>(r, t.Value, TryInt, "a whole number"))]; break;
             }
         }
         foreach (var sub in command.Subcommands) ReadInvariant(sub);
@@ -42,10 +43,13 @@ internal static class Numbers
         option.DefaultValueFactory is { } factory ? factory(result) : default!;
 
     /// <summary>One option's value: the invariant reading of its token, or one error naming option and value.</summary>
-    private static TValue Parse<TValue>(ArgumentResult result, TryParse<TValue> tryParse, string what) where TValue : struct
+    private static TValue Parse<TValue>(ArgumentResult result, TryParse<TValue> tryParse, string what) where TValue : struct =>
+        Read(result, result.Tokens[0].Value, tryParse, what);
+
+    /// <summary>One token of an option: its invariant reading, or one error naming option and value.</summary>
+    private static TValue Read<TValue>(ArgumentResult result, string text, TryParse<TValue> tryParse, string what) where TValue : struct
     {
         var name = (result.Parent as OptionResult)?.Option.Name ?? result.Argument.Name;
-        var text = result.Tokens[0].Value;
         if (text.Contains(',', StringComparison.Ordinal))
         {
             result.AddError(what == "a number"

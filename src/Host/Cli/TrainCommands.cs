@@ -50,6 +50,12 @@ internal static class TrainCommands
         };
         cmd.SetAction(async (r, token) =>
         {
+            var aliases = new Dictionary<string, Option>
+            {
+                ["LearningRate"] = lr, ["LearningRateHalfLife"] = halfLife, ["LearningRateDecayFrom"] = decayFrom, ["PairWeight"] = pairs, ["NGrams"] = ngrams, ["RunLengths"] = runLengths, ["TrainSequences"] = train, ["Hmm"] = hmm,
+            };
+            // The catalogue's own check, as data (the configuration would report an unknown model only through the catalogue's message).
+            if (HmmCatalogue.Problem(r.GetValue(hmm)) is { } unknown) return Cli.Refuse(unknown with { Field = "Hmm" }, cmd.Options, aliases);
             HmmTrainingConfig config;
             try
             {
@@ -65,15 +71,9 @@ internal static class TrainCommands
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,
                 }).Validate();
             }
-            catch (ValidationException e)
-            {
-                return Cli.Refuse(e.Violation, cmd.Options, new Dictionary<string, Option>
-                {
-                    ["LearningRate"] = lr, ["LearningRateHalfLife"] = halfLife, ["LearningRateDecayFrom"] = decayFrom, ["PairWeight"] = pairs, ["NGrams"] = ngrams, ["RunLengths"] = runLengths, ["TrainSequences"] = train, ["Hmm"] = hmm,
-                });
-            }
-            catch (ArgumentException e) { return Cli.Fail(e.Message.Split(" (Parameter")[0]); }
-            if (r.GetValue(every) < 0) return Cli.Fail($"--checkpoint-every must be ≥ 0, got {r.GetValue(every)}");
+            catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options, aliases); }
+            if (Devices.Problem(config.Device) is { } unavailable) return Cli.Refuse(unavailable, cmd.Options);
+            if (r.GetValue(every) < 0) return Cli.Refuse(every, r.GetValue(every), "must be ≥ 0");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");
             if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(AlreadyARun(path));
             if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(NothingToResume(path));
@@ -97,15 +97,15 @@ internal static class TrainCommands
         cmd.SetAction(r =>
         {
             var path = r.GetValue(run)!;
-            if (r.GetValue(sequences) < 100) return Cli.Fail($"--sequences must be ≥ 100, got {r.GetValue(sequences)}");
-            if (!Directory.Exists(path)) return Cli.Fail($"run: {path} is not a folder");
-            try
+            if (new EvaluationOptions(r.GetValue(sequences)).Problem() is { } problem) return Cli.Refuse(problem, cmd.Options);
+            if (Cli.OpenRun(path) is not { } folder) return Cli.UsageError;
+            using var held = Lock(folder, "run");
+            if (held is null) return Cli.UsageError;
+            return Cli.Reading(() =>
             {
-                var report = Evaluation.Run(RunFolder.Create(path), r.GetValue(sequences), r.GetValue(seed));
+                var report = Evaluation.Run(folder, r.GetValue(sequences), r.GetValue(seed));
                 Console.Out.Write(report.Markdown);
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Fail(e.Message); }
+            });
         });
         return cmd;
     }
@@ -131,11 +131,11 @@ internal static class TrainCommands
     internal static string NothingToResume(string path) =>
         $"--resume: {path} has no {Trainer.LastCheckpoint}, nothing to resume; leave out --resume to start afresh (into an empty --out)";
 
-    /// <summary>Takes <paramref name="folder"/>'s <see cref="RunLock"/>, or prints why not (one line) and returns null.</summary>
-    internal static RunLock? Lock(RunFolder folder)
+    /// <summary>Takes <paramref name="folder"/>'s <see cref="RunLock"/>, or prints why not (one line, naming <paramref name="what"/>: the option or argument that gave the folder) and returns null.</summary>
+    internal static RunLock? Lock(RunFolder folder, string what = "--out")
     {
         try { return RunLock.Acquire(folder); }
-        catch (IOException e) { Cli.Fail($"--out: {e.Message}"); return null; }
+        catch (IOException e) { Cli.Fail($"{what}: {e.Message}"); return null; }
     }
 
     /// <summary>
@@ -168,9 +168,12 @@ internal static class TrainCommands
             {
                 if (Trainer.ResumePoint(config, folder) is null) return (Cli.Fail(NothingToResume(folder.Path)), null);
             }
-            catch (InvalidOperationException e) { return (Cli.Fail($"--{e.Message}"), null); } // "resume: …"
+            catch (ResumeRefusedException e) { return (Cli.Fail($"--resume: {e.Reason}"), null); }
             catch (InvalidDataException e) { return (Cli.Fail($"--resume: {e.Message}"), null); }
         }
+        // The folder is ours (its lock is held): what a killed write left behind goes before this run writes anything.
+        if (folder.RemoveLeftovers() is { Count: > 0 } leftovers)
+            Console.Error.WriteLine($"removed {leftovers.Count} temporary file(s) left by an interrupted write: {string.Join(", ", leftovers)}");
         RunConfig.Write(folder, config);
         // Ctrl+C / SIGTERM: finish the current step, report, keep the last checkpoint; a second signal is not needed.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);

@@ -98,7 +98,7 @@ public sealed record Experiment(
         ArgumentNullException.ThrowIfNull(json);
         JsonNode? root;
         try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON: {e.Message.Split('\n')[0]}", file: source); }
+        catch (JsonException e) { throw new ExperimentException("", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", file: source); }
         try { return Parse(root as JsonObject ?? throw new ExperimentException("(top level)", "must be an object")); }
         catch (ExperimentException e) { throw e.In(source); }
     }
@@ -112,8 +112,8 @@ public sealed record Experiment(
         var taskKeys = TaskRegistry.All.SelectMany(d => d.ExperimentKeys.Concat(d.Stages.Select(s => s.Options.Section))).Distinct().ToArray();
         ExperimentJson.Known(root, "", [.. Common, .. taskKeys]);
         var name = ExperimentJson.String(root, "name", required: true)!;
-        if (name.Length == 0 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            ExperimentJson.Fail("name", "must be letters, digits, '-', '_' or '.' (it names the output folder)", ExperimentJson.Show(root["name"]));
+        if (name.Length == 0 || name is "." or ".." || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            ExperimentJson.Fail("name", "must be letters, digits, '-', '_' or '.', and not '.' or '..' (it names the output folder)", ExperimentJson.Show(root["name"]));
         var description = ExperimentJson.String(root, "description") ?? "";
         var task = ExperimentJson.String(root, "task", required: true)!;
         var descriptor = TaskRegistry.Find(task);

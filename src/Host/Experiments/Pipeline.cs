@@ -32,6 +32,41 @@ public sealed record StageRecord(string Input, IReadOnlyList<string> Outputs)
     public IReadOnlyDictionary<string, double>? Metrics { get; init; }
 }
 
+/// <summary>What an experiment's output folder records of it (its experiment.json, <see cref="Experiment.ToJson"/>): what the report and the sweep table read back.</summary>
+/// <param name="Name">The experiment's name.</param>
+/// <param name="Description">Its description.</param>
+/// <param name="Task">Its task.</param>
+/// <param name="Preset">Its preset.</param>
+/// <param name="PointIds">Its points' folder names, in point order.</param>
+public sealed record ExperimentRecord(string Name, string Description, string Task, string Preset, IReadOnlyList<string> PointIds)
+{
+    /// <summary>Reads <paramref name="root"/>'s experiment.json.</summary>
+    /// <exception cref="InvalidDataException">no such file, or not what 'run' writes; the message names the file.</exception>
+    public static ExperimentRecord Read(RunFolder root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var path = root.PathOf(Pipeline.ExperimentFile);
+        if (!File.Exists(path)) throw new InvalidDataException($"{root.Path}: no {Pipeline.ExperimentFile}; not the output of 'run' or 'sweep'");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var e = doc.RootElement;
+            if (e.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: must be a JSON object as 'run' writes it");
+            string Text(string key, bool required = true) =>
+                e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
+                : required ? throw new InvalidDataException($"{path}: {key}: required (a string), as 'run' writes it") : "";
+            if (!e.TryGetProperty("points", out var points) || points.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException($"{path}: points: required (an array), as 'run' writes it");
+            var ids = points.EnumerateArray().Select((p, i) =>
+                p.ValueKind == JsonValueKind.Object && p.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } s
+                    && s == Path.GetFileName(s) && s is not ("." or "..") ? s
+                    : throw new InvalidDataException($"{path}: points[{i}].id: required (a folder name), as 'run' writes it")).ToList();
+            return new ExperimentRecord(Text("name"), Text("description", required: false), Text("task"), Text("preset", required: false), ids);
+        }
+        catch (JsonException x) { throw new InvalidDataException($"{path}: not valid JSON (line {x.LineNumber + 1})", x); }
+    }
+}
+
 /// <summary>
 /// <c>run</c> and <c>sweep</c>: each point through train, then its task's stages (<see cref="ITaskDescriptor.Stages"/>),
 /// then the report. Resumable: a point's <c>stages.json</c> records each finished stage's input hash (its configuration and
@@ -120,10 +155,7 @@ public static class Pipeline
                 metrics.AddRange(Stage(folder, stages, stage, input, () => new StageContext(folder, point.Config, settings.Options, settings.Seed, _ => { })));
             }
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException)
-        {
-            return Cli.Cli.Fail(e.Message.Split(" (Parameter")[0]);
-        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Cli.Fail(e.Message); }
         folder.WriteJson(SummaryFile, Summarise(folder, point, stages, metrics));
         return 0;
     }
@@ -194,7 +226,7 @@ public static class Pipeline
     {
         if (Done(ReadStages(folder), "train", RunConfig.HashOf(point.Config), folder)) return TrainingState.UpToDate;
         try { return Trainer.ResumePoint(point.Config, folder) is null ? TrainingState.Fresh : TrainingState.Resume; }
-        catch (InvalidOperationException) { return TrainingState.OtherConfiguration; }
+        catch (ResumeRefusedException) { return TrainingState.OtherConfiguration; }
     }
 
     private static bool Done(Dictionary<string, StageRecord> stages, string name, string input, RunFolder folder) =>

@@ -41,13 +41,13 @@ public static partial class Report
         var experimentPath = folder.PathOf(Pipeline.ExperimentFile);
         if (File.Exists(experimentPath))
         {
-            var experiment = JsonNode.Parse(File.ReadAllText(experimentPath))!.AsObject();
-            sb.AppendLine($"# Experiment {experiment["name"]}");
+            var experiment = ExperimentRecord.Read(folder);
+            sb.AppendLine($"# Experiment {experiment.Name}");
             sb.AppendLine();
-            if (experiment["description"]?.GetValue<string>() is { Length: > 0 } d) sb.AppendLine(d).AppendLine();
-            var points = experiment["points"]!.AsArray().Select(p => p!["id"]!.GetValue<string>()).ToList();
+            if (experiment.Description is { Length: > 0 } d) sb.AppendLine(d).AppendLine();
+            var points = experiment.PointIds;
             var present = points.Where(id => Directory.Exists(Path.Combine(folder.Path, Pipeline.PointsFolder, id))).ToList();
-            sb.AppendLine($"Task **{experiment["task"]}**, preset **{experiment["preset"]}**, {points.Count} point(s), {present.Count} run here.");
+            sb.AppendLine($"Task **{experiment.Task}**, preset **{experiment.Preset}**, {points.Count} point(s), {present.Count} run here.");
             sb.AppendLine();
             var summaries = SweepTable.Read(folder);
             if (summaries.Count > 0)

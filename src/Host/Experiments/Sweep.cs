@@ -58,17 +58,17 @@ public static class SweepTable
     private static readonly string[] Timing = ["trainSeconds"];
 
     /// <summary>The points' summaries in point order, read from an experiment's output folder (points not run are absent).</summary>
+    /// <exception cref="InvalidDataException">no or a damaged experiment.json or summary.json; the message names the file.</exception>
     public static IReadOnlyList<PointSummary> Read(RunFolder root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var experiment = root.PathOf(Pipeline.ExperimentFile);
-        if (!File.Exists(experiment)) throw new InvalidDataException($"{root.Path}: no {Pipeline.ExperimentFile}; not the output of 'run' or 'sweep'");
-        using var doc = JsonDocument.Parse(File.ReadAllText(experiment));
         var list = new List<PointSummary>();
-        foreach (var point in doc.RootElement.GetProperty("points").EnumerateArray())
+        foreach (var id in ExperimentRecord.Read(root).PointIds)
         {
-            var file = Path.Combine(root.Path, Pipeline.PointsFolder, point.GetProperty("id").GetString()!, Pipeline.SummaryFile);
-            if (File.Exists(file)) list.Add(JsonSerializer.Deserialize<PointSummary>(File.ReadAllText(file), RunFolder.Json)!);
+            var file = Path.Combine(root.Path, Pipeline.PointsFolder, id, Pipeline.SummaryFile);
+            if (!File.Exists(file)) continue;
+            try { list.Add(JsonSerializer.Deserialize<PointSummary>(File.ReadAllText(file), RunFolder.Json) ?? throw new InvalidDataException($"{file}: empty")); }
+            catch (JsonException e) { throw new InvalidDataException($"{file}: not a point summary as 'run' writes it (line {e.LineNumber + 1}); delete it and rerun the point", e); }
         }
         return list;
     }

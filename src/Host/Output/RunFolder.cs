@@ -29,10 +29,10 @@ public sealed class RunFolder
     public string Path { get; }
 
     /// <summary>Creates the folder (and parents) and checks that it can be written, before any work starts.</summary>
-    /// <exception cref="IOException">the folder cannot be created or written; the message names it.</exception>
+    /// <exception cref="IOException">an empty path, or the folder cannot be created or written; the message names it.</exception>
     public static RunFolder Create(string path)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("path: an output folder is needed", nameof(path));
+        if (string.IsNullOrWhiteSpace(path)) throw new IOException($"'{path}' names no folder");
         var full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full)) throw new IOException($"'{full}' is a file, not a folder");
         try
@@ -61,6 +61,22 @@ public sealed class RunFolder
 
     /// <summary>Writes a value as JSON atomically.</summary>
     public string WriteJson<T>(string name, T value) => WriteAtomic(name, s => JsonSerializer.Serialize(s, value, Json));
+
+    /// <summary>
+    /// Removes what writes killed half-way left behind: <see cref="WriteAtomic"/>'s temporary files (<c>.name.*.tmp</c>) anywhere
+    /// in the folder. Only for the folder's owner (its <see cref="RunLock"/> held): another process's write in progress would
+    /// look the same. Returns the files removed.
+    /// </summary>
+    public IReadOnlyList<string> RemoveLeftovers()
+    {
+        var removed = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path, ".*.tmp", SearchOption.AllDirectories).ToList())
+        {
+            File.Delete(file);
+            removed.Add(System.IO.Path.GetRelativePath(Path, file));
+        }
+        return removed;
+    }
 
     /// <summary>Writes through a stream atomically: the target appears only once <paramref name="write"/> has finished.</summary>
     public string WriteAtomic(string name, Action<Stream> write)

@@ -59,6 +59,21 @@ public sealed class RunLock : IDisposable
     }
 
     /// <summary>The HRESULT of an <see cref="IOException"/> for a file that exists (ERROR_FILE_EXISTS; EEXIST on Unix).</summary>
+    /// <summary>
+    /// Whether another live process holds <paramref name="folder"/>'s lock (the folder need not exist): the refusal to give,
+    /// or null when it is free or its lock is stale. For commands that refuse before writing anything; only
+    /// <see cref="Acquire"/> guarantees the folder.
+    /// </summary>
+    public static RunFolderInUseException? InUse(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        if (!File.Exists(Path.Combine(folder, FileName)) || Read(Path.Combine(folder, FileName)) is not { } found) return null;
+        var (text, written) = found;
+        var holder = int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : (int?)null;
+        var stale = holder is int p ? !IsRunning(p, written) : DateTime.UtcNow - written > Unfinished;
+        return stale ? null : new RunFolderInUseException(Path.GetFullPath(folder), holder);
+    }
+
     private const int FileExists = unchecked((int)0x80070050);
 
     /// <summary>Releases the lock (deletes the file, if it is still this process's).</summary>
@@ -77,7 +92,7 @@ public sealed class RunLock : IDisposable
             var written = File.GetLastWriteTimeUtc(path);
             return (File.ReadAllText(path), written);
         }
-        catch (FileNotFoundException) { return null; }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ("", DateTime.UtcNow); } // unreadable: treated as being written
     }
 

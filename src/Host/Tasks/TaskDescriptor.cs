@@ -40,6 +40,14 @@ public interface ITaskDescriptor
     /// <summary>A configuration whose JSON lists every field (what <see cref="Experiments.Experiment.Settings"/> publishes).</summary>
     ITaskConfig Example { get; }
 
+    /// <summary>
+    /// The first size of <paramref name="config"/> (one of <see cref="ConfigTypes"/>) beyond the task's memory bounds, as
+    /// <see cref="ConfigRules.AtMost"/> words it, or null. Every configuration's <c>Check()</c> applies it
+    /// (<see cref="ConfigRules.CheckLoop"/>), so a typo such as 100,000 hidden units is refused before anything is allocated
+    /// or written; the bounds are listed in docs/architecture.md.
+    /// </summary>
+    Violation? Limits(ITaskConfig config);
+
     /// <summary>What runs after training, in order.</summary>
     IReadOnlyList<ITaskStage> Stages { get; }
 

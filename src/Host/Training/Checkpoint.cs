@@ -84,6 +84,27 @@ public static class Checkpoint
         return meta;
     });
 
+    /// <summary>
+    /// Loads a run's trained weights for a reader (evaluate, analyse, export, a distilled student's teacher): the
+    /// checkpoint must have been written by the run that <paramref name="config"/> (its config.json) describes — the same
+    /// task and the same <see cref="ITaskConfig.Hash"/> — so that an edited config.json (another HMM, another seed) is refused
+    /// instead of measuring the network against the wrong model; and its weights must be finite (<see cref="Load"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">another task or configuration, a damaged file or weights that are not finite; the message names the file.</exception>
+    /// <exception cref="FileNotFoundException">no such checkpoint.</exception>
+    public static CheckpointMeta LoadTrained(string path, ITaskConfig config, nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var meta = ReadMeta(path);
+        var task = meta.Task ?? RunConfig.Untagged;
+        if (task != config.Task)
+            throw new InvalidDataException($"{path} was written by a run of the {task} task, but its config.json is of the {config.Task} task");
+        if (meta.ConfigHash != config.Hash())
+            throw new InvalidDataException($"{path} was written by another configuration than its config.json (config hash {meta.ConfigHash}, config.json's {config.Hash()}): " +
+                                           "config.json was edited or the checkpoint comes from another run; restore config.json or train again");
+        return Load(path, model, null);
+    }
+
     /// <summary>The name of the first parameter of <paramref name="model"/> holding NaN or ±∞, or null when all are finite.</summary>
     public static string? NonFiniteParameter(nn.Module model)
     {

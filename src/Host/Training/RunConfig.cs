@@ -37,6 +37,7 @@ public static class RunConfig
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: must be a JSON object, got {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}");
             var task = doc.RootElement.TryGetProperty("task", out var t) ? t.GetString() ?? "" : HmmRnn.Host.Tasks.TaskRegistry.Untagged;
             if (!Tasks.TryGetValue(task, out var type))
                 throw new InvalidDataException($"{path}: unknown task '{task}'; known: {string.Join(", ", Tasks.Keys)}");
@@ -44,10 +45,28 @@ public static class RunConfig
             config.Check();
             return config;
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
+        // Said from the exceptions' data (the violation; the JSON path and line), never from their messages.
+        catch (ValidationException e) { throw new InvalidDataException($"{path}: {e.Violation}", e); }
+        catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: {e.Message.Split('\n')[0]}", e);
+            throw new InvalidDataException(e.Path is { Length: > 1 } at
+                ? $"{path}: {at[2..]}: a value of the wrong type (line {e.LineNumber + 1})"
+                : $"{path}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", e);
         }
+        catch (NotSupportedException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+    }
+
+    /// <summary>
+    /// The torch device a reader of the run computes on: the configuration's (<see cref="Devices"/>: one behaviour for every
+    /// command — a run on cuda is read on cuda, or refused where CUDA is not available; never a silent fall back).
+    /// </summary>
+    /// <exception cref="InvalidDataException">the device is not available here; the message names config.json.</exception>
+    public static TorchSharp.torch.Device DeviceOf(RunFolder folder, ITaskConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(config);
+        if (Devices.Problem(config.Device) is { } problem) throw new InvalidDataException($"{folder.PathOf(FileName)}: {problem}");
+        return Devices.Select(config.Device);
     }
 
     /// <summary>Reads a run's configuration and checks that it is a run of task <typeparamref name="T"/>.</summary>

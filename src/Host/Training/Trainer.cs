@@ -30,29 +30,34 @@ public static class Trainer
     /// A run's checkpoint by name: "best" (the last when no epoch has finished), "last", or the number of an epoch
     /// kept by <c>checkpointEvery</c>.
     /// </summary>
-    /// <exception cref="ArgumentException">a name that is none of these.</exception>
+    /// <exception cref="ValidationException">a name that is none of these (<see cref="CheckpointProblem"/>).</exception>
     /// <exception cref="FileNotFoundException">the run has no such checkpoint.</exception>
     public static string CheckpointPath(RunFolder folder, string which)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        if (CheckpointProblem(which) is { } problem) throw new ValidationException(problem);
         var name = which switch
         {
             "best" => File.Exists(folder.PathOf(BestCheckpoint)) ? BestCheckpoint : LastCheckpoint,
             "last" => LastCheckpoint,
-            _ when int.TryParse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epoch) => EpochCheckpoint(epoch),
-            _ => throw new ArgumentException($"checkpoint '{which}': must be best, last or an epoch number", nameof(which)),
+            _ => EpochCheckpoint(int.Parse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture)),
         };
         var path = folder.PathOf(name);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint in this run", path);
         return path;
     }
 
+    /// <summary>Why <paramref name="which"/> names no checkpoint of a run (field "Checkpoint"), or null: best, last, or an epoch number.</summary>
+    public static Core.Violation? CheckpointProblem(string? which) =>
+        which is "best" or "last" || int.TryParse(which, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _) ? null
+            : Core.Violation.Of("Checkpoint", which, "must be best, last or an epoch number");
+
     /// <summary>
     /// What a resume of <paramref name="config"/> in <paramref name="folder"/> would continue from: the last checkpoint's
     /// metadata, or null when the folder has none. The one check of a resume, for the loop and for callers that
     /// must refuse before writing anything (the CLI opens its logs first).
     /// </summary>
-    /// <exception cref="InvalidOperationException">the checkpoint belongs to another task or another configuration.</exception>
+    /// <exception cref="ResumeRefusedException">the checkpoint belongs to another task or another configuration.</exception>
     /// <exception cref="InvalidDataException">the checkpoint is damaged.</exception>
     public static CheckpointMeta? ResumePoint(ITaskConfig config, RunFolder folder)
     {
@@ -63,9 +68,9 @@ public static class Trainer
         var meta = Checkpoint.ReadMetaOfWhole(last); // a file cut short is refused here, before the caller writes config.json or the logs
         var task = meta.Task ?? RunConfig.Untagged;
         if (task != config.Task)
-            throw new InvalidOperationException($"resume: {folder.Path} is a run of the {task} task, not of the {config.Task} task");
+            throw new ResumeRefusedException($"{folder.Path} is a run of the {task} task, not of the {config.Task} task");
         if (meta.ConfigHash != config.Hash())
-            throw new InvalidOperationException($"resume: {last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options");
+            throw new ResumeRefusedException($"{last} was written by a run with another configuration (hash {meta.ConfigHash}, this run {config.Hash()}); resume with the same options");
         return meta;
     }
 
@@ -83,9 +88,7 @@ public static class Trainer
         if (checkpointEvery < 0) throw new ArgumentOutOfRangeException(nameof(checkpointEvery), checkpointEvery, "must be ≥ 0");
         config.Check();
         var clock = Stopwatch.StartNew();
-        var device = config.Device == "cuda" ? CUDA : CPU;
-        if (config.Device == "cuda" && !cuda.is_available())
-            throw new InvalidOperationException("Device = cuda: CUDA is not available on this machine (run 'hmmrnn doctor')");
+        var device = Devices.Select(config.Device);
 
         using var task = config.Create(device);
         var hash = config.Hash();
@@ -175,4 +178,17 @@ public static class Trainer
                 observer.OnError(ex);
             }
         }, CancellationToken.None));
+}
+
+/// <summary>
+/// A resume refused because the folder's run is of another task or configuration (<see cref="Trainer.ResumePoint"/>): the
+/// caller decides by this type (the command line names --resume, an experiment starts the point afresh), never by the message.
+/// </summary>
+public sealed class ResumeRefusedException : InvalidOperationException
+{
+    /// <summary>A refusal for <paramref name="reason"/>; the message is "resume: reason".</summary>
+    public ResumeRefusedException(string reason) : base($"resume: {reason}") => Reason = reason;
+
+    /// <summary>Why, without the "resume: " of the message.</summary>
+    public string Reason { get; }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HmmRnn.Core;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;
 
@@ -37,6 +38,15 @@ public sealed class FlipFlopDescriptor : ITaskDescriptor
 
     /// <inheritdoc />
     public ITaskConfig Example => FlipFlopConfig.Preset("quick");
+
+    /// <summary>Memory bounds: ≤ 64 channels, ≤ 4096 units, sequences of ≤ 10,000 steps, ≤ 4096 sequences a batch and for validation.</summary>
+    public const int MaxChannels = 64, MaxHidden = 4096, MaxLength = 10_000, MaxBatch = 4096;
+
+    /// <inheritdoc />
+    public Violation? Limits(ITaskConfig config) => config is not FlipFlopConfig c ? null
+        : ConfigRules.AtMost(nameof(c.Channels), c.Channels, MaxChannels) ?? ConfigRules.AtMost(nameof(c.Hidden), c.Hidden, MaxHidden)
+          ?? ConfigRules.AtMost(nameof(c.SequenceLength), c.SequenceLength, MaxLength) ?? ConfigRules.AtMost(nameof(c.Batch), c.Batch, MaxBatch)
+          ?? ConfigRules.AtMost(nameof(c.ValidationSequences), c.ValidationSequences, MaxBatch);
 
     /// <inheritdoc />
     public ITaskConfig Preset(string preset, JsonObject experiment) => FlipFlopConfig.Preset(preset);

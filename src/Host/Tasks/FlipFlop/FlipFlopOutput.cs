@@ -20,7 +20,7 @@ public static class FlipFlopOutput
         var config = RunConfig.Read<FlipFlopConfig>(folder);
         var path = Trainer.CheckpointPath(folder, which);
         using var model = new FlipFlopModel(config.Channels, config.Hidden);
-        var meta = Checkpoint.Load(path, model, null);
+        var meta = Checkpoint.LoadTrained(path, config, model);
         return (config, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
     }
 

@@ -30,14 +30,14 @@ public static class Evaluation
     public static EvaluationReport Run(RunFolder folder, int sequences, long seed)
     {
         var config = RunConfig.Read<HmmTrainingConfig>(folder);
+        var device = RunConfig.DeviceOf(folder, config);
         var path = Trainer.CheckpointPath(folder, "best");
         var entry = config.Entry;
         var hmm = entry.Hmm;
         int T = entry.SequenceLength, V = hmm.Symbols;
-        var device = config.Device == "cuda" && cuda.is_available() ? CUDA : CPU;
         using var model = new HmmRnnModel(config.Hidden, config.Input, V);
         model.to(device);
-        var meta = Checkpoint.Load(path, model, null);
+        var meta = Checkpoint.LoadTrained(path, config, model);
 
         var rnn = Generate(model, sequences, T, config.Temperature, seed, device);
         // The HMM side: the run's held-out test split (as many sequences as generated, where it has

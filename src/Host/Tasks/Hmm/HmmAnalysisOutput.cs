@@ -18,7 +18,20 @@ namespace HmmRnn.Host.Tasks.Hmm;
 /// <param name="UpTo">The sweep's end as a multiple of the trained σ.</param>
 /// <param name="Sequences">RNN sequences per σ (issue 9: ≥ 2,000).</param>
 /// <param name="Checkpoints">Epoch checkpoints (from <c>--checkpoint-every</c>) swept too, evenly picked; 0 for none.</param>
-public sealed record ResonanceOptions(int Points = 13, double UpTo = 3, int Sequences = 2_000, int Checkpoints = 4);
+public sealed record ResonanceOptions(int Points = 13, double UpTo = 3, int Sequences = 2_000, int Checkpoints = 4)
+{
+    /// <summary>Memory bounds: ≤ 1,000 σ values, ≤ 100,000 sequences per σ, ≤ 1,000 checkpoints.</summary>
+    public const int MaxPoints = 1_000, MaxSequences = 100_000, MaxCheckpoints = 1_000;
+
+    /// <summary>The first bad field, or null.</summary>
+    public Violation? Problem() =>
+        Points < 2 ? Violation.Of(nameof(Points), Points, "must be ≥ 2")
+        : !(UpTo > 0 && double.IsFinite(UpTo)) ? Violation.Of(nameof(UpTo), UpTo, "must be finite and > 0")
+        : Sequences < 100 ? Violation.Of(nameof(Sequences), Sequences, "must be ≥ 100")
+        : Checkpoints < 0 ? Violation.Of(nameof(Checkpoints), Checkpoints, "must be ≥ 0")
+        : Violation.AtMost(nameof(Points), Points, MaxPoints) ?? Violation.AtMost(nameof(Sequences), Sequences, MaxSequences)
+          ?? Violation.AtMost(nameof(Checkpoints), Checkpoints, MaxCheckpoints);
+}
 
 /// <summary>The curve at one saved checkpoint.</summary>
 /// <param name="Epoch">The checkpoint's epoch.</param>
@@ -36,16 +49,12 @@ public static class HmmAnalysisOutput
     public static (HmmTrainingConfig Config, HmmRnnModel Model, ReluRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder, string which)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        var config = RunConfig.Read(folder) switch
-        {
-            HmmTrainingConfig c => c,
-            var other => throw new InvalidDataException($"{folder.Path} is a run of the {other.Task} task, not an HMM emulation; use 'ibl analyze'"),
-        };
+        var config = RunConfig.Read<HmmTrainingConfig>(folder);
         var path = Trainer.CheckpointPath(folder, which);
         var model = new HmmRnnModel(config.Hidden, config.Input, config.Entry.Hmm.Symbols);
         try
         {
-            var meta = Checkpoint.Load(path, model, null);
+            var meta = Checkpoint.LoadTrained(path, config, model);
             return (config, model, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
         }
         catch
@@ -62,6 +71,8 @@ public static class HmmAnalysisOutput
     public static (HmmNetworkReport Report, ResonanceCurve? Resonance) Run(RunFolder folder, string which, HmmAnalysisOptions options,
         ResonanceOptions? resonance, long seed, Action<string>? progress = null)
     {
+        // The device is refused before the work (not at the resonance sweep), and before the checkpoint's check.
+        var device = RunConfig.DeviceOf(folder, RunConfig.Read<HmmTrainingConfig>(folder));
         var (config, model, weights, checkpoint, epoch) = Load(folder, which);
         using var _ = model;
         var entry = config.Entry;
@@ -69,7 +80,7 @@ public static class HmmAnalysisOutput
         var report = HmmNetworkAnalysis.Run(weights, entry.Hmm.States, entry.SequenceLength, Rng.FromSeed(seed), options);
         progress?.Invoke("belief decoding");
         var belief = BeliefDecoding.Run(weights, entry.Hmm, BeliefSequences, entry.SequenceLength, Rng.FromSeed(seed).Substream(BeliefStream));
-        var (curve, across) = resonance is null ? (null, []) : ResonanceSweeps(folder, config, model, options.Sigma, resonance, seed, progress);
+        var (curve, across) = resonance is null ? (null, []) : ResonanceSweeps(folder, config, model, device, options.Sigma, resonance, seed, progress);
 
         progress?.Invoke("figures");
         Plot(folder, config, report, curve, across);
@@ -119,11 +130,11 @@ public static class HmmAnalysisOutput
 
     /// <summary>The sweep on the analysed checkpoint and on up to <see cref="ResonanceOptions.Checkpoints"/> saved epoch checkpoints.</summary>
     private static (ResonanceCurve Curve, List<CheckpointResonance> Across) ResonanceSweeps(RunFolder folder, HmmTrainingConfig config, HmmRnnModel model,
-        double sigma, ResonanceOptions resonance, long seed, Action<string>? progress)
+        Device device, double sigma, ResonanceOptions resonance, long seed, Action<string>? progress)
     {
         progress?.Invoke($"stochastic resonance: {resonance.Points} noise scales × {resonance.Sequences:N0} sequences");
         var test = TrainingData.TestSplit(config with { TestSequences = Math.Max(config.TestSequences, resonance.Sequences) }).Outputs;
-        var curve = Sweep(model, config, test, sigma, resonance, seed);
+        var curve = Sweep(model, config, device, test, sigma, resonance, seed);
         var across = new List<CheckpointResonance>();
         var epochs = Directory.Exists(folder.PathOf("checkpoints"))
             ? Directory.GetFiles(folder.PathOf("checkpoints"), "epoch-*.ckpt").Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)[6..], CultureInfo.InvariantCulture)).Order().ToArray()
@@ -136,17 +147,16 @@ public static class HmmAnalysisOutput
             {
                 progress?.Invoke($"resonance at epoch {e}");
                 var (_, m, _, _, _) = Load(folder, e.ToString(CultureInfo.InvariantCulture));
-                using (m) across.Add(new CheckpointResonance(e, Sweep(m, config, test, sigma, resonance, seed)));
+                using (m) across.Add(new CheckpointResonance(e, Sweep(m, config, device, test, sigma, resonance, seed)));
             }
         }
         return (curve, across);
     }
 
-    private static ResonanceCurve Sweep(HmmRnnModel model, HmmTrainingConfig config, IReadOnlyList<ImmutableArray<int>> test, double trained,
+    private static ResonanceCurve Sweep(HmmRnnModel model, HmmTrainingConfig config, Device device, IReadOnlyList<ImmutableArray<int>> test, double trained,
         ResonanceOptions options, long seed)
     {
         var entry = config.Entry;
-        var device = config.Device == "cuda" && cuda.is_available() ? CUDA : CPU;
         model.to(device);
         var points = Resonance.Sigmas(trained, options.Points, options.UpTo).Select(sigma =>
         {

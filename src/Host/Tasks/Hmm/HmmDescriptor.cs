@@ -14,7 +14,11 @@ namespace HmmRnn.Host.Tasks.Hmm;
 public sealed record EvaluationOptions(int Sequences = 10_000)
 {
     /// <summary>The first bad field, or null.</summary>
-    public Violation? Problem() => Sequences < 100 ? Violation.Of(nameof(Sequences), Sequences, "must be an integer ≥ 100") : null;
+    public Violation? Problem() => Sequences < 100 ? Violation.Of(nameof(Sequences), Sequences, "must be an integer ≥ 100")
+        : ConfigRules.AtMost(nameof(Sequences), Sequences, MaxSequences);
+
+    /// <summary>The memory bound on <see cref="Sequences"/>: 1,000,000 generated sequences.</summary>
+    public const int MaxSequences = 1_000_000;
 }
 
 /// <summary>
@@ -52,6 +56,15 @@ public sealed class HmmDescriptor : ITaskDescriptor
     /// <inheritdoc />
     public ITaskConfig Example => HmmTrainingConfig.Preset("quick", "linear2");
 
+    /// <summary>Memory bounds: |h| and d ≤ 4096, a batch ≤ 16,384 sequences (the Sinkhorn loss holds a batch × batch cost matrix), each split ≤ 1,000,000 sequences.</summary>
+    public const int MaxHidden = 4096, MaxInput = 4096, MaxBatch = 16_384, MaxSequences = 1_000_000;
+
+    /// <inheritdoc />
+    public Violation? Limits(ITaskConfig config) => config is not HmmTrainingConfig c ? null
+        : ConfigRules.AtMost(nameof(c.Hidden), c.Hidden, MaxHidden) ?? ConfigRules.AtMost(nameof(c.Input), c.Input, MaxInput)
+          ?? ConfigRules.AtMost(nameof(c.Batch), c.Batch, MaxBatch) ?? ConfigRules.AtMost(nameof(c.TrainSequences), c.TrainSequences, MaxSequences)
+          ?? ConfigRules.AtMost(nameof(c.ValidationSequences), c.ValidationSequences, MaxSequences) ?? ConfigRules.AtMost(nameof(c.TestSequences), c.TestSequences, MaxSequences);
+
     /// <inheritdoc />
     public IReadOnlyList<ITaskStage> Stages { get; }
 
@@ -79,7 +92,7 @@ public sealed class HmmDescriptor : ITaskDescriptor
         var hmm = experiment["hmm"] ?? throw new ExperimentException("hmm", "required for task hmm: a catalogue name (" + string.Join(", ", HmmCatalogue.Names) + ") or {initial, transition, emission, sequenceLength}", "nothing");
         if (hmm is JsonValue v && v.TryGetValue<string>(out var catalogueName))
         {
-            if (!HmmCatalogue.Names.Contains(catalogueName)) ExperimentJson.Fail("hmm", $"not a catalogue model; known: {string.Join(", ", HmmCatalogue.Names)}", ExperimentJson.Show(hmm));
+            if (HmmCatalogue.Problem(catalogueName) is { } unknown) ExperimentJson.Fail("hmm", unknown.Rule, ExperimentJson.Show(hmm));
             return HmmTrainingConfig.Preset(preset, catalogueName);
         }
         if (hmm is not JsonObject custom) throw new ExperimentException("hmm", "must be a catalogue name or an object with initial, transition, emission, sequenceLength", ExperimentJson.Show(hmm));
@@ -95,8 +108,8 @@ public sealed class HmmDescriptor : ITaskDescriptor
             matrices = json.Deserialize<CustomHmm>(RunFolder.Json) ?? throw new ExperimentException("hmm", "empty", "null");
         }
         catch (JsonException e) { throw new ExperimentException($"hmm{ExperimentJson.JsonPath(e)}", "wrong type (numbers, arrays of numbers and arrays of rows; family: linear-chain, fully-connected or cyclic)", ExperimentJson.Show(custom)); }
-        try { matrices.ToEntry(customName); }
-        catch (ArgumentException e) { throw new ExperimentException($"hmm.{e.ParamName ?? ""}".TrimEnd('.'), e.Message.Split(" (Parameter")[0], "(see the matrices)"); }
+        // The matrices' problems as data (Core's own checks), the field a path inside "hmm": nothing is read out of a message.
+        if (matrices.Problem() is { } problem) throw new ExperimentException($"hmm.{problem.Field}", problem.Rule, problem.Value);
         return HmmTrainingConfig.Preset(preset, customName, matrices);
     }
 

@@ -226,8 +226,12 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field and its value; returns this.</summary>
     public HmmTrainingConfig Validate()
     {
-        try { _ = Entry; }
-        catch (ArgumentException e) { ConfigRules.Fail(Custom is null ? nameof(Hmm) : nameof(Custom), Custom is null ? Hmm : "(matrices)", e.Message.Split(" (Parameter")[0]); }
+        // The model's problem as data (Core's checks): the catalogue name, or the custom matrices' first bad field.
+        if (Custom is { } custom)
+        {
+            if (custom.Problem() is { } matrices) ConfigRules.Fail(nameof(Custom), "(matrices)", matrices.ToString());
+        }
+        else if (HmmCatalogue.Problem(Hmm) is { } unknown) ConfigRules.Fail(nameof(Hmm), Hmm, unknown.Rule);
         if (Hidden <= 0) ConfigRules.Fail(nameof(Hidden), Hidden, "must be > 0");
         if (Input <= 0) ConfigRules.Fail(nameof(Input), Input, "must be > 0");
         if (TrainSequences <= 0) ConfigRules.Fail(nameof(TrainSequences), TrainSequences, "must be > 0");
@@ -293,13 +297,17 @@ public sealed record HmmTrainingConfig : ITaskConfig
 public sealed record CustomHmm(double[] Initial, double[][] Transition, double[][] Emission, int SequenceLength,
     HmmFamily Family = HmmFamily.FullyConnected)
 {
-    /// <summary>Validates the matrices (the message names the bad one) and returns the model as a catalogue entry.</summary>
+    /// <summary>
+    /// Why these matrices make no model, as data (Core's <see cref="Core.Hmm.Problem"/>; the field names the array, as
+    /// "transition[1]", or "sequenceLength"), or null.
+    /// </summary>
+    public Violation? Problem() =>
+        Core.Hmm.Problem(Initial, Transition, Emission) ?? (SequenceLength < 2 ? Violation.Of("sequenceLength", SequenceLength, "must be ≥ 2") : null);
+
+    /// <summary>Validates the matrices (<see cref="Problem"/>, thrown as an <see cref="ArgumentException"/> naming the bad one) and returns the model as a catalogue entry.</summary>
     public CatalogueEntry ToEntry(string name)
     {
-        if (Initial is null) throw new ArgumentException("initial: missing", nameof(Initial));
-        if (Transition is null) throw new ArgumentException("transition: missing", nameof(Transition));
-        if (Emission is null) throw new ArgumentException("emission: missing", nameof(Emission));
-        if (SequenceLength < 2) throw new ArgumentException($"sequenceLength: must be ≥ 2, got {SequenceLength}", nameof(SequenceLength));
+        if (Problem() is { } problem) throw problem.ToException();
         var hmm = new Core.Hmm(ProbabilityVector.Create(Initial, "initial"), StochasticMatrix.FromRows(Transition, "transition"),
             StochasticMatrix.FromRows(Emission, "emission"));
         return new CatalogueEntry(name, Family, hmm, SequenceLength, "custom matrices");

@@ -37,7 +37,8 @@ public static class IblAnalysisOutput
     public static (IblTaskConfig Task, TanhRnnWeights Weights, string Checkpoint, int Epoch) Load(RunFolder folder, string checkpoint = "best")
     {
         ArgumentNullException.ThrowIfNull(folder);
-        var (task, hidden) = RunConfig.Read(folder) switch
+        var config = RunConfig.Read(folder);
+        var (task, hidden) = config switch
         {
             IblTrainingConfig c => (c.Environment, c.Hidden),
             IblDistillConfig d when Directory.Exists(d.Teacher) => (RunConfig.Read<IblTrainingConfig>(RunFolder.Create(d.Teacher)).Environment, d.Hidden),
@@ -46,7 +47,7 @@ public static class IblAnalysisOutput
         };
         var path = Trainer.CheckpointPath(folder, checkpoint);
         using var model = new IblRnnModel(hidden);
-        var meta = Checkpoint.Load(path, model, null);
+        var meta = Checkpoint.LoadTrained(path, config, model);
         return (task, model.Snapshot(), Path.GetFileName(path), meta.Epoch);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HmmRnn.Analysis;
+using HmmRnn.Core;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;
 
@@ -42,6 +43,21 @@ public sealed class IblDescriptor : ITaskDescriptor
 
     /// <inheritdoc />
     public ITaskConfig Example => IblTrainingConfig.Preset("quick");
+
+    /// <summary>Memory bounds: ≤ 4096 units, ≤ 4096 sessions a step (a distilled student's teacher records ≤ 4096 sessions of ≤ 100,000 steps), ≤ 10,000 validation sessions of ≤ 100,000 trials.</summary>
+    public const int MaxHidden = 4096, MaxSessions = 4096, MaxSteps = 100_000, MaxValidationSessions = 10_000, MaxValidationTrials = 100_000;
+
+    /// <inheritdoc />
+    public Violation? Limits(ITaskConfig config) => config switch
+    {
+        IblTrainingConfig c => ConfigRules.AtMost(nameof(c.Hidden), c.Hidden, MaxHidden) ?? ConfigRules.AtMost(nameof(c.Sessions), c.Sessions, MaxSessions)
+            ?? ConfigRules.AtMost(nameof(c.ValidationSessions), c.ValidationSessions, MaxValidationSessions)
+            ?? ConfigRules.AtMost(nameof(c.ValidationTrials), c.ValidationTrials, MaxValidationTrials),
+        IblDistillConfig d => ConfigRules.AtMost(nameof(d.Hidden), d.Hidden, MaxHidden) ?? ConfigRules.AtMost(nameof(d.Sessions), d.Sessions, MaxSessions)
+            ?? ConfigRules.AtMost(nameof(d.Steps), d.Steps, MaxSteps) ?? ConfigRules.AtMost(nameof(d.ValidationSessions), d.ValidationSessions, MaxValidationSessions)
+            ?? ConfigRules.AtMost(nameof(d.ValidationTrials), d.ValidationTrials, MaxValidationTrials),
+        _ => null,
+    };
 
     /// <inheritdoc />
     public ITaskConfig Preset(string preset, JsonObject experiment) => IblTrainingConfig.Preset(preset);

@@ -46,7 +46,7 @@ public sealed class IblDistillTask : ITrainingTask
             {
                 var step = steps[t];
                 int i = t * S + s;
-                (x[3 * i], x[3 * i + 1], x[3 * i + 2]) = (step.Step.Input.Left, step.Step.Input.Right, step.Step.Input.Feedback);
+                step.Step.Input.CopyTo(x.AsSpan(IblInput.Width * i));
                 (p[2 * i], p[2 * i + 1]) = (1 - step.Decision.PosteriorRight, step.Decision.PosteriorRight);
                 m[i] = step.Step.IsBlank ? 0 : 1;
             }

@@ -138,7 +138,7 @@ public sealed class IblTask : ITrainingTask
                 for (int i = 0; i < B; i++)
                 {
                     var s = sessions[i].Current;
-                    (input[3 * i], input[3 * i + 1], input[3 * i + 2]) = (s.Input.Left, s.Input.Right, s.Input.Feedback);
+                    s.Input.CopyTo(input.AsSpan(IblInput.Width * i));
                     target[i] = s.Trial.StimulusSide == Side.Right ? 1 : 0;
                     var counts = active[i] && !s.IsBlank;
                     mask[i] = counts ? 1 : 0;
@@ -155,7 +155,7 @@ public sealed class IblTask : ITrainingTask
                 {
                     if (!active[i]) continue;
                     var s = sessions[i].Current;
-                    Side? action = s.IsBlank ? null : p[2 * i + 1] > threshold ? Side.Right : p[2 * i] > threshold ? Side.Left : null;
+                    var action = IblActionRule.Act(s.IsBlank, p[2 * i], p[2 * i + 1], threshold);
                     (_, sessions[i]) = IblEnvironment.Advance(sessions[i], action);
                     if (c.Truncation == 0 && sessions[i].Current.Trial.Block >= c.BlocksPerSession) active[i] = false;
                 }
