@@ -36,8 +36,10 @@ public sealed record HmmTrainingConfig : ITaskConfig
     public double? LearningRateHalfLife { get; init; }
     /// <summary>
     /// The epoch (from 0) at which the halving starts: lr is constant before it, lr · 2^(−(epoch − this) / half-life) after
-    /// (null: 0). A network first has to leave the plateau of i.i.d. symbols (cyclic4, seed 10: about 35 epochs), which a
+    /// (null: 0). A network first has to leave the plateau of i.i.d. symbols (cyclic4, seed 10: 25 epochs), which a
     /// learning rate decaying from the start can stop; once near a solution, a smaller step stops the epoch-to-epoch swings.
+    /// Not in the quick preset: 30 epochs constant, then halving every 15, calmed linear2 and cyclic4 on seed 10 but on seeds
+    /// 0–2 left linear2 where it had collapsed before epoch 30 and cost cyclic4 its dwell times (docs/hmm-training.md).
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? LearningRateDecayFrom { get; init; }
@@ -183,7 +185,6 @@ public sealed record HmmTrainingConfig : ITaskConfig
             RecurrentIdentity = 0, PairWeight = QuickPairWeight, PairLags = Math.Max(1, Math.Min(QuickPairLags, length - 1)),
             ActivityWeight = QuickActivityWeight, Rollout = 2 * length, StartPairs = Math.Max(1, Math.Min(QuickStartPairs, length - 1)),
             NGrams = length >= 3 ? Math.Min(QuickNGrams, length) : null, WarmupSteps = QuickWarmupSteps,
-            LearningRateHalfLife = QuickHalfLife, LearningRateDecayFrom = QuickDecayFrom,
         };
     }
 
@@ -199,19 +200,6 @@ public sealed record HmmTrainingConfig : ITaskConfig
 
     /// <summary>The quick preset's start positions, n-gram order and warm-up steps (see <see cref="QuickPairWeight"/>).</summary>
     public const int QuickStartPairs = 10, QuickNGrams = 4, QuickWarmupSteps = 200;
-
-
-
-    /// <summary>
-    /// The quick preset's learning-rate schedule: constant for 30 epochs (long enough to leave the i.i.d.-symbols plateau:
-    /// cyclic4 seed 10 leaves it at epoch 25, and a rate halving every 15 epochs from the start kept it there past epoch 32),
-    /// then halving every 15 epochs (linear2 seed 10: the validation transition error swung 0.001–0.31 at a constant rate
-    /// and stays at 0.001–0.003 once it decays). Tuned on seed 10 only.
-    /// </summary>
-    public const double QuickHalfLife = 15;
-
-    /// <summary>The epoch at which the quick preset's learning rate starts to halve (see <see cref="QuickHalfLife"/>).</summary>
-    public const int QuickDecayFrom = 30;
 
     /// <summary>The quick preset's pair lags (the lag verdict's range; fewer for sequences of 20 steps or less).</summary>
     public const int QuickPairLags = 20;
