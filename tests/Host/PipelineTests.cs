@@ -160,9 +160,24 @@ public sealed class PipelineTests : TempFolderTest
         Assert.Equal(new[] { 2, 6 }, new Shard(2, 4).Select(points).Select(p => p.Index));
         // Every point in exactly one shard.
         Assert.Equal(Enumerable.Range(0, 10), Enumerable.Range(0, 3).SelectMany(i => new Shard(i, 3).Select(points)).Select(p => p.Index).Order());
-        var script = ExperimentCommands.SlurmScript("g", "/x/g.json", "/runs/g", 4, 2, "01:00:00", "dotnet /opt/hmmrnn.dll");
+        var script = ExperimentCommands.SlurmScript("g", "/x/g.json", "/runs/g", new SlurmResources(4, 2, "01:00:00"), "dotnet /opt/hmmrnn.dll");
         Assert.Contains("#SBATCH --array=0-3", script);
         Assert.Contains("exec dotnet /opt/hmmrnn.dll sweep '/x/g.json' --out '/runs/g'", script);
+        // Unasked resources are left to the cluster's defaults: no partition, account, memory or GPU line.
+        Assert.DoesNotContain("--partition", script);
+        Assert.DoesNotContain("--gpus", script);
+        // Asked for, each is a #SBATCH line (before the first command: sbatch stops reading them there), and the set-up lines
+        // run in order before hmmrnn. Bugs caught: a directive after 'set -e' (ignored by sbatch), set-up lines after exec.
+        var full = ExperimentCommands.SlurmScript("g", "/x/g.json", "/runs/g", new SlurmResources(4, 2, "01:00:00")
+        {
+            Partition = "gpu", Account = "lab-7", Memory = "8G", Gpus = 1, Setup = ["module load dotnet/10", "export A=1"],
+        }, "dotnet /opt/hmmrnn.dll").Split('\n');
+        int Line(string text) => Array.FindIndex(full, l => l == text);
+        var firstCommand = Line("set -euo pipefail");
+        foreach (var directive in new[] { "#SBATCH --partition=gpu", "#SBATCH --account=lab-7", "#SBATCH --mem=8G", "#SBATCH --gpus-per-task=1" })
+            Assert.InRange(Line(directive), 1, firstCommand - 1);
+        Assert.True(firstCommand < Line("module load dotnet/10") && Line("module load dotnet/10") < Line("export A=1"));
+        Assert.True(Line("export A=1") < Array.FindIndex(full, l => l.StartsWith("exec ", StringComparison.Ordinal)));
     }
 }
 

@@ -123,10 +123,15 @@ internal static class ExperimentCommands
         var cpus = new Option<int>("--cpus") { Description = "CPUs per array task.", DefaultValueFactory = _ => 2 };
         var time = new Option<string>("--time") { Description = "Time limit per array task (sbatch --time).", DefaultValueFactory = _ => "02:00:00" };
         var script = new Option<string?>("--script") { Description = "Where to write the script (default <out>/sweep.sbatch)." };
+        var partition = new Option<string?>("--partition") { Description = "sbatch --partition (default: the cluster's)." };
+        var account = new Option<string?>("--account") { Description = "sbatch --account (default: the user's)." };
+        var memory = new Option<string?>("--mem") { Description = "Memory per array task, sbatch --mem: a number with an optional unit K, M, G or T (e.g. 8G; default: the cluster's)." };
+        var gpus = new Option<int>("--gpus") { Description = "GPUs per array task (sbatch --gpus-per-task; 0: none). With GPUs, run the experiment with \"device\": \"cuda\" and a CUDA build.", DefaultValueFactory = _ => 0 };
+        var setup = new Option<string[]>("--setup") { Description = "A shell line each array task runs before hmmrnn (repeatable, in order), e.g. --setup 'module load dotnet/10'." };
         var command = new Option<string>("--hmmrnn") { Description = "How a task runs hmmrnn (default: this installation, 'dotnet <path>/hmmrnn.dll').", DefaultValueFactory = _ => $"dotnet {Path.Combine(AppContext.BaseDirectory, "hmmrnn.dll")}" };
         var cmd = new Command("slurm", "Write an sbatch array script for the sweep: each array task runs 'sweep' on its shard; then 'sweep collect'.")
         {
-            file, output, tasks, cpus, time, script, command,
+            file, output, tasks, cpus, time, partition, account, memory, gpus, setup, script, command,
         };
         cmd.SetAction(r =>
         {
@@ -138,6 +143,14 @@ internal static class ExperimentCommands
             if (r.GetValue(cpus) < 1) return Cli.Refuse(cpus, r.GetValue(cpus), "must be ≥ 1");
             if (!SlurmTime.IsMatch(r.GetValue(time)!))
                 return Cli.Refuse(time, $"'{r.GetValue(time)}'", "must be an sbatch time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS");
+            foreach (var (option, value) in new[] { (partition, r.GetValue(partition)), (account, r.GetValue(account)) })
+                if (value is not null && !SlurmName.IsMatch(value))
+                    return Cli.Refuse(option, $"'{value}'", "must be one Slurm name (letters, digits, _ . - and , only)");
+            if (r.GetValue(memory) is { } mem && !SlurmMemory.IsMatch(mem))
+                return Cli.Refuse(memory, $"'{mem}'", "must be a whole number with an optional unit K, M, G or T (e.g. 8G)");
+            if (r.GetValue(gpus) is < 0 or > MaxGpus) return Cli.Refuse(gpus, r.GetValue(gpus), $"must be in [0, {MaxGpus}]");
+            if ((r.GetValue(setup) ?? []).FirstOrDefault(line => string.IsNullOrWhiteSpace(line) || line.Contains('\n', StringComparison.Ordinal)) is { } badLine)
+                return Cli.Refuse(setup, $"'{badLine}'", "each must be one non-empty shell line");
             if (string.IsNullOrWhiteSpace(r.GetValue(command)) || r.GetValue(command)!.Contains('\n', StringComparison.Ordinal))
                 return Cli.Refuse(command, $"'{r.GetValue(command)}'", "must be a command line (one line) that runs hmmrnn");
             if (r.GetValue(script) is { } given && (string.IsNullOrWhiteSpace(given) || Directory.Exists(given)))
@@ -153,7 +166,11 @@ internal static class ExperimentCommands
             try { root = RunFolder.Create(r.GetValue(output) ?? Path.Combine("runs", experiment.Name)); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
             var target = Path.GetFullPath(r.GetValue(script) ?? root.PathOf("sweep.sbatch"));
-            var text = SlurmScript(experiment.Name, Path.GetFullPath(r.GetValue(file)!), root.Path, n, r.GetValue(cpus), r.GetValue(time)!, r.GetValue(command)!);
+            var resources = new SlurmResources(n, r.GetValue(cpus), r.GetValue(time)!)
+            {
+                Partition = r.GetValue(partition), Account = r.GetValue(account), Memory = r.GetValue(memory), Gpus = r.GetValue(gpus), Setup = r.GetValue(setup) ?? [],
+            };
+            var text = SlurmScript(experiment.Name, Path.GetFullPath(r.GetValue(file)!), root.Path, resources, r.GetValue(command)!);
             (scriptFolder ?? root).WriteText(Path.GetFileName(target), text);
             Console.Out.WriteLine(target);
             Console.Error.WriteLine($"submit with: sbatch {target}   then: hmmrnn sweep collect {root.Path}");
@@ -163,24 +180,35 @@ internal static class ExperimentCommands
     }
 
     /// <summary>sbatch's --time formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes, days-hours:minutes:seconds, or UNLIMITED.</summary>
+    /// <summary>The most GPUs an array task may ask for (a sanity bound: no node has more).</summary>
+    public const int MaxGpus = 16;
+
+    private static readonly System.Text.RegularExpressions.Regex SlurmName = new(@"^[A-Za-z0-9_.,-]+$");
+    private static readonly System.Text.RegularExpressions.Regex SlurmMemory = new(@"^[0-9]+[KMGTkmgt]?$");
+
     private static readonly System.Text.RegularExpressions.Regex SlurmTime =
         new(@"^(\d+(:\d{1,2}){0,2}|\d+-\d{1,2}(:\d{1,2}){0,2}|UNLIMITED|INFINITE)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>An sbatch array script: task k runs shard k of n (the shard comes from Slurm's environment).</summary>
-    internal static string SlurmScript(string name, string experiment, string output, int tasks, int cpus, string time, string hmmrnn)
+    internal static string SlurmScript(string name, string experiment, string output, SlurmResources resources, string hmmrnn)
     {
         static string Q(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
         var sb = new StringBuilder();
         sb.Append("#!/bin/bash\n");
         sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name=hmmrnn-{name}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --array=0-{tasks - 1}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --cpus-per-task={cpus}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --time={time}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --array=0-{resources.Tasks - 1}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --cpus-per-task={resources.Cpus}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --time={resources.Time}\n");
+        if (resources.Partition is { } partition) sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --partition={partition}\n");
+        if (resources.Account is { } account) sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --account={account}\n");
+        if (resources.Memory is { } memory) sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --mem={memory}\n");
+        if (resources.Gpus > 0) sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --gpus-per-task={resources.Gpus}\n");
         sb.Append(CultureInfo.InvariantCulture, $"#SBATCH --output={output}/slurm-%A_%a.out\n");
         sb.Append("# Written by 'hmmrnn sweep slurm'. Each array task runs its shard of the points (SLURM_ARRAY_TASK_ID of\n");
         sb.Append("# SLURM_ARRAY_TASK_COUNT); all write into one output folder. When every task has finished:\n");
         sb.Append(CultureInfo.InvariantCulture, $"#   {hmmrnn} sweep collect {Q(output)}\n");
         sb.Append("set -euo pipefail\n");
+        foreach (var line in resources.Setup) sb.Append(line).Append('\n');
         sb.Append(CultureInfo.InvariantCulture, $"exec {hmmrnn} sweep {Q(experiment)} --out {Q(output)}\n");
         return sb.ToString();
     }
@@ -226,3 +254,22 @@ internal static class ExperimentCommands
         return 0;
     }
 }
+
+/// <summary>What each array task of a sweep asks Slurm for, and the shell lines it runs first.</summary>
+/// <param name="Tasks">Array tasks.</param>
+/// <param name="Cpus">CPUs per task.</param>
+/// <param name="Time">The time limit, in sbatch's format.</param>
+internal sealed record SlurmResources(int Tasks, int Cpus, string Time)
+{
+    /// <summary>sbatch --partition; null: the cluster's default.</summary>
+    public string? Partition { get; init; }
+    /// <summary>sbatch --account; null: the user's default.</summary>
+    public string? Account { get; init; }
+    /// <summary>sbatch --mem (e.g. 8G); null: the cluster's default.</summary>
+    public string? Memory { get; init; }
+    /// <summary>GPUs per task (sbatch --gpus-per-task); 0: none.</summary>
+    public int Gpus { get; init; }
+    /// <summary>Shell lines run before hmmrnn (module loads, environments), in order.</summary>
+    public IReadOnlyList<string> Setup { get; init; } = [];
+}
+
