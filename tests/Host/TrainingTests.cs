@@ -22,7 +22,7 @@ public class TrainingTests : TempFolderTest
     /// </summary>
     private static HmmTrainingConfig Tiny(int epochs = 4) => HmmTrainingConfig.Preset("quick", "linear3") with
     {
-        RecurrentIdentity = 0.97, PairLags = null, Rollout = null, ActivityWeight = 0, Selection = "transition", StartPairs = null, NGrams = null, RunLengths = null, WarmupSteps = null,
+        RecurrentIdentity = 0.97, PairLags = null, Rollout = null, ActivityWeight = 0, Selection = "transition", StartPairs = null, NGrams = null, RunLengths = null, WarmupSteps = null, LearningRateDecayFrom = null,
         Hidden = 8, Input = 3, Batch = 128, TrainSequences = 256, ValidationSequences = 128, TestSequences = 0,
         Epochs = epochs, LogEvery = 1, Seed = 5,
     };
