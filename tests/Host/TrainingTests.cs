@@ -446,7 +446,7 @@ public class TrainingTests : TempFolderTest
         Assert.True(code == 0, error);
         var w = WeightsIn(folder, Trainer.LastCheckpoint);
         using var zip = new System.IO.Compression.ZipArchive(File.OpenRead(folder.PathOf("weights.npz")));
-        Assert.Equal(["W_hh.npy", "W_ih.npy", "readout.npy", "config_json.npy"], zip.Entries.Select(e => e.FullName));
+        Assert.Equal(["W_rec.npy", "W_in.npy", "W_out.npy", "model.npy", "W_in_columns.npy", "W_out_rows.npy", "config_json.npy"], zip.Entries.Select(e => e.FullName));
         (string Header, byte[] Data) Read(string name)
         {
             using var s = zip.GetEntry(name)!.Open();
@@ -459,14 +459,29 @@ public class TrainingTests : TempFolderTest
             return (System.Text.Encoding.ASCII.GetString(b, 10, length), b[(10 + length)..]);
         }
         float[] Floats(byte[] data) => Enumerable.Range(0, data.Length / 4).Select(i => BitConverter.ToSingle(data, 4 * i)).ToArray();
-        var (hh, dhh) = Read("W_hh.npy");
+        var (hh, dhh) = Read("W_rec.npy");
         Assert.Contains("'descr': '<f4', 'fortran_order': False, 'shape': (8, 8)", hh);
         Assert.Equal(w.RecurrentWeights.ToArray(), Floats(dhh));
-        var (ih, dih) = Read("W_ih.npy");
+        var (ih, dih) = Read("W_in.npy");
         Assert.Contains("'shape': (8, 3)", ih);
         Assert.Equal(w.InputWeights.ToArray(), Floats(dih));
-        var (_, dr) = Read("readout.npy");
+        var (_, dr) = Read("W_out.npy");
         Assert.Equal(w.Readout.ToArray(), Floats(dr));
+        // The labels, as NumPy's fixed-width unicode ('<U<n>': n UTF-32LE code units a string, zero-padded), decoded by hand.
+        // Bugs caught: a width in UTF-16 chars or bytes (the shape of the data would not match the header), big-endian units,
+        // the readout's rows labelled by the hidden size.
+        string[] Strings(string name, int count)
+        {
+            var (header, data) = Read(name);
+            var width = int.Parse(System.Text.RegularExpressions.Regex.Match(header, @"'descr': '<U(\d+)'").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($"'shape': ({count},)", header);
+            Assert.Equal(count * width * 4, data.Length);
+            return [.. Enumerable.Range(0, count).Select(i => new string(Enumerable.Range(0, width)
+                .Select(k => BitConverter.ToInt32(data, 4 * (i * width + k))).TakeWhile(c => c != 0).Select(c => (char)c).ToArray()))];
+        }
+        Assert.Equal(["symbol 0", "symbol 1", "symbol 2"], Strings("W_out_rows.npy", 3));
+        Assert.Equal(["noise 0", "noise 1", "noise 2"], Strings("W_in_columns.npy", 3));
+        Assert.StartsWith("h_t = relu(W_rec h_(t-1) + W_in z_t)", Strings("model.npy", 1)[0], StringComparison.Ordinal);
         var (cj, dcj) = Read("config_json.npy");
         Assert.Contains("'descr': '|u1'", cj);
         Assert.Equal(File.ReadAllText(folder.PathOf(RunConfig.FileName)), System.Text.Encoding.UTF8.GetString(dcj));

@@ -64,7 +64,7 @@ public sealed class FlipFlopDescriptor : ITaskDescriptor
     public MetricColumn? SweepMetric { get; } = new("stableFixedPoints", "stable fixed points with no input (mean over seeds)");
 
     /// <inheritdoc />
-    public string ExportLayout => "Flip-flop runs (tanh RNN, float64): W_rec [H, H], W_in [H, C], b [H] (= b_ih + b_hh), W_out [C, H], b_out [C].";
+    public string ExportLayout => "Flip-flop runs (tanh RNN, float64): W_rec [H, H], W_in [H, C] (columns: the bits' pulses), b [H] (= b_ih + b_hh), W_out [C, H] (rows: the bits), b_out [C].";
 
     /// <inheritdoc />
     public (IReadOnlyList<NpyArray> Arrays, string Checkpoint) Export(RunFolder folder, ITaskConfig config, string checkpoint)
@@ -76,6 +76,9 @@ public sealed class FlipFlopDescriptor : ITaskDescriptor
             new NpyArray("b", [t.Hidden], Doubles: t.Bias.ToArray()),
             new NpyArray("W_out", [t.Outputs, t.Hidden], Doubles: t.Readout.ToArray()),
             new NpyArray("b_out", [t.Outputs], Doubles: t.ReadoutBias.ToArray()),
+            NpyArray.Text("model", "h_t = tanh(W_rec h_(t-1) + W_in x_t + b), h_0 = 0; y_t = W_out h_t + b_out: each bit's output holds the sign of its last pulse"),
+            NpyArray.Text("W_in_columns", [.. Enumerable.Range(1, t.Inputs).Select(i => $"pulse, bit {i}")]),
+            NpyArray.Text("W_out_rows", [.. Enumerable.Range(1, t.Outputs).Select(i => $"bit {i}")]),
         ], file);
     }
 

@@ -80,7 +80,7 @@ public sealed class HmmDescriptor : ITaskDescriptor
     public MetricColumn? SweepMetric { get; } = new("transitionError", "transition-matrix squared error (mean over seeds)");
 
     /// <inheritdoc />
-    public string ExportLayout => "HMM runs (ReLU RNN, float32): W_hh [H, H], W_ih [H, D], readout [O, H].";
+    public string ExportLayout => "HMM runs (ReLU RNN, float32): W_rec [H, H], W_in [H, D] (columns: noise dimensions), W_out [O, H] (rows: the HMM's symbols).";
 
     /// <summary>
     /// The preset for the experiment's "hmm": a catalogue name, or custom matrices
@@ -120,9 +120,13 @@ public sealed class HmmDescriptor : ITaskDescriptor
         var (_, model, w, file, _) = HmmAnalysisOutput.Load(folder, checkpoint);
         using (model)
             return ([
-                new NpyArray("W_hh", [w.Hidden, w.Hidden], w.RecurrentWeights.ToArray()),
-                new NpyArray("W_ih", [w.Hidden, w.Input], w.InputWeights.ToArray()),
-                new NpyArray("readout", [w.Outputs, w.Hidden], w.Readout.ToArray()),
+                new NpyArray("W_rec", [w.Hidden, w.Hidden], w.RecurrentWeights.ToArray()),
+                new NpyArray("W_in", [w.Hidden, w.Input], w.InputWeights.ToArray()),
+                new NpyArray("W_out", [w.Outputs, w.Hidden], w.Readout.ToArray()),
+                NpyArray.Text("model", "h_t = relu(W_rec h_(t-1) + W_in z_t), h_0 = 0, z_t ~ N(0, I) (noise, no biases); " +
+                                       "o_t = argmax(W_out h_t + g_t), g_t Gumbel(0, 1): the hard Gumbel-softmax sample of training"),
+                NpyArray.Text("W_in_columns", [.. Enumerable.Range(0, w.Input).Select(i => $"noise {i}")]),
+                NpyArray.Text("W_out_rows", [.. Enumerable.Range(0, w.Outputs).Select(i => $"symbol {i}")]),
             ], file);
     }
 

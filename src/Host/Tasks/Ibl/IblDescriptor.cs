@@ -75,7 +75,7 @@ public sealed class IblDescriptor : ITaskDescriptor
     public MetricColumn? SweepMetric { get; } = new("accuracy", "accuracy (mean over seeds)");
 
     /// <inheritdoc />
-    public string ExportLayout => "IBL runs (tanh RNN, float64): W_rec [H, H], W_in [H, 3], b [H] (= b_ih + b_hh), W_out [2, H], b_out [2].";
+    public string ExportLayout => "IBL runs (tanh RNN, float64): W_rec [H, H], W_in [H, 3] (columns: left observation, right observation, feedback), b [H] (= b_ih + b_hh), W_out [2, H] (rows: left, right), b_out [2].";
 
     /// <inheritdoc />
     public (IReadOnlyList<NpyArray> Arrays, string Checkpoint) Export(RunFolder folder, ITaskConfig config, string checkpoint)
@@ -87,6 +87,9 @@ public sealed class IblDescriptor : ITaskDescriptor
             new NpyArray("b", [t.Hidden], Doubles: t.Bias.ToArray()),
             new NpyArray("W_out", [t.Outputs, t.Hidden], Doubles: t.Readout.ToArray()),
             new NpyArray("b_out", [t.Outputs], Doubles: t.ReadoutBias.ToArray()),
+            NpyArray.Text("model", "h_t = tanh(W_rec h_(t-1) + W_in x_t + b), h_0 = 0; p_t = softmax(W_out h_t + b_out) over (left, right): the action is right when p_right exceeds the task's threshold (config_json: actionThreshold; paper 0.9), left when p_left does, else wait (never on a blank step)"),
+            NpyArray.Text("W_in_columns", "left observation", "right observation", "feedback"),
+            NpyArray.Text("W_out_rows", "left", "right"),
         ], file);
     }
 
