@@ -69,7 +69,8 @@ public sealed record PsychometricPoint(double SignedContrast, Side BlockSide, in
 /// <param name="BlockSide">The block the trials were in.</param>
 /// <param name="Trials">Trials with an action at this point (time-outs have no reaction time and are left out).</param>
 /// <param name="MeanSteps">Mean observation steps before the action over those trials.</param>
-public sealed record ChronometricPoint(double SignedContrast, Side BlockSide, int Trials, double MeanSteps);
+/// <param name="StandardError">The standard error of that mean, s / √n with the sample standard deviation s; NaN for a single trial.</param>
+public sealed record ChronometricPoint(double SignedContrast, Side BlockSide, int Trials, double MeanSteps, double StandardError = double.NaN);
 
 /// <summary>One contrast's row of an agent's summary.</summary>
 /// <param name="Contrast">μ.</param>
@@ -192,7 +193,13 @@ public static class IblBehaviour
         return trials.Where(t => !t.TimedOut)
             .GroupBy(t => (Signed: Signed(t.Trial), t.Trial.BlockSide))
             .OrderBy(g => g.Key.BlockSide).ThenBy(g => g.Key.Signed)
-            .Select(g => new ChronometricPoint(g.Key.Signed, g.Key.BlockSide, g.Count(), g.Average(t => (double)t.ObservationSteps)))
+            .Select(g =>
+            {
+                var steps = g.Select(t => (double)t.ObservationSteps).ToArray();
+                var mean = steps.Average();
+                var standardError = steps.Length < 2 ? double.NaN : Math.Sqrt(steps.Sum(x => (x - mean) * (x - mean)) / (steps.Length - 1) / steps.Length);
+                return new ChronometricPoint(g.Key.Signed, g.Key.BlockSide, steps.Length, mean, standardError);
+            })
             .ToArray();
     }
 

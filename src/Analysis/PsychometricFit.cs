@@ -35,6 +35,24 @@ public readonly record struct Interval(double Lower, double Upper)
 {
     /// <summary>Whether <paramref name="value"/> lies in [Lower, Upper].</summary>
     public bool Contains(double value) => value >= Lower && value <= Upper;
+
+    /// <summary>
+    /// The Wilson score interval of a binomial proportion (Wilson 1927): the p with |p̂ − p| ≤ z √(p(1 − p)/n), i.e. centre
+    /// (p̂ + z²/2n) / (1 + z²/n) and half-width z √(p̂(1 − p̂)/n + z²/4n²) / (1 + z²/n). Unlike p̂ ± z √(p̂(1 − p̂)/n) it stays
+    /// inside [0, 1] and is not empty at p̂ = 0 or 1. The error bars of behavioural proportions.
+    /// </summary>
+    /// <param name="fraction">p̂, the observed fraction (0 … 1).</param>
+    /// <param name="trials">n ≥ 1.</param>
+    /// <param name="z">The normal quantile: 1.96 for 95%.</param>
+    public static Interval Wilson(double fraction, int trials, double z = 1.959963984540054)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(trials, 1);
+        if (!(fraction >= 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in [0, 1]");
+        double n = trials, z2 = z * z, denominator = 1 + z2 / n;
+        var centre = (fraction + z2 / (2 * n)) / denominator;
+        var half = z * Math.Sqrt(fraction * (1 - fraction) / n + z2 / (4 * n * n)) / denominator;
+        return new Interval(Math.Max(0, centre - half), Math.Min(1, centre + half));
+    }
 }
 
 /// <summary>A maximum-likelihood psychometric fit with parametric-bootstrap percentile intervals.</summary>

@@ -30,9 +30,14 @@ public class IblBehaviourProperties
         var points = IblBehaviour.Chronometric(trials);
         Assert.Equal(
         [
-            new ChronometricPoint(-0.5, Side.Left, 3, 3), new ChronometricPoint(0.5, Side.Left, 1, 8),
-            new ChronometricPoint(-2.5, Side.Right, 1, 7), new ChronometricPoint(0, Side.Right, 2, 3), new ChronometricPoint(1, Side.Right, 2, 3),
-        ], points);
+            (-0.5, Side.Left, 3, 3.0), (0.5, Side.Left, 1, 8.0), (-2.5, Side.Right, 1, 7.0), (0, Side.Right, 2, 3.0), (1, Side.Right, 2, 3.0),
+        ], points.Select(p => (p.SignedContrast, p.BlockSide, p.Trials, p.MeanSteps)));
+        // Standard errors s/√n by hand: steps 1, 2, 6 → s² = (4 + 1 + 9)/2 = 7, √(7/3); 5, 1 → s² = 8, √(8/2) = 2; 2, 4 → s² = 2,
+        // √(2/2) = 1; one trial → none. Bugs caught: the population variance (÷ n: √(14/9) for the first), s without ÷ √n.
+        Assert.Equal(Math.Sqrt(7.0 / 3), points[0].StandardError, 12);
+        Assert.True(double.IsNaN(points[1].StandardError) && double.IsNaN(points[2].StandardError));
+        Assert.Equal(2, points[3].StandardError, 12);
+        Assert.Equal(1, points[4].StandardError, 12);
         Assert.False(double.IsNegative(points[3].SignedContrast)); // pooled zero is +0, whichever stimulus side came first
         // The psychometric curve has the same points in the same order, so the two can be drawn and tabulated side by side.
         Assert.Equal(points.Select(p => (p.SignedContrast, p.BlockSide, p.Trials)),
@@ -68,5 +73,22 @@ public class IblBehaviourProperties
             if (at.Length != p.Trials || Math.Abs(at.Average(t => (double)t.ObservationSteps) - p.MeanSteps) > 1e-12) return false;
         }
         return true;
+    }
+
+    [Fact]
+    public void Wilson_intervals_match_their_closed_form_values()
+    {
+        // Wilson (1927) at z = 1.96: 5 of 10 → centre 0.5, half-width (1.96 / 1.38415) · √(0.025 + 0.0096040) = 0.263408 →
+        // [0.236593, 0.763407]; 0 of 10 → [0, 0.38415 / 1.38415] = [0, 0.277533]; 10 of 10 mirrors it. Bugs caught: the Wald
+        // interval (0.5 ± 0.309903, and [0, 0] at p̂ = 0), z² and z mixed up, the centre left at p̂.
+        var half = HmmRnn.Analysis.Interval.Wilson(0.5, 10);
+        Assert.Equal(0.236593, half.Lower, 5);
+        Assert.Equal(0.763407, half.Upper, 5);
+        var none = HmmRnn.Analysis.Interval.Wilson(0, 10);
+        Assert.Equal(0, none.Lower, 12);
+        Assert.Equal(0.277533, none.Upper, 5);
+        var all = HmmRnn.Analysis.Interval.Wilson(1, 10);
+        Assert.Equal(1 - 0.277533, all.Lower, 5);
+        Assert.Equal(1, all.Upper, 12);
     }
 }

@@ -17,6 +17,9 @@ public sealed record Line(string Title, IReadOnlyList<(double X, double Y)> Poin
 
     /// <summary>Draw the line without markers (a fitted curve on a dense grid).</summary>
     public bool NoMarkers { get; init; }
+
+    /// <summary>An error bar at each point (its low and high end, in y), drawn in the line's colour; null: none.</summary>
+    public IReadOnlyList<(double Low, double High)>? Errors { get; init; }
 }
 
 /// <summary>A named cloud of points (drawn as dots).</summary>
@@ -87,6 +90,7 @@ public static class Charts
             foreach (var (x, y) in line.Points)
                 if (double.IsFinite(y) && (!logY || y > 0)) s.Points.Add(new DataPoint(x, y));
             model.Series.Add(s);
+            if (line.Errors is { } errors) model.Series.Add(ErrorBars(line.Points, errors, s.Color));
         }
         if (logY)
             model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
@@ -102,6 +106,26 @@ public static class Charts
             });
         }
         return Export(folder, file, model);
+    }
+
+    /// <summary>
+    /// Vertical bars from each point's low to its high end with short caps, as one line series broken between bars (OxyPlot
+    /// breaks a line at an undefined point), not in the legend; bars with a non-finite end are left out.
+    /// </summary>
+    private static LineSeries ErrorBars(IReadOnlyList<(double X, double Y)> points, IReadOnlyList<(double Low, double High)> errors, OxyColor colour)
+    {
+        if (errors.Count != points.Count) throw new ArgumentException($"{errors.Count} error bars for {points.Count} points", nameof(errors));
+        var xs = points.Select(p => p.X).Where(double.IsFinite).ToArray();
+        var cap = xs.Length > 1 ? 0.008 * (xs.Max() - xs.Min()) : 0.01;
+        var bars = new LineSeries { Color = colour, StrokeThickness = 1.2, MarkerType = MarkerType.None, RenderInLegend = false };
+        for (int i = 0; i < points.Count; i++)
+        {
+            var (x, (low, high)) = (points[i].X, errors[i]);
+            if (!double.IsFinite(x) || !double.IsFinite(low) || !double.IsFinite(high)) continue;
+            bars.Points.AddRange([new(x - cap, low), new(x + cap, low), DataPoint.Undefined, new(x, low), new(x, high), DataPoint.Undefined,
+                                  new(x - cap, high), new(x + cap, high), DataPoint.Undefined]);
+        }
+        return bars;
     }
 
     /// <summary>Dots (optionally over lines), written atomically; returns its path.</summary>

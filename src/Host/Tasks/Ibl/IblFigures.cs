@@ -31,16 +31,16 @@ internal static class IblFigures
                 new Line($"{a.Agent}, concordant", a.ByContrast.Select(c => (c.Contrast, c.ConcordantAccuracy)).ToArray(), Group: g),
                 new Line($"{a.Agent}, discordant", a.ByContrast.Select(c => (c.Contrast, c.DiscordantAccuracy)).ToArray(), Dashed: true, Group: g),
             }), 0, 1);
-        Charts.Lines(folder, "psychometric.png", "P(rightward choice) by signed contrast (solid: right block, dashed: left)",
+        Charts.Lines(folder, "psychometric.png", "P(rightward choice) by signed contrast (solid: right block, dashed: left; bars: 95% Wilson)",
             SignedContrast, "P(rightward choice)",
-            BySide(sided, a => a.Psychometric.Select(p => (p.SignedContrast, p.BlockSide, p.RightwardFraction))), 0, 1);
+            BySide(sided, a => a.Psychometric.Select(p => (p.SignedContrast, p.BlockSide, p.RightwardFraction, Wilson(p.RightwardFraction, p.Trials)))), 0, 1);
         if (sided.Any(a => a.PsychometricFits.Count > 0))
             Charts.Lines(folder, "psychometric-fit.png",
                 "P(right): data (dots), erf fit with lapses (solid: right block, dashed: left)",
                 SignedContrast, "P(rightward choice)", FittedCurves(sided), 0, 1);
-        Charts.Lines(folder, "chronometric.png", "Steps to act by signed contrast (solid: right block, dashed: left)",
+        Charts.Lines(folder, "chronometric.png", "Steps to act by signed contrast (solid: right block, dashed: left; bars: ± 1 s.e.m.)",
             SignedContrast, "mean observation steps before acting",
-            BySide(sided, a => a.Chronometric.Select(p => (p.SignedContrast, p.BlockSide, p.MeanSteps))), 0);
+            BySide(sided, a => a.Chronometric.Select(p => (p.SignedContrast, p.BlockSide, p.MeanSteps, (p.MeanSteps - p.StandardError, p.MeanSteps + p.StandardError)))), 0);
         Charts.Lines(folder, "chronometric-concordance.png", "Steps to act by contrast (solid: concordant, dashed: discordant)",
             "contrast μ", "mean observation steps before acting",
             agents.SelectMany((a, g) => new[]
@@ -90,9 +90,17 @@ internal static class IblFigures
         return sb.ToString();
     }
 
-    /// <summary>Two lines per agent in its colour: right block solid, left block dashed.</summary>
-    private static IEnumerable<Line> BySide(IReadOnlyList<AgentSummary> agents, Func<AgentSummary, IEnumerable<(double X, Side Block, double Y)>> points) =>
-        agents.SelectMany((a, g) => new[] { Side.Right, Side.Left }.Select(side => new Line(
-            $"{a.Agent}, {side.ToString().ToLowerInvariant()} block",
-            points(a).Where(p => p.Block == side).Select(p => (p.X, p.Y)).ToArray(), Dashed: side == Side.Left, Group: g)));
+    /// <summary>Two lines per agent in its colour, each point with its error bar: right block solid, left block dashed.</summary>
+    private static IEnumerable<Line> BySide(IReadOnlyList<AgentSummary> agents,
+        Func<AgentSummary, IEnumerable<(double X, Side Block, double Y, (double Low, double High) Error)>> points) =>
+        agents.SelectMany((a, g) => new[] { Side.Right, Side.Left }.Select(side =>
+        {
+            var at = points(a).Where(p => p.Block == side).ToArray();
+            return new Line($"{a.Agent}, {side.ToString().ToLowerInvariant()} block", at.Select(p => (p.X, p.Y)).ToArray(), Dashed: side == Side.Left, Group: g)
+            { Errors = at.Select(p => p.Error).ToArray() };
+        }));
+
+    /// <summary>A proportion's 95% Wilson interval as an error bar; none (NaN) without trials.</summary>
+    private static (double Low, double High) Wilson(double fraction, int trials) =>
+        trials < 1 || !double.IsFinite(fraction) ? (double.NaN, double.NaN) : Interval.Wilson(fraction, trials) is var i ? (i.Lower, i.Upper) : default;
 }
