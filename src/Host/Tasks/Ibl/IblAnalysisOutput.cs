@@ -174,6 +174,30 @@ public static class IblAnalysisOutput
         return sb.ToString();
     }
 
+    /// <summary>Trials' first steps averaged, with at least this many trials behind each step of a trajectory.</summary>
+    private const int TrajectorySteps = 12, TrajectoryMinimumTrials = 10;
+
+    /// <summary>
+    /// The condition-averaged trajectories of the PCA figure: for each block side and stimulus side, the mean (PC1, PC2) at
+    /// each step of a trial from its first, over the trials still running at that step (up to <see cref="TrajectorySteps"/>
+    /// steps, while at least <see cref="TrajectoryMinimumTrials"/> trials remain). Colour: the block; solid: stimulus right.
+    /// </summary>
+    private static IEnumerable<Line> ConditionAverages(IEnumerable<(IblStep Step, double Pc1, double Pc2)> states)
+    {
+        var byCondition = states.Where(s => s.Step.StepInTrial < TrajectorySteps)
+            .GroupBy(s => (s.Step.Trial.BlockSide, s.Step.Trial.StimulusSide));
+        foreach (var condition in byCondition.OrderBy(g => g.Key.BlockSide).ThenBy(g => g.Key.StimulusSide))
+        {
+            var path = condition.GroupBy(s => s.Step.StepInTrial).OrderBy(g => g.Key)
+                .TakeWhile((g, i) => g.Key == i && g.Count() >= TrajectoryMinimumTrials)
+                .Select(g => (g.Average(s => s.Pc1), g.Average(s => s.Pc2))).ToArray();
+            if (path.Length < 2) continue;
+            var (block, stimulus) = condition.Key;
+            yield return new Line($"{block.ToString().ToLowerInvariant()} block, stimulus {stimulus.ToString().ToLowerInvariant()}: mean", path,
+                Dashed: stimulus == Side.Left, Group: block == Side.Left ? 0 : 1);
+        }
+    }
+
     private static void Plot(RunFolder folder, IblNetworkReport r, TanhRnnWeights w)
     {
         var b = r.Behaviour;
@@ -195,11 +219,13 @@ public static class IblAnalysisOutput
             ], 0.5, 1);
 
         var projected = r.Recorded.Select(s => (Step: s, Pc: r.Pca.Project(s.State))).ToArray();
-        Charts.Scatter(folder, "pca.png", "Hidden states in PC1–PC2, by block side (each dot a step)", "PC1", "PC2",
+        Charts.Scatter(folder, "pca.png",
+            "Hidden states in PC1–PC2 by block side (dots: steps; lines: the mean trajectory over a trial's first steps, solid: stimulus right, dashed: left)",
+            "PC1", "PC2",
         [
             new Points("left block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Left).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 0),
             new Points("right block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Right).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 1),
-        ], ReadoutLines(r));
+        ], [.. ConditionAverages(projected.Select(x => (x.Step.Step, x.Pc[0], x.Pc[1]))), .. ReadoutLines(r)]);
 
         for (int c = 0; c < r.Dynamics.Count; c++)
         {
