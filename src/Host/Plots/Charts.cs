@@ -57,6 +57,9 @@ public static class Charts
     /// <summary>Chart size in pixels.</summary>
     public const int Width = 900, Height = 600;
 
+    /// <summary>Legend swatch length in pixels: OxyPlot's 16 shows one dash of a dashed line, which reads as solid.</summary>
+    private const double LegendSwatch = 40;
+
     /// <summary>Colour-blind-safe colours (Okabe–Ito).</summary>
     private static readonly OxyColor[] Palette =
     [
@@ -74,7 +77,8 @@ public static class Charts
         IEnumerable<Line> lines, double? yMin = null, double? yMax = null, bool logY = false)
     {
         var model = NewModel(title);
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside }); // outside: a legend never covers data
+        // Outside: a legend never covers data; swatches long enough to show a dashed line as dashed.
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendSymbolLength = LegendSwatch });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
         var palette = Palette;
         int index = 0;
@@ -338,7 +342,8 @@ public static class Charts
     private static PlotModel Frame(string title, string xTitle, string yTitle)
     {
         var model = NewModel(title);
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendBackground = OxyColor.FromAColor(220, OxyColors.White) });
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendBackground = OxyColor.FromAColor(220, OxyColors.White),
+            LegendSymbolLength = LegendSwatch });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
         return model;

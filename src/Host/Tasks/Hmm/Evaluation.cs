@@ -137,8 +137,9 @@ public static class Evaluation
         var hmmDwell = r.HmmDwellHistogram;
         var rows = MetricsLog.ReadEpochs(folder);
         if (rows.Count > 0)
-            Charts.Lines(folder, "loss.png", $"{name}: training loss (Sinkhorn divergence) by epoch", "epoch", "Sinkhorn divergence",
-            [new Line("train", rows.Select(x => ((double)x.Epoch, x.TrainLoss)).ToArray()), new Line("validation", rows.Select(x => ((double)x.Epoch, x.ValidationLoss)).ToArray(), Dashed: true)]);
+            Charts.Lines(folder, "loss.png", $"{name}: training loss by epoch (log scale: the first epochs' loss is 10–100 × the last)", "epoch", "loss (log scale)",
+            [new Line("train", rows.Select(x => ((double)x.Epoch, x.TrainLoss)).ToArray()), new Line("validation (Sinkhorn divergence)", rows.Select(x => ((double)x.Epoch, x.ValidationLoss)).ToArray(), Dashed: true)],
+            logY: true);
         TransitionFigure(folder, name, r.RnnTransition, r.ExactTransition);
         Charts.Lines(folder, "dwell.png", $"{name}: dwell times, runs of one symbol (RNN solid, HMM dashed)", "run length (steps)", "fraction of the symbol's runs (log scale)",
             Enumerable.Range(0, rnnDwell.Length).SelectMany(v => new[]

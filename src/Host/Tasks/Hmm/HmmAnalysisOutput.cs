@@ -346,10 +346,16 @@ public static class HmmAnalysisOutput
                 0, 1.05);
         }
         if (r.Gain is { } g)
-            Charts.Lines(folder, "gain.png", $"{config.Hmm}: gain μ on the {g.Drive.ToString().ToLowerInvariant()} drive: near-critical pairs around transitions", "gain μ",
+        {
+            // Gains at which the scaled network diverged have no count: said in the title, not dropped in silence. The y axis
+            // spans the data (counts of 43–55 drawn from 0 flatten every difference).
+            var diverged = g.Kick.Points.Concat(g.Controls.SelectMany(c => c.Points)).Count(p => !double.IsFinite(p.NearCritical));
+            Charts.Lines(folder, "gain.png", $"{config.Hmm}: gain μ on the {g.Drive.ToString().ToLowerInvariant()} drive: near-critical pairs around transitions" +
+                (diverged > 0 ? $" ({diverged} point(s) where the network diverged not drawn)" : ""), "gain μ",
                 "near-critical pairs per ±15-step window",
                 new[] { new Line("kick units", g.Kick.Points.Select(p => (p.Gain, p.NearCritical)).ToArray(), Group: 0) }
-                    .Concat(g.Controls.Select((c, i) => new Line($"control set {i + 1}", c.Points.Select(p => (p.Gain, p.NearCritical)).ToArray(), Dashed: true, Group: 1))), 0);
+                    .Concat(g.Controls.Select((c, i) => new Line($"control set {i + 1}", c.Points.Select(p => (p.Gain, p.NearCritical)).ToArray(), Dashed: true, Group: 1))));
+        }
         if (across.Count > 0)
             Charts.Lines(folder, "resonance-training.png", $"{config.Hmm}: transition error against the input noise σ at saved checkpoints", "input noise σ", "transition-matrix error",
                 across.Select((c, g) => new Line($"epoch {c.Epoch}", c.Curve.Points.Select(p => (p.Sigma, p.TransitionError)).ToArray(), Group: g)), 0);
