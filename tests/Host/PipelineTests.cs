@@ -148,6 +148,17 @@ public sealed class PipelineTests : TempFolderTest
     }
 
     [Fact]
+    public void Sweep_keys_read_as_words_in_figures()
+    {
+        // Bugs caught: the section prefix kept ("model.hidden"), camelCase shown as is ("learningRate"), an acronym split
+        // letter by letter.
+        Assert.Equal("hidden", SweepTable.Words("model.hidden"));
+        Assert.Equal("learning rate", SweepTable.Words("training.learningRate"));
+        Assert.Equal("lr half life", SweepTable.Words("training.lrHalfLife"));
+        Assert.Equal("seed", SweepTable.Words("seed"));
+    }
+
+    [Fact]
     public void Slurm_array_environment_picks_the_shard()
     {
         string? Env(string name) => name switch

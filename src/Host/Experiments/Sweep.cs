@@ -156,12 +156,23 @@ public static class SweepTable
         var x = axes[0];
         if (rows.Any(r => Number(r.Coordinates[x]) is null)) return;
         var group = axes.Length > 1 ? axes[1] : null;
+        // Per group: the mean over seeds as a line, and every seed's own value as a dot beside it (a mean of 2.41 and 0.50 is
+        // not one number).
         var lines = rows.GroupBy(r => group is null ? "" : r.Coordinates[group])
-            .Select((g, i) => new Line(group is null ? metric : $"{group.Split('.')[^1]} = {g.Key}",
-                g.GroupBy(r => Number(r.Coordinates[x])!.Value).OrderBy(p => p.Key)
-                    .Select(p => (p.Key, p.Average(r => r.Metrics[metric]))).ToArray(), Group: i))
+            .SelectMany((g, i) => new[]
+            {
+                new Line(group is null ? "mean over seeds" : $"{Words(group)} = {g.Key}: mean over seeds",
+                    g.GroupBy(r => Number(r.Coordinates[x])!.Value).OrderBy(p => p.Key)
+                        .Select(p => (p.Key, p.Average(r => r.Metrics[metric]))).ToArray(), Group: i),
+                new Line(i == 0 ? "each seed" : "", g.Select(r => (Number(r.Coordinates[x])!.Value, r.Metrics[metric])).ToArray(), Group: i) { MarkersOnly = true },
+            })
             .ToList();
         var label = plotted!.Title;
-        Charts.Lines(root, PlotFile, $"Sweep: {label} against {x.Split('.')[^1]}", x.Split('.')[^1], label, lines, 0);
+        var integerX = rows.All(r => Number(r.Coordinates[x]) is { } v && v == Math.Round(v));
+        Charts.Lines(root, PlotFile, $"Sweep: {label} against {Words(x)} (line: mean over seeds; dots: each seed)", Words(x), label, lines, 0, integerX: integerX);
     }
+
+    /// <summary>A key as words: "model.hidden" → "hidden", "training.learningRate" → "learning rate".</summary>
+    internal static string Words(string key) =>
+        System.Text.RegularExpressions.Regex.Replace(key.Split('.')[^1], "(?<=[a-z0-9])([A-Z])", m => " " + m.Value.ToLowerInvariant());
 }

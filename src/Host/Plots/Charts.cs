@@ -74,12 +74,15 @@ public static class Charts
     /// logarithmic y axis over the positive values (the bounds are then ignored).
     /// </remarks>
     public static string Lines(RunFolder folder, string file, string title, string xTitle, string yTitle,
-        IEnumerable<Line> lines, double? yMin = null, double? yMax = null, bool logY = false)
+        IEnumerable<Line> lines, double? yMin = null, double? yMax = null, bool logY = false, bool integerX = false)
     {
         var model = NewModel(title);
         // Outside: a legend never covers data; swatches long enough to show a dashed line as dashed.
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside, LegendSymbolLength = LegendSwatch });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
+        // integerX: whole-number ticks only (a count or a size has no tick at 2.5).
+        model.Axes.Add(integerX
+            ? new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot, MinimumMajorStep = 1, MinimumMinorStep = 1, StringFormat = "0" }
+            : new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, MajorGridlineStyle = LineStyle.Dot });
         var palette = Palette;
         int index = 0;
         foreach (var line in lines)
