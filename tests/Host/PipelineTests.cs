@@ -112,6 +112,16 @@ public sealed class PipelineTests : TempFolderTest
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         }
         foreach (var path in linked) Assert.True(File.Exists(Path.Combine(output, path)), path);
+        // Figures beside their text: the PCA figure inside its section (after the noisy run's heading, before the next
+        // heading), shown once, and no marker left in the page. Bugs caught: markers left in place (every figure at the
+        // stage's end), a figure shown twice (at its marker and again at the end).
+        Assert.Equal(linked.Count, linked.Distinct().Count());
+        var pca = linked.Single(l => l.EndsWith("pca.png", StringComparison.Ordinal));
+        var lines = markdown.Split('\n');
+        var at = Array.FindIndex(lines, l => l.EndsWith($"({pca})", StringComparison.Ordinal));
+        var section = Array.FindLastIndex(lines, at, l => l.StartsWith('#'));
+        Assert.Contains("Noisy run", lines[section], StringComparison.Ordinal);
+        Assert.DoesNotContain("<!-- figure:", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         // The RNN's statistics beside its HMM's, the analysis, and the resolved configuration.

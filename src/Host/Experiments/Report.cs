@@ -81,7 +81,7 @@ public static partial class Report
         {
             if (!File.Exists(folder.PathOf(stage.Markdown))) continue;
             sb.AppendLine($"### {stage.Title}").AppendLine();
-            sb.AppendLine(Demote(File.ReadAllText(folder.PathOf(stage.Markdown)), 4)).AppendLine();
+            sb.AppendLine(PlaceFigures(Demote(File.ReadAllText(folder.PathOf(stage.Markdown)), 4), folder, prefix, shown)).AppendLine();
             var figures = stages.TryGetValue(stage.Name, out var record) && record.Figures is { } f ? f : stage.Figures;
             Figures(sb, folder, prefix, figures.Where(shown.Add));
         }
@@ -112,6 +112,27 @@ public static partial class Report
             if (File.Exists(folder.PathOf(name)))
                 sb.AppendLine($"![{Caption(PngText.ReadTitle(folder.PathOf(name)) ?? Path.GetFileNameWithoutExtension(name))}]({prefix}{name})").AppendLine();
     }
+
+    /// <summary>
+    /// A stage's text with each <see cref="Charts.Here"/> marker replaced by the figures it names (a name or a pattern such as
+    /// flow-*.png, in name order) that the folder holds and no earlier place showed: figures beside the text they belong to.
+    /// Whatever no marker names follows the stage's text as before.
+    /// </summary>
+    private static string PlaceFigures(string markdown, RunFolder folder, string prefix, HashSet<string> shown) =>
+        Marker().Replace(markdown, m =>
+        {
+            var pattern = m.Groups[1].Value;
+            var names = pattern.Contains('*', StringComparison.Ordinal)
+                ? Directory.GetFiles(folder.Path, pattern).Select(Path.GetFileName).Order(StringComparer.Ordinal).Cast<string>()
+                : [pattern];
+            var sb = new StringBuilder();
+            Figures(sb, folder, prefix, names.Where(n => File.Exists(folder.PathOf(n)) && shown.Add(n)));
+            return sb.ToString().TrimEnd('\n');
+        });
+
+    /// <summary><see cref="Charts.Here"/>'s marker.</summary>
+    [GeneratedRegex(@"<!-- figure: ([A-Za-z0-9_.*-]+) -->")]
+    private static partial Regex Marker();
 
     /// <summary>A figure's title as Markdown alt text: no brackets or line breaks that would end it.</summary>
     private static string Caption(string title) =>

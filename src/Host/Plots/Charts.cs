@@ -57,6 +57,12 @@ public static class Charts
     /// <summary>Chart size in pixels.</summary>
     public const int Width = 900, Height = 600;
 
+    /// <summary>
+    /// The marker a stage's Markdown puts where a figure (a file name, or a pattern such as flow-*.png) belongs: an HTML
+    /// comment, invisible in any Markdown viewer; the report puts the figures there, beside their text.
+    /// </summary>
+    public static string Here(string nameOrPattern) => $"<!-- figure: {nameOrPattern} -->";
+
     /// <summary>Legend swatch length in pixels: OxyPlot's 16 shows one dash of a dashed line, which reads as solid.</summary>
     private const double LegendSwatch = 40;
 

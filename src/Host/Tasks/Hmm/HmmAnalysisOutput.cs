@@ -186,6 +186,7 @@ public static class HmmAnalysisOutput
         sb.AppendLine($"Variance explained: PC1 {F(e[0], 3)}, PC1–2 {F(e[0] + e[1], 3)}, PC1–3 {F(e.Take(3).Sum(), 3)}. " +
                       $"Angle between each readout row and the PC1–PC2 plane: {string.Join(", ", r.ReadoutAnglesToPlane.Select((a, o) => $"symbol {o} {F(a, 1)}°"))}.");
         sb.AppendLine();
+        sb.AppendLine(Charts.Here("pca.png")).AppendLine();
         if (r.NoiseFree is { } n && r.Decay is { } d)
         {
             var it = n.Iteration;
@@ -223,6 +224,7 @@ public static class HmmAnalysisOutput
                     sb.AppendLine($"| {F(o.Centers[b] * 180 / Math.PI, 0)} | {o.Counts[b]} | {F(o.MeanRadius[b], 2)} | " + string.Join(" | ", o.Emission[b].Select(x => F(x, 3))) + " |");
             sb.AppendLine();
         }
+        if (r.Orbit is not null) sb.AppendLine(Charts.Here("orbit-phase.png")).AppendLine();
         if (r.Residency is { } res)
         {
             sb.AppendLine($"### Residency ({res.Result.Times.Length:N0} states; 20 noisy continuations of ≤ 60 steps each)");
@@ -236,6 +238,7 @@ public static class HmmAnalysisOutput
             sb.AppendLine($"Slow-cluster states by the symbol they emit: {string.Join(", ", res.SlowBySymbol.Select((k, v) => $"symbol {v}: {k}"))}.");
             sb.AppendLine();
         }
+        if (r.Residency is not null) sb.AppendLine(Charts.Here("residency.png")).AppendLine();
         if (r.Kicks is { } k)
         {
             sb.AppendLine("### Kick units (found automatically; tested by ablation)");
@@ -280,6 +283,7 @@ public static class HmmAnalysisOutput
                 sb.AppendLine().AppendLine("\\* no transition with a whole window at this μ: counted around the intact network's transitions, as the reference does.");
             sb.AppendLine();
         }
+        if (r.Gain is not null) sb.AppendLine(Charts.Here("gain.png")).AppendLine();
         if (curve is not null)
         {
             sb.AppendLine($"### Stochastic resonance ({curve.Points[0].Sequences:N0} sequences per σ; training used σ = {F(curve.TrainedSigma, 2)})");
@@ -304,6 +308,7 @@ public static class HmmAnalysisOutput
                     sb.AppendLine($"| {c.Epoch} | {F(c.Curve.BestForTransition, 2)} | {F(c.Curve.Points.Min(p => p.TransitionError), 5)} | {F(atTrained.TransitionError, 5)} | {F(c.Curve.BestForDwell, 2)} |");
                 }
             }
+            sb.AppendLine().AppendLine(Charts.Here("resonance.png")).AppendLine().AppendLine(Charts.Here("resonance-training.png"));
         }
         return sb.ToString();
     }

@@ -108,6 +108,8 @@ public static class IblAnalysisOutput
         sb.AppendLine($"The exact observer, on the network's own inputs and at its action times, is right on {F(b.Network.ObserverAccuracy)} of the trials.");
         sb.AppendLine();
         sb.AppendLine(IblFigures.FitTable([.. new[] { b.Network }.Concat(b.Agents).Append(b.Distilled)]));
+        foreach (var figure in new[] { "psychometric.png", "psychometric-fit.png", "chronometric.png", "accuracy-by-contrast.png", "chronometric-concordance.png", "block-change.png", "training.png" })
+            sb.AppendLine(Charts.Here(figure)).AppendLine();
 
         var p = r.Representation;
         sb.AppendLine($"### Representation ({p.States:N0} recorded states)");
@@ -127,6 +129,7 @@ public static class IblAnalysisOutput
         sb.AppendLine();
         sb.AppendLine($"Cumulative variance of PCs 1–10: {string.Join(", ", p.CumulativeVariance.Select(x => F(x)))}.");
         sb.AppendLine();
+        sb.AppendLine(Charts.Here("pca.png")).AppendLine();
 
         sb.AppendLine("### Dynamics: fixed and slow points under constant inputs (flow-*.png)");
         sb.AppendLine();
@@ -140,6 +143,8 @@ public static class IblAnalysisOutput
                           $"{c.Points.Slow.Length} | {string.Join(", ", f.Select(x => F(x.SpectralRadius)))} | {c.Points.Dropped} of {c.Points.Starts} |");
         }
         sb.AppendLine();
+
+        sb.AppendLine(Charts.Here("flow-*.png")).AppendLine();
 
         var d = r.Radd;
         var m = d.Model;
@@ -157,6 +162,8 @@ public static class IblAnalysisOutput
         sb.AppendLine($"Free-running error ‖ẑ − z‖ after k steps (k = 1, 5, 10, 19), against a typical ‖z − mean‖ of {F(d.ErrorScale)}: " +
                       string.Join(", ", new[] { 1, 5, 10, 19 }.Where(k => k <= d.ErrorByLag.Length).Select(k => F(d.ErrorByLag[k - 1]))) + ".");
         sb.AppendLine();
+        sb.AppendLine(Charts.Here("radd-error.png")).AppendLine();
+        sb.AppendLine(Charts.Here("radd-flow.png")).AppendLine();
 
         var pools = r.Pools;
         sb.AppendLine("### Pools (correlation profiles, complete linkage, cut at 0.5 × max)");
@@ -171,6 +178,7 @@ public static class IblAnalysisOutput
             ? $"The two largest pools are anti-correlated (r = {F(pools.PoolCorrelation)}), each exciting itself and inhibiting the other: the paper's motif" +
               (others > 0 ? $" ({others} smaller pool(s) besides)." : ".")
             : $"Not the paper's motif of two anti-correlated, self-exciting, mutually inhibiting pools{(double.IsNaN(pools.PoolCorrelation) ? "" : $" (largest pools' correlation {F(pools.PoolCorrelation)})")}.");
+        sb.AppendLine().AppendLine(Charts.Here("pools.png"));
         return sb.ToString();
     }
 
