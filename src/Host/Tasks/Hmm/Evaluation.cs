@@ -137,7 +137,7 @@ public static class Evaluation
         var hmmDwell = r.HmmDwellHistogram;
         var rows = MetricsLog.ReadEpochs(folder);
         if (rows.Count > 0)
-            Charts.Lines(folder, "loss.png", $"{name}: training loss by epoch (log scale: the first epochs' loss is 10–100 × the last)", "epoch", "loss (log scale)",
+            Charts.Lines(folder, "loss.png", $"{name}: training loss by epoch (log scale)", "epoch", "loss (log scale)",
             [new Line("train", rows.Select(x => ((double)x.Epoch, x.TrainLoss)).ToArray()), new Line("validation (Sinkhorn divergence)", rows.Select(x => ((double)x.Epoch, x.ValidationLoss)).ToArray(), Dashed: true)],
             logY: true);
         TransitionFigure(folder, name, r.RnnTransition, r.ExactTransition);
