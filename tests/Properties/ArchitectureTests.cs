@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
 
 namespace HmmRnn.Properties;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 using HmmRnn.Testing;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
 using Spectre.Console;
 

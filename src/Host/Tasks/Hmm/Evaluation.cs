@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Plots;

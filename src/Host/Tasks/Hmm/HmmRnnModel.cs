@@ -130,7 +130,7 @@ public static class GumbelSoftmax
 
 /// <summary>
 /// The debiased Sinkhorn divergence on tensors, with the semantics of geomloss
-/// <c>SamplesLoss("sinkhorn", p=2, blur, scaling)</c> and of <see cref="Analysis.Sinkhorn"/>:
+/// <c>SamplesLoss("sinkhorn", p=2, blur, scaling)</c> and of <see cref="Analysis.Numerics.Sinkhorn"/>:
 /// cost ½‖x−y‖², uniform weights, ε-annealing without gradients, symmetric log-domain updates,
 /// and the gradient of the final extrapolation only.
 /// </summary>
@@ -153,7 +153,7 @@ public static class SinkhornLoss
     /// implementation: by default <see cref="OneHotSinkhorn"/> for binary CPU float32 clouds (the training loss's one-hot
     /// sequences: the same value and gradient, several times faster), this general one for anything else.
     /// </summary>
-    public static Tensor Divergence(Tensor x, Tensor y, Analysis.SinkhornOptions options, SinkhornKernel kernel = SinkhornKernel.Auto)
+    public static Tensor Divergence(Tensor x, Tensor y, Analysis.Numerics.SinkhornOptions options, SinkhornKernel kernel = SinkhornKernel.Auto)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -164,7 +164,7 @@ public static class SinkhornLoss
     }
 
     /// <summary>The general loss: any points, any device.</summary>
-    private static Tensor General(Tensor x, Tensor y, Analysis.SinkhornOptions options)
+    private static Tensor General(Tensor x, Tensor y, Analysis.Numerics.SinkhornOptions options)
     {
         using var scope = NewDisposeScope();
         long n = x.shape[0], m = y.shape[0];

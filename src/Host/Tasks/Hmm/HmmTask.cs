@@ -1,4 +1,5 @@
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Host.Training;
 using TorchSharp;
