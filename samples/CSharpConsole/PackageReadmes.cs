@@ -4,6 +4,7 @@
 using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Ibl;
 
 namespace HmmRnn.Samples;

@@ -3,6 +3,7 @@
 // (add "readme" to run the packages' README examples, PackageReadmes.cs, instead).
 using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Samples;
 

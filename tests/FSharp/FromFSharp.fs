@@ -3,6 +3,7 @@ module HmmRnn.FSharp.FromFSharp
 
 open Xunit
 open HmmRnn.Core
+open HmmRnn.Core.HiddenMarkov
 open HmmRnn.Analysis.Dynamics
 open HmmRnn.Analysis.HmmEmulation
 

@@ -3,7 +3,7 @@ using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
 using HmmRnn.Analysis.HmmEmulation;
-using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Properties;
 

@@ -4,6 +4,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Testing;
 
 namespace HmmRnn.Properties;

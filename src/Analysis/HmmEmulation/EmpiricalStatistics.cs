@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Analysis.HmmEmulation;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Analysis.HmmEmulation;

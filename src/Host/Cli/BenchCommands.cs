@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using Spectre.Console;
 
 namespace HmmRnn.Host.Cli;

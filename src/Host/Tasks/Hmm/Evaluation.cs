@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Plots;
 using HmmRnn.Host.Training;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Experiments;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace HmmRnn.Core;
+namespace HmmRnn.Core.HiddenMarkov;
 
 // The SIMD kernels behind Filtering.LogLikelihood and Filtering.LogLikelihoods: internal, one instance per thread.
 

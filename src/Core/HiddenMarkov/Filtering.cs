@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 
-namespace HmmRnn.Core;
+namespace HmmRnn.Core.HiddenMarkov;
 
 /// <summary>The forward filter's result: log P(o_{0..T−1}) and P(z_t | o_{0..t}) for every t.</summary>
 /// <param name="LogLikelihood">log P(o_{0..T−1}), the sum of the logs of the filter's normalisers.</param>
