@@ -1,8 +1,10 @@
 // The usage examples of the package READMEs (src/Core/README.md, src/Analysis/README.md), line for
 // line, so that CI compiles them: PackageReadmeTests (tests/Properties) fails when a README's example
 // has a line that is not here. Run them: dotnet run --project samples/CSharpConsole -- readme
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Ibl;
 
 namespace HmmRnn.Samples;

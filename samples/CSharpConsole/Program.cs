@@ -1,8 +1,9 @@
 // HmmRnn's pure core embedded in a console program: an HMM filtered live, and the IBL task's exact
 // Bayesian observer riding along an agent one step at a time. Run: dotnet run --project samples/CSharpConsole
 // (add "readme" to run the packages' README examples, PackageReadmes.cs, instead).
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Samples;
 

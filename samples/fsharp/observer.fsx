@@ -11,6 +11,7 @@
 #r "../../src/Core/bin/Debug/net10.0/HmmRnn.Core.dll"
 
 open HmmRnn.Core
+open HmmRnn.Core.HiddenMarkov
 open HmmRnn.Core.Ibl
 
 // 1. A catalogue HMM, sampled; its outputs filtered one at a time (Filtering.Observe is the fold's step).

@@ -3,7 +3,9 @@ module HmmRnn.FSharp.FromFSharp
 
 open Xunit
 open HmmRnn.Core
-open HmmRnn.Analysis
+open HmmRnn.Core.HiddenMarkov
+open HmmRnn.Analysis.Dynamics
+open HmmRnn.Analysis.HmmEmulation
 
 let private initial = [| 0.5; 0.5 |]
 let private transition = [| [| 0.9; 0.1 |]; [| 0.2; 0.8 |] |]

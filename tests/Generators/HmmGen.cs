@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Testing;
 

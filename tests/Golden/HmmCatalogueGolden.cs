@@ -1,4 +1,4 @@
-using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Golden;
 

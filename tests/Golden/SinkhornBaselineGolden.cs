@@ -1,5 +1,6 @@
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Golden;
 

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Core.Rnn;

@@ -1,5 +1,5 @@
 using System.Runtime.Intrinsics;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Host.Tasks.Hmm;
 using TorchSharp;

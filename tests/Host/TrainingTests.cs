@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 using HmmRnn.Host.Output;
@@ -68,7 +68,7 @@ public class TrainingTests : TempFolderTest
     [Fact]
     public void Sinkhorn_on_tensors_equals_the_CPU_oracle()
     {
-        // Small point clouds in float64: the TorchSharp loss and Analysis.Sinkhorn agree to 1e-6.
+        // Small point clouds in float64: the TorchSharp loss and Analysis.Numerics.Sinkhorn agree to 1e-6.
         var rng = Rng.FromSeed(8);
         var x = new double[7 * 4];
         var y = new double[9 * 4];
@@ -85,7 +85,7 @@ public class TrainingTests : TempFolderTest
     public void Sinkhorn_gradient_on_tensors_equals_central_differences_of_the_CPU_oracle()
     {
         // SinkhornLoss writes its gradient out (the final extrapolation with the potentials held fixed). Independent check:
-        // central differences of Analysis.Sinkhorn's divergence, in double precision, with a slow ε-schedule (blur 1,
+        // central differences of Analysis.Numerics.Sinkhorn's divergence, in double precision, with a slow ε-schedule (blur 1,
         // scaling 0.99: ≈ 200 steps) so that the potentials have converged and the envelope theorem makes the two the same
         // (relative error 8e-4; at scaling 0.9 it is 5e-2, the potentials not converged). Red when the self-term's Q x̄ is
         // dropped (relative error 0.64) or the soft-min weights are left unnormalised (2.3).

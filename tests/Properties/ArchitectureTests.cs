@@ -2,8 +2,8 @@ using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Runtime.CompilerServices;
-using HmmRnn.Analysis;
-using HmmRnn.Core;
+using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Properties;
 

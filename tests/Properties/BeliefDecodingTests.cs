@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Rnn;
 
 namespace HmmRnn.Properties;

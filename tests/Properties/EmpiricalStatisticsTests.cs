@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Properties;
 

@@ -1,4 +1,4 @@
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 

@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Xunit;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 

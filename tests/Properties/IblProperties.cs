@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using HmmRnn.Analysis;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Testing;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Numerics;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;

@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 
 namespace HmmRnn.Properties;

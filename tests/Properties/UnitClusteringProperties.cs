@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 
 namespace HmmRnn.Properties;

@@ -1,4 +1,5 @@
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
 namespace HmmRnn.Properties;
 

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 

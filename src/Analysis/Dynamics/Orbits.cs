@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Complex = System.Numerics.Complex;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core.Rnn;
 using MathNet.Numerics.LinearAlgebra;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Hmm;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using Spectre.Console;
 
 namespace HmmRnn.Host.Cli;
@@ -143,9 +144,9 @@ internal static class BenchCommands
             {
                 var (states, inputs, projection) = RaddTeacher(n, count, Rng.FromSeed(1));
                 ImmutableArray<ImmutableArray<double>> z = default;
-                var project = Best(r.GetValue(repeat), () => z = Analysis.Radd.Project(states, projection));
-                Analysis.RaddModel model = null!;
-                var fit = Best(r.GetValue(repeat), () => model = Analysis.Radd.Fit([new Analysis.RaddSequence(z, inputs)]));
+                var project = Best(r.GetValue(repeat), () => z = Analysis.Dynamics.Radd.Project(states, projection));
+                Analysis.Dynamics.RaddModel model = null!;
+                var fit = Best(r.GetValue(repeat), () => model = Analysis.Dynamics.Radd.Fit([new Analysis.Dynamics.RaddSequence(z, inputs)]));
                 table.AddTextRow(n.ToString(), count.ToString(), Format.F(project * 1e3, 1), Format.F(fit * 1e3, 1),
                     $"{Format.F(model.Fit.RSquared[0], 3)}, {Format.F(model.Fit.RSquared[1], 3)}");
             }
@@ -257,7 +258,7 @@ internal static class BenchCommands
                             var (_, sequences) = model.EmitWithStates(b, T, config.Temperature, null);
                             var outputs = sequences.reshape(b, -1);
                             Sync(); marks[0] = sw.Elapsed.TotalMilliseconds;
-                            var value = Tasks.Hmm.SinkhornLoss.Divergence(outputs, target, new Analysis.SinkhornOptions(), kernel);
+                            var value = Tasks.Hmm.SinkhornLoss.Divergence(outputs, target, new Analysis.Numerics.SinkhornOptions(), kernel);
                             Sync(); marks[1] = sw.Elapsed.TotalMilliseconds;
                             optimizer.zero_grad();
                             value.backward();
@@ -269,7 +270,7 @@ internal static class BenchCommands
                             if (i >= r.GetValue(warmup)) pieces.Add([marks[0], marks[1] - marks[0], marks[2] - marks[1], marks[3] - marks[2]]);
                         }
                         else
-                            loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.SinkhornOptions(), config,
+                            loss = Tasks.Hmm.HmmTask.Step(model, optimizer, target, T, null, new Analysis.Numerics.SinkhornOptions(), config,
                                 new Tasks.Hmm.PairTargets([pairTarget], null), kernel);
                         Sync();
                         if (i >= r.GetValue(warmup)) times.Add(sw.Elapsed.TotalMilliseconds);
@@ -338,7 +339,7 @@ internal static class BenchCommands
                         using var scope = TorchSharp.torch.NewDisposeScope();
                         var x = clouds[i].detach().clone().requires_grad_();
                         var sw = Stopwatch.StartNew();
-                        var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.SinkhornOptions(), kernel);
+                        var loss = Tasks.Hmm.SinkhornLoss.Divergence(x, y, new Analysis.Numerics.SinkhornOptions(), kernel);
                         loss.backward();
                         value = loss.ToDouble();
                         if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds);

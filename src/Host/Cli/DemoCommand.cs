@@ -1,7 +1,7 @@
 using System.CommandLine;
-using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Ibl;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Ibl;
 using HmmRnn.Host.Tasks.Hmm;

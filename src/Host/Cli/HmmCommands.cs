@@ -1,6 +1,7 @@
 using System.CommandLine;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using Spectre.Console;
 
 namespace HmmRnn.Host.Cli;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;

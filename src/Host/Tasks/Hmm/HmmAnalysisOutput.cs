@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;

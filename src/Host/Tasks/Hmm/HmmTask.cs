@@ -1,5 +1,7 @@
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -59,7 +61,7 @@ public sealed class HmmTask : ITrainingTask
     /// The Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed
     /// noise; the squared error of the output-transition matrix of as many generated sequences as the validation split
     /// holds against the split's own (on other fixed noise than the evaluation's); and, for <c>faithful</c> selection, the
-    /// whole agreement with the split (<see cref="Emulation.Agreement(Core.Hmm, IReadOnlyList{System.Collections.Immutable.ImmutableArray{int}}, SampleSummary, EmulationGoals?)"/>: lags, dwell times, likelihood) and the boundedness of
+    /// whole agreement with the split (<see cref="Emulation.Agreement(Core.HiddenMarkov.Hmm, IReadOnlyList{System.Collections.Immutable.ImmutableArray{int}}, SampleSummary, EmulationGoals?)"/>: lags, dwell times, likelihood) and the boundedness of
     /// <see cref="ValidationRuns"/> noise-driven runs of 10 × T. <see cref="HmmTrainingConfig.Selection"/> says what picks the
     /// best checkpoint.
     /// </summary>
@@ -277,7 +279,7 @@ public sealed class HmmTask : ITrainingTask
 /// <summary>The run's HMM sequences as one-hot tensors on the device: train and validation (one batch at most).</summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, Core.Hmm hmm, int length, int pairLags, int? startPairs, int? nGrams, int? runLengths)
+    private TrainingData(Tensor train, Tensor validation, HmmSample validationSample, Core.HiddenMarkov.Hmm hmm, int length, int pairLags, int? startPairs, int? nGrams, int? runLengths)
     {
         (Train, Validation, ValidationSample, Length, Symbols) = (train, validation, validationSample.Outputs, length, hmm.Symbols);
         ValidationSummary = Emulation.Summarise(hmm, ValidationSample);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;
 
@@ -286,17 +287,17 @@ public sealed record CustomHmm(double[] Initial, double[][] Transition, double[]
     HmmFamily Family = HmmFamily.FullyConnected)
 {
     /// <summary>
-    /// Why these matrices make no model, as data (Core's <see cref="Core.Hmm.Problem"/>; the field names the array, as
+    /// Why these matrices make no model, as data (Core's <see cref="Core.HiddenMarkov.Hmm.Problem"/>; the field names the array, as
     /// "transition[1]", or "sequenceLength"), or null.
     /// </summary>
     public Violation? Problem() =>
-        Core.Hmm.Problem(Initial, Transition, Emission) ?? (SequenceLength < 2 ? Violation.Of("sequenceLength", SequenceLength, "must be ≥ 2") : null);
+        Core.HiddenMarkov.Hmm.Problem(Initial, Transition, Emission) ?? (SequenceLength < 2 ? Violation.Of("sequenceLength", SequenceLength, "must be ≥ 2") : null);
 
     /// <summary>Validates the matrices (<see cref="Problem"/>, thrown as an <see cref="ArgumentException"/> naming the bad one) and returns the model as a catalogue entry.</summary>
     public CatalogueEntry ToEntry(string name)
     {
         if (Problem() is { } problem) throw problem.ToException();
-        var hmm = new Core.Hmm(ProbabilityVector.Create(Initial, "initial"), StochasticMatrix.FromRows(Transition, "transition"),
+        var hmm = new Core.HiddenMarkov.Hmm(ProbabilityVector.Create(Initial, "initial"), StochasticMatrix.FromRows(Transition, "transition"),
             StochasticMatrix.FromRows(Emission, "emission"));
         return new CatalogueEntry(name, Family, hmm, SequenceLength, "custom matrices");
     }

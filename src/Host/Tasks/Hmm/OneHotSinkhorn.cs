@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -90,7 +90,7 @@ public static class OneHotSinkhorn
     }
 
     /// <summary>
-    /// The Sinkhorn loop of <see cref="SinkhornLoss"/> (and <see cref="Analysis.Sinkhorn"/>) on the match counts; returns the divergence
+    /// The Sinkhorn loop of <see cref="SinkhornLoss"/> (and <see cref="Analysis.Numerics.Sinkhorn"/>) on the match counts; returns the divergence
     /// and, when <paramref name="differentiable"/>, the two products of the gradient, P y [n, D] and Q x̄ [n, D] (torch tensors in
     /// the current dispose scope).
     /// </summary>

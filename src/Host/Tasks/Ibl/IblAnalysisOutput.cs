@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Dynamics;
+using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Core.Rnn;

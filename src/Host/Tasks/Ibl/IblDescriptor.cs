@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;

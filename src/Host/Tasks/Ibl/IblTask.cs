@@ -1,4 +1,4 @@
-using HmmRnn.Analysis;
+using HmmRnn.Analysis.Ibl;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Host.Training;

@@ -1,4 +1,4 @@
-namespace HmmRnn.Core;
+namespace HmmRnn.Core.HiddenMarkov;
 
 /// <summary>
 /// A discrete hidden Markov model: initial state distribution, state transition matrix

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
 /// <summary>
 /// Angles, subspace shares and per-step velocities of state vectors: the geometry the paper reads its

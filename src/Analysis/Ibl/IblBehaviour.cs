@@ -1,7 +1,7 @@
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Ibl;
 
 /// <summary>How a trial without an action by the last step counts in an accuracy.</summary>
 public enum TimeoutPolicy

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>Where an emulating RNN's Sinkhorn training loss stands: the value a perfect emulator scores, and the i.i.d.-symbols plateau.</summary>
 /// <param name="Sequences">Sequences a side (the training batch).</param>

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
 /// <summary>
 /// Principal components of a set of states (e.g. an RNN's hidden states over a session).

@@ -3,7 +3,7 @@ using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 using HmmRnn.Core.Rnn;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Dynamics;
 
 /// <summary>One unbroken stretch of a teacher network's run: its projected states and the inputs that drove them.</summary>
 /// <param name="States">z_t = P h_t, t = 1 … T, each of length M.</param>

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>The goals an emulating RNN's sequences are held to, each against its HMM.</summary>
 /// <param name="TransitionError">Largest squared error of the output transition matrix (paper's success bar 0.01).</param>

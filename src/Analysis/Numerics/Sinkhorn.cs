@@ -1,4 +1,4 @@
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
 /// <summary>Parameters of the Sinkhorn divergence (geomloss's <c>SamplesLoss("sinkhorn", p=2, blur, scaling)</c>).</summary>
 /// <param name="Blur">Target blur σ; ε = σ² (paper 0.2).</param>

@@ -1,8 +1,11 @@
 using System.Collections.Immutable;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
-/// <summary>Mean and covariance of a set of equal-length samples: the one place PCA and unit clustering get them from.</summary>
+/// <summary>
+/// Mean and covariance of a set of equal-length samples (the one place PCA and unit clustering get them from), and
+/// quantiles of a set of values.
+/// </summary>
 internal static class SampleMoments
 {
     /// <summary>
@@ -43,5 +46,16 @@ internal static class SampleMoments
         for (int i = 0; i < d; i++)
             for (int j = 0; j <= i; j++) cov[j * d + i] = cov[i * d + j] /= n - 1;
         return (mean, cov);
+    }
+
+    /// <summary>The q-quantile of the values by linear interpolation between order statistics (sorts a copy).</summary>
+    internal static double Quantile(double[] values, double q)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        var position = q * (sorted.Length - 1);
+        int lo = (int)Math.Floor(position), hi = (int)Math.Ceiling(position);
+        if (lo == hi || double.IsInfinity(sorted[hi])) return lo == hi ? sorted[lo] : sorted[hi];
+        return sorted[lo] + (position - lo) * (sorted[hi] - sorted[lo]);
     }
 }

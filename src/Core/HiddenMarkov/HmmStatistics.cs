@@ -1,4 +1,4 @@
-namespace HmmRnn.Core;
+namespace HmmRnn.Core.HiddenMarkov;
 
 /// <summary>
 /// Output-level statistics of a symbol process: how often each symbol is emitted, the

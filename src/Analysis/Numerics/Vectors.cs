@@ -1,4 +1,4 @@
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
 /// <summary>Dot products, lengths and distances of plain vectors: the one place the analyses take them from.</summary>
 internal static class Vectors

@@ -1,7 +1,8 @@
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>
 /// Whether a noise-driven network's activity stays bounded far past its training horizon: the largest state norm over
@@ -55,14 +56,14 @@ public static class Boundedness
         if (horizonNorms.Count == 0) throw new ArgumentException("needs at least one state norm within the horizon", nameof(horizonNorms));
         if (horizon < 1) throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "must be ≥ 1");
         if (steps < horizon) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"must be ≥ the horizon {horizon}");
-        var median = Quantile(horizonNorms.Select(x => double.IsNaN(x) ? double.PositiveInfinity : x).ToArray(), 0.5);
+        var median = SampleMoments.Quantile(horizonNorms.Select(x => double.IsNaN(x) ? double.PositiveInfinity : x).ToArray(), 0.5);
         var sorted = peaks.Select(x => double.IsNaN(x) ? double.PositiveInfinity : x).ToArray();
         Array.Sort(sorted);
         var peak = sorted[^1];
         var bound = Limit * median;
         var exploded = sorted.Count(p => !(p <= bound)) / (double)sorted.Length;
         var bounded = double.IsFinite(peak) && median > 0 && peak <= bound;
-        return new BoundednessReport(peaks.Count, steps, horizon, median, peak, Quantile(sorted, 0.99), exploded, bounded);
+        return new BoundednessReport(peaks.Count, steps, horizon, median, peak, SampleMoments.Quantile(sorted, 0.99), exploded, bounded);
     }
 
     /// <summary>
@@ -111,16 +112,5 @@ public static class Boundedness
         double s = 0;
         foreach (var v in h) s += v * v;
         return Math.Sqrt(s);
-    }
-
-    /// <summary>The q-quantile of the values by linear interpolation between order statistics (sorts a copy).</summary>
-    internal static double Quantile(double[] values, double q)
-    {
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        var position = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(position), hi = (int)Math.Ceiling(position);
-        if (lo == hi || double.IsInfinity(sorted[hi])) return lo == hi ? sorted[lo] : sorted[hi];
-        return sorted[lo] + (position - lo) * (sorted[hi] - sorted[lo]);
     }
 }

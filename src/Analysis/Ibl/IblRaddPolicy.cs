@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
+using HmmRnn.Analysis.Dynamics;
 using HmmRnn.Core.Ibl;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Ibl;
 
 /// <summary>
 /// A RADD-distilled 2-unit model playing the IBL task on its own (Schaeffer et al. 2020, §3.3.2): its

@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
 using HmmRnn.Analysis.Dynamics;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core.Rnn;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>Sizes of <see cref="HmmNetworkAnalysis.Run"/>'s noisy run and autonomous probes.</summary>
 /// <param name="Steps">Steps of the noisy run kept (reference: 5,000 for the 2-state model, 10,000 otherwise); null picks by the HMM.</param>

@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
 using HmmRnn.Analysis.Dynamics;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using HmmRnn.Core.Rnn;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Ibl;
 
 /// <summary>How much of the task <see cref="IblNetworkAnalysis.Run"/> plays, and the analyses' few knobs.</summary>
 /// <param name="Sessions">Sessions for the behaviour (network, Bayesian agents, distilled model), each of <paramref name="TrialsPerSession"/> trials.</param>

@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>Output statistics estimated from sequences of symbols (HMM samples or RNN outputs).</summary>
 public static class EmpiricalStatistics

@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Rnn;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>How well a linear read-out of the hidden state decodes one Bayesian quantity, on held-out sequences.</summary>
 /// <param name="RSquared">1 − SSE / SST over every component of the target on the test sequences (SST about the training mean), decoding from h_t.</param>

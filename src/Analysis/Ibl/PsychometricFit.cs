@@ -1,10 +1,11 @@
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Ibl;
 using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Ibl;
 
 /// <summary>
 /// The psychometric function with two lapse rates that IBL's analyses fit (the International Brain Laboratory's
@@ -125,7 +126,7 @@ public static class PsychometricFit
             (estimates[0][r], estimates[1][r], estimates[2][r], estimates[3][r]) = (refit.Bias, refit.Threshold, refit.LapseLeft, refit.LapseRight);
         }
         var tail = (1 - level) / 2;
-        Interval Percentiles(double[] values) => new(Boundedness.Quantile(values, tail), Boundedness.Quantile(values, 1 - tail));
+        Interval Percentiles(double[] values) => new(SampleMoments.Quantile(values, tail), SampleMoments.Quantile(values, 1 - tail));
         return new PsychometricFitResult(curve, Percentiles(estimates[0]), Percentiles(estimates[1]), Percentiles(estimates[2]),
             Percentiles(estimates[3]), level, resamples, counts.Sum(c => c.Trials), logLikelihood);
     }

@@ -1,4 +1,4 @@
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
 /// <summary>A straight line y ≈ Slope · x + Intercept fitted by ordinary least squares, with the classical standard errors.</summary>
 /// <param name="Slope">β̂₁ = S_xy / S_xx.</param>
@@ -12,7 +12,7 @@ public sealed record LinearFitResult(double Slope, double Intercept, double Slop
 /// <summary>
 /// Simple linear regression of y on x in closed form (centred sums), e.g. state velocity against the
 /// evidence d = R − L (SPEC B4) or a readout against the Bayesian block posterior. For several
-/// regressors at once see <see cref="Radd.Fit"/>'s QR least squares.
+/// regressors at once see <see cref="Dynamics.Radd.Fit"/>'s QR least squares.
 /// </summary>
 public static class LinearFit
 {

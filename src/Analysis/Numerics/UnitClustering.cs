@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.Numerics;
 
 /// <summary>Units grouped by the similarity of their activity (Schaeffer et al. 2020, Fig. 9b–c).</summary>
 /// <param name="Labels">Per unit, its cluster 0 … Count − 1 (numbered by each cluster's lowest unit), or −1 for a silent unit.</param>

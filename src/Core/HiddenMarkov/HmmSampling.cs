@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace HmmRnn.Core;
+namespace HmmRnn.Core.HiddenMarkov;
 
 /// <summary>A batch of equally long state and output sequences drawn from an HMM.</summary>
 /// <param name="Length">T, the length of every sequence.</param>

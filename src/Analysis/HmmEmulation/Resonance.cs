@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using HmmRnn.Core;
+using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Core.Rnn;
 
-namespace HmmRnn.Analysis;
+namespace HmmRnn.Analysis.HmmEmulation;
 
 /// <summary>How far an RNN's emissions at one input-noise scale σ are from its HMM's.</summary>
 /// <param name="Sigma">The input noise's standard deviation (training used 1).</param>
