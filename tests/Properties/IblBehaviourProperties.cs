@@ -81,13 +81,13 @@ public class IblBehaviourProperties
         // Wilson (1927) at z = 1.96: 5 of 10 → centre 0.5, half-width (1.96 / 1.38415) · √(0.025 + 0.0096040) = 0.263408 →
         // [0.236593, 0.763407]; 0 of 10 → [0, 0.38415 / 1.38415] = [0, 0.277533]; 10 of 10 mirrors it. Bugs caught: the Wald
         // interval (0.5 ± 0.309903, and [0, 0] at p̂ = 0), z² and z mixed up, the centre left at p̂.
-        var half = HmmRnn.Analysis.Interval.Wilson(0.5, 10);
+        var half = HmmRnn.Analysis.Ibl.Interval.Wilson(0.5, 10);
         Assert.Equal(0.236593, half.Lower, 5);
         Assert.Equal(0.763407, half.Upper, 5);
-        var none = HmmRnn.Analysis.Interval.Wilson(0, 10);
+        var none = HmmRnn.Analysis.Ibl.Interval.Wilson(0, 10);
         Assert.Equal(0, none.Lower, 12);
         Assert.Equal(0.277533, none.Upper, 5);
-        var all = HmmRnn.Analysis.Interval.Wilson(1, 10);
+        var all = HmmRnn.Analysis.Ibl.Interval.Wilson(1, 10);
         Assert.Equal(1 - 0.277533, all.Lower, 5);
         Assert.Equal(1, all.Upper, 12);
     }
