@@ -49,6 +49,9 @@ public sealed record HeatmapPanel(string Title, double[,] Values, string XTitle,
 
     /// <summary>The colour bar's title.</summary>
     public string ColourTitle { get; init; } = "";
+
+    /// <summary>Lines between groups of rows and columns: each entry the index of a group's first row (= column), e.g. pools.</summary>
+    public IReadOnlyList<int> Boundaries { get; init; } = [];
 }
 
 /// <summary>PNG charts through OxyPlot + SkiaSharp (headless; no display needed).</summary>
@@ -290,6 +293,12 @@ public static class Charts
             series.LabelFontSize = Math.Min(1.1 / longest, Math.Max(rows, cols) / 20.0);
         }
         model.Series.Add(series);
+        foreach (var b in panel.Boundaries.Where(b => b > 0))
+        {
+            // Between cells b − 1 and b (cell centres sit on whole numbers).
+            model.Annotations.Add(new OxyPlot.Annotations.LineAnnotation { Type = OxyPlot.Annotations.LineAnnotationType.Vertical, X = b - 0.5, Color = OxyColors.Black, StrokeThickness = 1.5, LineStyle = LineStyle.Solid });
+            model.Annotations.Add(new OxyPlot.Annotations.LineAnnotation { Type = OxyPlot.Annotations.LineAnnotationType.Horizontal, Y = b - 0.5, Color = OxyColors.Black, StrokeThickness = 1.5, LineStyle = LineStyle.Solid });
+        }
         return model;
     }
 

@@ -229,7 +229,7 @@ public static class IblAnalysisOutput
 
         var projected = r.Recorded.Select(s => (Step: s, Pc: r.Pca.Project(s.State))).ToArray();
         Charts.Scatter(folder, "pca.png",
-            "Hidden states in PC1–PC2 by block side (dots: steps; lines: the mean trajectory over a trial's first steps, solid: stimulus right, dashed: left)",
+            "PC1–PC2: states by block (dots); trial-averaged paths of the first steps (solid: stimulus right)",
             "PC1", "PC2",
         [
             new Points("left block", projected.Where(x => x.Step.Step.Trial.BlockSide == Side.Left).Select(x => (x.Pc[0], x.Pc[1])).ToArray(), 0),
@@ -271,8 +271,20 @@ public static class IblAnalysisOutput
         var reordered = new double[order.Length, order.Length];
         for (int i = 0; i < order.Length; i++)
             for (int j = 0; j < order.Length; j++) reordered[i, j] = w.W(order[i], order[j]);
-        Charts.Heatmap(folder, "pools.png", $"Recurrent weights W_rec, active units grouped into {r.Pools.Clusters.Count} pool(s) (row: to, column: from)",
-            "from unit (pool order)", "to unit (pool order)", reordered, "weight");
+        // The pools' first units in the reordered matrix, for the lines between them; beside it the pool means on their own
+        // colour scale (±0.03 means vanish on the units' ±0.25 scale).
+        var clusters = r.Pools.Clusters;
+        var firsts = Enumerable.Range(0, clusters.Count).Select(c => order.TakeWhile(u => clusters.Labels[u] != c).Count()).ToArray();
+        var k = r.Pools.MeanWeights.Length;
+        var means = new double[k, k];
+        for (int to = 0; to < k; to++)
+            for (int from = 0; from < k; from++) means[to, from] = r.Pools.MeanWeights[to][from];
+        Charts.Heatmaps(folder, "pools.png", $"Recurrent weights W_rec by pool: {clusters.Count} pool(s) of active units (row: to, column: from)",
+        [
+            new HeatmapPanel("units, grouped by pool (lines: pool boundaries)", reordered, "from unit (pool order)", "to unit (pool order)")
+            { ColourTitle = "weight", Boundaries = firsts },
+            new HeatmapPanel("mean weight between pools", means, "from pool", "to pool") { ColourTitle = "mean weight", CellFormat = "0.000", IndexTicks = true },
+        ]);
     }
 
     /// <summary>The distilled 2-unit model's own phase portrait: its flow in the (z_stimulus, z_block) plane with no input, over the range the network's projected states cover.</summary>
@@ -297,16 +309,21 @@ public static class IblAnalysisOutput
     }
 
     /// <summary>The two readouts drawn as lines through the PC plane's origin (their projections, scaled to the data).</summary>
+    /// <summary>The readouts' palette entry: black.</summary>
+    private const int ReadoutColour = 6;
+
     private static IEnumerable<Line> ReadoutLines(IblNetworkReport r)
     {
         var spread = Math.Sqrt(r.Pca.Variances[0]) * 2;
-        foreach (var (name, v) in new[] { ("stimulus readout", r.StimulusReadout), ("block readout", r.BlockReadout) })
+        // One look in every figure (PCA and each flow): black, the stimulus readout solid and the block readout dashed, clear of
+        // the blocks' and the fixed points' colours.
+        foreach (var (name, v, dashed) in new[] { ("stimulus readout", r.StimulusReadout, false), ("block readout", r.BlockReadout, true) })
         {
             double x = 0, y = 0;
             for (int i = 0; i < v.Length; i++) { x += v[i] * r.Pca.Components[0][i]; y += v[i] * r.Pca.Components[1][i]; }
             var len = Math.Sqrt(x * x + y * y);
             if (len == 0) continue;
-            yield return new Line(name, [(-spread * x / len, -spread * y / len), (spread * x / len, spread * y / len)]);
+            yield return new Line(name, [(-spread * x / len, -spread * y / len), (spread * x / len, spread * y / len)], Dashed: dashed, Group: ReadoutColour);
         }
     }
 }
