@@ -23,7 +23,14 @@ public sealed record Line(string Title, IReadOnlyList<(double X, double Y)> Poin
 }
 
 /// <summary>A named cloud of points (drawn as dots).</summary>
-public sealed record Points(string Title, IReadOnlyList<(double X, double Y)> At, int? Group = null);
+public sealed record Points(string Title, IReadOnlyList<(double X, double Y)> At, int? Group = null)
+{
+    /// <summary>Dot radius in pixels (1.5: a dense cloud; larger for a sparse one that must stand out).</summary>
+    public double Size { get; init; } = 1.5;
+
+    /// <summary>Full colour instead of the translucent fill that lets a dense cloud show its density.</summary>
+    public bool Opaque { get; init; }
+}
 
 /// <summary>An arrow from (X, Y) by (Dx, Dy).</summary>
 public readonly record struct Arrow(double X, double Y, double Dx, double Dy);
@@ -152,8 +159,9 @@ public static class Charts
         int index = 0;
         foreach (var cloud in clouds)
         {
-            var s = new ScatterSeries { Title = cloud.Title, MarkerType = MarkerType.Circle, MarkerSize = 1.5,
-                MarkerFill = OxyColor.FromAColor(110, Palette[(cloud.Group ?? index) % Palette.Length]) };
+            var colour = Palette[(cloud.Group ?? index) % Palette.Length];
+            var s = new ScatterSeries { Title = cloud.Title, MarkerType = MarkerType.Circle, MarkerSize = cloud.Size,
+                MarkerFill = cloud.Opaque ? colour : OxyColor.FromAColor(110, colour) };
             index++;
             foreach (var (x, y) in cloud.At)
                 if (double.IsFinite(x) && double.IsFinite(y)) s.Points.Add(new ScatterPoint(x, y));

@@ -317,19 +317,27 @@ public static class HmmAnalysisOutput
     {
         var symbols = r.RunSymbols;
         var projected = r.States.Select(s => r.Pca.Project(s)).ToArray();
-        Charts.Scatter(folder, "pca.png", $"{config.Hmm}: noisy run in PC1–PC2 by emitted symbol; dashed: noise switched off", "PC1", "PC2",
-            Enumerable.Range(0, config.Entry.Hmm.Symbols).Select(v => new Points($"symbol {v}",
-                projected.Where((_, t) => symbols[t] == v).Select(p => (p[0], p[1])).ToArray(), v)),
-            new[] { new Line("first 200 steps", projected.Take(200).Select(p => (p[0], p[1])).ToArray(), Group: 6) }
+        // The commonest symbol drawn first, a rare one (under 5% of the steps, e.g. linear3's 1% middle symbol) last, larger and
+        // opaque, so that it is not buried; the noise-free path in black over everything.
+        var clouds = Enumerable.Range(0, config.Entry.Hmm.Symbols)
+            .Select(v => (Symbol: v, At: projected.Where((_, t) => symbols[t] == v).Select(p => (p[0], p[1])).ToArray()))
+            .OrderByDescending(c => c.At.Length)
+            .Select(c => c.At.Length < 0.05 * projected.Length
+                ? new Points($"symbol {c.Symbol}: {c.At.Length:N0} steps (rare: larger dots)", c.At, c.Symbol) { Size = 3.5, Opaque = true }
+                : new Points($"symbol {c.Symbol}: {c.At.Length:N0} steps", c.At, c.Symbol));
+        Charts.Scatter(folder, "pca.png", $"{config.Hmm}: noisy run in PC1–PC2 by emitted symbol; black dashed: noise switched off", "PC1", "PC2",
+            clouds,
+            new[] { new Line("first 40 steps of the run", projected.Take(40).Select(p => (p[0], p[1])).ToArray(), Group: 3) }
                 .Concat(r.Decay is { FirstPath.Length: > 1 } d
-                    ? [new Line("noise switched off", d.FirstPath.Select(s => r.Pca.Project(s)).Select(p => (p[0], p[1])).ToArray(), Dashed: true, Group: 7)]
+                    ? [new Line("noise switched off", d.FirstPath.Select(s => r.Pca.Project(s)).Select(p => (p[0], p[1])).ToArray(), Dashed: true, Group: 6)]
                     : Array.Empty<Line>()));
         if (r.Residency is { } res)
         {
             var names = new[] { "fast transition (RT < 2)", "kick zone (2 ≤ RT ≤ 8)", "slow cluster (RT > 8)", "other" };
             Charts.Scatter(folder, "residency.png", $"{config.Hmm}: residency class of states of the noisy run, in PC1–PC2", "PC1", "PC2",
                 names.Select((name, c) => new Points(name, Enumerable.Range(0, res.Indices.Length)
-                    .Where(i => (int)res.Result.Classes[i] == c).Select(i => (projected[res.Indices[i]][0], projected[res.Indices[i]][1])).ToArray(), c)));
+                    .Where(i => (int)res.Result.Classes[i] == c).Select(i => (projected[res.Indices[i]][0], projected[res.Indices[i]][1])).ToArray(), c)
+                    { Size = 3, Opaque = true }));
         }
         if (curve is not null)
         {
