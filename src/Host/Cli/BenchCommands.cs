@@ -6,6 +6,7 @@ using TorchSharp;
 using HmmRnn.Core;
 using HmmRnn.Core.HiddenMarkov;
 using Spectre.Console;
+using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Cli;
 

@@ -3,6 +3,7 @@ using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Core;
 using HmmRnn.Core.HiddenMarkov;
 using Spectre.Console;
+using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Cli;
 

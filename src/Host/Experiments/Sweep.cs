@@ -119,7 +119,7 @@ public static class SweepTable
         {
             var cells = new[] { r.Id }.Concat(coordinates.Select(c => r.Coordinates.GetValueOrDefault(c, "")))
                 .Concat(metrics.Select(m => r.Metrics.TryGetValue(m, out var v) ? Cell(m, v) : "–"))
-                .Concat(timed ? [r.Metrics.TryGetValue("trainSeconds", out var t) ? Cli.Format.Cell(t, 0) : "–"] : []);
+                .Concat(timed ? [r.Metrics.TryGetValue("trainSeconds", out var t) ? Format.Cell(t, 0) : "–"] : []);
             sb.AppendLine("| " + string.Join(" | ", cells) + " |");
         }
         return sb.ToString();
@@ -128,8 +128,8 @@ public static class SweepTable
     /// <summary>A metric as a table shows it: verdicts (meets…) as yes/no, epochs as integers, the rest with 4 decimals.</summary>
     private static string Cell(string metric, double value) =>
         metric.StartsWith("meets", StringComparison.Ordinal) ? (value != 0 ? "yes" : "no")
-        : metric.EndsWith("Epoch", StringComparison.Ordinal) ? Cli.Format.Cell(value, 0)
-        : Cli.Format.Cell(value, 4);
+        : metric.EndsWith("Epoch", StringComparison.Ordinal) ? Format.Cell(value, 0)
+        : Format.Cell(value, 4);
 
     /// <summary>
     /// Writes sweep.csv, sweep.md and (for a sweep over at least one numeric axis whose task names a sweep metric) sweep.png:

@@ -107,7 +107,7 @@ public static class Evaluation
     {
         var r = report.Metrics;
         static string Yes(bool ok) => ok ? "**yes**" : "no";
-        static string F(double x, int d = 4) => Cli.Format.Cell(x, d);
+        static string F(double x, int d = 4) => Format.Cell(x, d);
         static string V(double[] v) => "[" + string.Join(", ", v.Select(x => F(x, 3))) + "]";
         var sb = new StringBuilder();
         sb.AppendLine($"### {report.Hmm}: {report.Checkpoint} (epoch {report.Epoch}), {r.Sequences:N0} generated sequences");

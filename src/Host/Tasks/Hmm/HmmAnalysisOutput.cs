@@ -166,7 +166,7 @@ public static class HmmAnalysisOutput
         return Resonance.Curve(points.ToArray(), trained);
     }
 
-    private static string F(double x, int digits = 4) => Cli.Format.Cell(x, digits);
+    private static string F(double x, int digits = 4) => Format.Cell(x, digits);
 
     private static string Markdown(HmmTrainingConfig config, HmmNetworkReport r, ResonanceCurve? curve, IReadOnlyList<CheckpointResonance> across,
         string checkpoint, int epoch, long seed)

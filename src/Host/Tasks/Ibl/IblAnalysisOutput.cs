@@ -66,7 +66,7 @@ public static class IblAnalysisOutput
         return report;
     }
 
-    private static string F(double x, int digits = 3) => Cli.Format.Cell(x, digits);
+    private static string F(double x, int digits = 3) => Format.Cell(x, digits);
 
     /// <summary>Every number beside the paper's.</summary>
     /// <summary>

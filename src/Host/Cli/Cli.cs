@@ -5,25 +5,6 @@ using Spectre.Console.Rendering;
 
 namespace HmmRnn.Host.Cli;
 
-/// <summary>Number formatting for the console: invariant culture, fixed digits.</summary>
-internal static class Format
-{
-    public static string F(double x, int digits = 4) => x.ToString("F" + digits, CultureInfo.InvariantCulture);
-
-    /// <summary>A table cell: fixed digits, or "–" for a number that is not defined (NaN).</summary>
-    public static string Cell(double x, int digits = 4) => double.IsNaN(x) ? "–" : F(x, digits);
-
-    public static string Vector(ReadOnlySpan<double> v, int digits = 4)
-    {
-        var parts = new string[v.Length];
-        for (int i = 0; i < v.Length; i++) parts[i] = F(v[i], digits);
-        return "[" + string.Join(", ", parts) + "]";
-    }
-
-    public static string Matrix(StochasticMatrix m, int digits = 4) =>
-        string.Join(" ", Enumerable.Range(0, m.Rows).Select(i => Vector(m.Row(i), digits)));
-}
-
 /// <summary>Spectre tables whose cells are plain text (no markup: our vectors contain brackets).</summary>
 internal static class TableExtensions
 {
