@@ -139,4 +139,14 @@ public class OtherCommandTests : TempFolderTest
         Assert.Equal(2, code);
         Assert.Contains("has no config.json", error);
     }
+
+    [Fact]
+    public void Subcommand_usage_lines_name_each_argument_once()
+    {
+        // Bug caught: the parent's <experiment> printed before the subcommand's own ("hmmrnn sweep <experiment> slurm <experiment>").
+        var output = new StringWriter();
+        HmmRnn.Host.Cli.Commands.Invoke(["sweep", "slurm", "--help"], new System.CommandLine.InvocationConfiguration { Output = output });
+        Assert.Contains(" sweep slurm <experiment> [options]", output.ToString(), StringComparison.Ordinal); // the root's name is the test host's here
+        Assert.DoesNotContain("sweep <experiment> slurm", output.ToString(), StringComparison.Ordinal);
+    }
 }

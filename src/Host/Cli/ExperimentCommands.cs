@@ -78,11 +78,13 @@ internal static class ExperimentCommands
 
     public static Command SweepCommand()
     {
-        var file = new Argument<string>("experiment") { Description = "An experiment file with a \"sweep\" grid." };
+        // Hidden from the usage lines: shown, the parent's argument is printed before every subcommand's own
+        // ('hmmrnn sweep <experiment> slurm <experiment>'); the description says how to give it.
+        var file = new Argument<string>("experiment") { Description = "An experiment file with a \"sweep\" grid.", Hidden = true };
         var output = new Option<string?>("--out") { Description = "Output folder shared by every shard (default runs/<name>)." };
         var shard = new Option<string?>("--shard") { Description = "Run only shard i/n of the points (i, i+n, …; from 0). Inside a Slurm array job the shard comes from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT." };
         var cmd = new Command("sweep",
-            "Expand an experiment's grid (sweep × seeds) and run this process's share of the points; 'sweep collect' merges the shards' results into one table and plot, 'sweep slurm' writes an sbatch array script.")
+            "hmmrnn sweep EXPERIMENT [--shard i/n] [--out DIR]: expand an experiment's grid (sweep × seeds; EXPERIMENT an experiment file with a \"sweep\" grid, or a shipped one's name) and run this process's share of the points; 'sweep collect' merges the shards' results into one table and plot, 'sweep slurm' writes an sbatch array script.")
         {
             file, output, shard,
         };
