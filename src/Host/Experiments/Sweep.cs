@@ -167,9 +167,10 @@ public static class SweepTable
                 new Line(i == 0 ? "each seed" : "", g.Select(r => (Number(r.Coordinates[x])!.Value, r.Metrics[metric])).ToArray(), Group: i) { MarkersOnly = true },
             })
             .ToList();
-        var label = plotted!.Title;
+        // The metric's own name: its title says "(mean over seeds)", but the dots are single seeds.
+        var label = plotted!.Title.Replace(" (mean over seeds)", "", StringComparison.Ordinal);
         var integerX = rows.All(r => Number(r.Coordinates[x]) is { } v && v == Math.Round(v));
-        Charts.Lines(root, PlotFile, $"Sweep: {label} against {Words(x)} (line: mean over seeds; dots: each seed)", Words(x), label, lines, 0, integerX: integerX);
+        Charts.Lines(root, PlotFile, $"Sweep: {label} by {Words(x)}; line: mean over seeds, dots: each seed", Words(x), label, lines, 0, integerX: integerX);
     }
 
     /// <summary>A key as words: "model.hidden" → "hidden", "training.learningRate" → "learning rate".</summary>
