@@ -2,6 +2,7 @@ using System.Globalization;
 using HmmRnn.Core;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Cli;
 
@@ -13,18 +14,15 @@ internal static class TableExtensions
 }
 
 /// <summary>
-/// The exit codes of every command (the root's --help says them): 0 success, 2 bad input (refused before anything is
-/// written), 1 a failure while running, 130 interrupted. How a command refuses bad input: the message on standard error, exit 2.
+/// How a command refuses bad input and opens what it reads; the exit codes are <see cref="ExitCode"/>'s (shared with the
+/// experiment pipeline), named here too for the commands.
 /// </summary>
 internal static class Cli
 {
-    public const int Success = 0, Failure = 1, UsageError = 2, Interrupted = 130;
+    public const int Success = ExitCode.Success, Failure = ExitCode.Failure, UsageError = ExitCode.UsageError, Interrupted = ExitCode.Interrupted;
 
-    public static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return UsageError;
-    }
+    /// <summary>The message on standard error (one line), exit 2.</summary>
+    public static int Fail(string message) => ExitCode.Refuse(message);
 
     /// <summary>Refuses the value of one option in the one format of every refusal: "--option: rule, got value".</summary>
     public static int Refuse(System.CommandLine.Symbol option, object? value, string rule) =>

@@ -141,8 +141,8 @@ internal static class IblCommands
             if (Devices.Problem(config.Device) is { } unavailable) return Cli.Refuse(unavailable, cmd.Options);
             if (r.GetValue(every) < 0) return Cli.Refuse(every, r.GetValue(every), "must be ≥ 0");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"ibl-{config.PresetName}-{config.Loss.ToString().ToLowerInvariant()}-s{config.Seed}");
-            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.AlreadyARun(path));
-            if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainCommands.NothingToResume(path));
+            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainingSession.AlreadyARun(path));
+            if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainingSession.NothingToResume(path));
             RunFolder folder;
             try { folder = RunFolder.Create(path); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }

@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
-using System.Reactive.Linq;
-using System.Reactive.Threading.Tasks;
 using HmmRnn.Core.HiddenMarkov;
 using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Output;
@@ -75,8 +72,8 @@ internal static class TrainCommands
             if (Devices.Problem(config.Device) is { } unavailable) return Cli.Refuse(unavailable, cmd.Options);
             if (r.GetValue(every) < 0) return Cli.Refuse(every, r.GetValue(every), "must be ≥ 0");
             var path = r.GetValue(output) ?? Path.Combine("runs", $"{config.Hmm}-{config.PresetName}-s{config.Seed}");
-            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(AlreadyARun(path));
-            if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(NothingToResume(path));
+            if (!r.GetValue(resume) && File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainingSession.AlreadyARun(path));
+            if (r.GetValue(resume) && !File.Exists(Path.Combine(path, Trainer.LastCheckpoint))) return Cli.Fail(TrainingSession.NothingToResume(path));
             RunFolder folder;
             try { folder = RunFolder.Create(path); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
@@ -116,20 +113,13 @@ internal static class TrainCommands
         // The folder is this process's from the training through the evaluation.
         using var held = Lock(folder);
         if (held is null) return Cli.UsageError;
-        var (code, _) = await ExecuteLocked(folder, config, resume, tensorboard, checkpointEvery, token);
+        var (code, _) = await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
         if (code != 0 || !evaluate) return code;
         var report = Evaluation.Run(folder, 10_000, 1);
         Console.Out.Write(report.Markdown);
         Console.Error.WriteLine($"wrote {folder.Path}");
         return 0;
     }
-
-    /// <summary>The refusal of a fresh training into a folder that holds a run.</summary>
-    internal static string AlreadyARun(string path) => $"--out: {path} already holds a run; pass --resume to continue it or choose another --out";
-
-    /// <summary>The refusal of a resume where there is nothing to resume.</summary>
-    internal static string NothingToResume(string path) =>
-        $"--resume: {path} has no {Trainer.LastCheckpoint}, nothing to resume; leave out --resume to start afresh (into an empty --out)";
 
     /// <summary>Takes <paramref name="folder"/>'s <see cref="RunLock"/>, or prints why not (one line, naming <paramref name="what"/>: the option or argument that gave the folder) and returns null.</summary>
     internal static RunLock? Lock(RunFolder folder, string what = "--out")
@@ -140,61 +130,14 @@ internal static class TrainCommands
 
     /// <summary>
     /// Trains any task in a run folder, owning it (<see cref="RunLock"/>) for the training: a second training into the
-    /// same folder is refused (exit 2). See <see cref="ExecuteLocked"/>.
+    /// same folder is refused (exit 2). See <see cref="TrainingSession.RunLocked"/>.
     /// </summary>
     internal static async Task<(int Code, TrainingFinished? Result)> Execute(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
         int checkpointEvery, CancellationToken token)
     {
         using var held = Lock(folder);
         if (held is null) return (Cli.UsageError, null);
-        return await ExecuteLocked(folder, config, resume, tensorboard, checkpointEvery, token);
+        return await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
     }
 
-    /// <summary>
-    /// Trains any task in a run folder the caller holds (<see cref="Lock"/>): writes config.json, subscribes progress, the
-    /// metrics log and (optionally) TensorBoard to the one training loop, and stops cleanly on Ctrl+C / SIGTERM (exit 130).
-    /// Refused before anything is written (exit 2): a fresh run into a folder that holds one, a resume with nothing to resume
-    /// or of another configuration, a damaged last checkpoint. A training that fails or diverges exits 1.
-    /// </summary>
-    internal static async Task<(int Code, TrainingFinished? Result)> ExecuteLocked(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
-        int checkpointEvery, CancellationToken token)
-    {
-        // Checked again under the lock: another process may have trained here since the command's own checks.
-        if (!resume && File.Exists(folder.PathOf(Trainer.LastCheckpoint))) return (Cli.Fail(AlreadyARun(folder.Path)), null);
-        // A resume is checked before anything is written (config.json, the logs): the folder's run must be of this task and configuration.
-        if (resume)
-        {
-            try
-            {
-                if (Trainer.ResumePoint(config, folder) is null) return (Cli.Fail(NothingToResume(folder.Path)), null);
-            }
-            catch (ResumeRefusedException e) { return (Cli.Fail($"--resume: {e.Reason}"), null); }
-            catch (InvalidDataException e) { return (Cli.Fail($"--resume: {e.Message}"), null); }
-        }
-        // The folder is ours (its lock is held): what a killed write left behind goes before this run writes anything.
-        if (folder.RemoveLeftovers() is { Count: > 0 } leftovers)
-            Console.Error.WriteLine($"removed {leftovers.Count} temporary file(s) left by an interrupted write: {string.Join(", ", leftovers)}");
-        RunConfig.Write(folder, config);
-        // Ctrl+C / SIGTERM: finish the current step, report, keep the last checkpoint; a second signal is not needed.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        var events = Trainer.Observe(config, folder, resume, stop.Token, checkpointEvery).Publish();
-        using var log = new MetricsLog(folder, config.TaskMetric);
-        using var tb = tensorboard ? new TensorBoardLog(folder) : null;
-        using var s1 = events.Subscribe(new ConsoleProgress());
-        using var s2 = events.Subscribe(log);
-        using var s3 = tb is null ? null : events.Subscribe(tb);
-        var finished = events.OfType<TrainingFinished>().LastOrDefaultAsync().ToTask();
-        using var connection = events.Connect();
-        TrainingFinished? result;
-        try { result = await finished; }
-        catch (Exception) { return (Cli.Failure, null); } // ConsoleProgress has reported the TrainingFailed event
-        if (result is { Cancelled: true })
-        {
-            Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; the same command with --resume continues");
-            return (Cli.Interrupted, result);
-        }
-        return (result is null ? Cli.Failure : Cli.Success, result);
-    }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using HmmRnn.Host.Cli;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks;
 using HmmRnn.Host.Training;
@@ -90,7 +89,7 @@ public static class Pipeline
             var folder = Path.Combine(root.Path, PointsFolder, point.Id);
             if (!File.Exists(Path.Combine(folder, Training.Trainer.LastCheckpoint))) continue;
             try { _ = TrainingStateOf(point, RunFolder.Create(folder)); }
-            catch (InvalidDataException e) { return Cli.Cli.Fail($"{e.Message}; delete it to train afresh"); }
+            catch (InvalidDataException e) { return ExitCode.Refuse($"{e.Message}; delete it to train afresh"); }
         }
         // Rewritten only when it changes: shards share the folder, and a rerun that fails early must leave it untouched.
         var resolved = experiment.ToJson().ToJsonString(RunFolder.Json);
@@ -113,7 +112,7 @@ public static class Pipeline
         // The point's folder is this process's from its training stage to its summary: another 'run' or shard on it is refused.
         RunLock held;
         try { held = RunLock.Acquire(folder); }
-        catch (IOException e) { return Cli.Cli.Fail($"point {point.Id}: {e.Message}"); }
+        catch (IOException e) { return ExitCode.Refuse($"point {point.Id}: {e.Message}"); }
         using (held) return await RunPointLocked(experiment, folder, point, token);
     }
 
@@ -125,7 +124,7 @@ public static class Pipeline
         var trainInput = RunConfig.HashOf(point.Config);
         TrainingState state;
         try { state = TrainingStateOf(point, folder); }
-        catch (InvalidDataException e) { return Cli.Cli.Fail($"{e.Message}; delete it to train afresh"); }
+        catch (InvalidDataException e) { return ExitCode.Refuse($"{e.Message}; delete it to train afresh"); }
         if (state == TrainingState.UpToDate)
             Console.Error.WriteLine("  train: up to date");
         else
@@ -137,7 +136,7 @@ public static class Pipeline
             }
             var resume = state == TrainingState.Resume;
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
-            var (code, result) = await TrainCommands.ExecuteLocked(folder, point.Config, resume, tensorboard: experiment.TensorBoard, checkpointEvery: 0, token);
+            var (code, result) = await TrainingSession.RunLocked(folder, point.Config, resume, tensorboard: experiment.TensorBoard, checkpointEvery: 0, token);
             if (code != 0) return code;
             stages["train"] = new StageRecord(trainInput, [Trainer.BestCheckpoint]) { Seconds = result?.Elapsed.TotalSeconds };
             WriteStages(folder, stages);
@@ -155,7 +154,7 @@ public static class Pipeline
                 metrics.AddRange(Stage(folder, stages, stage, input, () => new StageContext(folder, point.Config, settings.Options, settings.Seed, _ => { })));
             }
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Cli.Fail(e.Message); }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return ExitCode.Refuse(e.Message); }
         folder.WriteJson(SummaryFile, Summarise(folder, point, stages, metrics));
         return 0;
     }
