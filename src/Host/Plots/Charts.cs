@@ -107,6 +107,7 @@ public static class Charts
             {
                 Title = line.Title, MarkerType = line.NoMarkers ? MarkerType.None : MarkerType.Circle, MarkerSize = line.MarkersOnly ? 4 : 3,
                 LineStyle = line.MarkersOnly ? LineStyle.None : line.Dashed ? LineStyle.Dash : LineStyle.Solid,
+                StrokeThickness = line.MarkersOnly ? 0 : 2, // 0: the legend draws no line beside markers-only data either
                 Color = palette[(line.Group ?? index) % palette.Length],
             };
             index++;
