@@ -101,15 +101,6 @@ public sealed class TensorBoardEventFile : IDisposable
         return unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8u);
     }
 
-    /// <summary>CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit: event files are small.</summary>
-    internal static uint Crc32C(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
-        }
-        return ~crc;
-    }
+    /// <summary>CRC-32C (Castagnoli), TFRecord's checksum.</summary>
+    internal static uint Crc32C(ReadOnlySpan<byte> data) => Crc.Reflected32(data, Crc.Castagnoli);
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Plots;
 
@@ -64,15 +65,6 @@ public static class PngText
         return null;
     }
 
-    /// <summary>The CRC-32 of PNG chunks (ISO 3309, reflected polynomial 0xEDB88320) over type and data.</summary>
-    internal static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
-    }
+    /// <summary>The CRC-32 of PNG chunks (ISO 3309) over type and data.</summary>
+    internal static uint Crc32(ReadOnlySpan<byte> bytes) => Crc.Reflected32(bytes, Crc.Iso3309);
 }
