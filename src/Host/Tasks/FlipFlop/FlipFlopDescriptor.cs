@@ -70,16 +70,8 @@ public sealed class FlipFlopDescriptor : ITaskDescriptor
     public (IReadOnlyList<NpyArray> Arrays, string Checkpoint) Export(RunFolder folder, ITaskConfig config, string checkpoint)
     {
         var (_, t, file, _) = FlipFlopOutput.Load(folder, checkpoint);
-        return ([
-            new NpyArray("W_rec", [t.Hidden, t.Hidden], Doubles: t.Recurrent.ToArray()),
-            new NpyArray("W_in", [t.Hidden, t.Inputs], Doubles: t.InputWeights.ToArray()),
-            new NpyArray("b", [t.Hidden], Doubles: t.Bias.ToArray()),
-            new NpyArray("W_out", [t.Outputs, t.Hidden], Doubles: t.Readout.ToArray()),
-            new NpyArray("b_out", [t.Outputs], Doubles: t.ReadoutBias.ToArray()),
-            NpyArray.Text("model", "h_t = tanh(W_rec h_(t-1) + W_in x_t + b), h_0 = 0; y_t = W_out h_t + b_out: each bit's output holds the sign of its last pulse"),
-            NpyArray.Text("W_in_columns", [.. Enumerable.Range(1, t.Inputs).Select(i => $"pulse, bit {i}")]),
-            NpyArray.Text("W_out_rows", [.. Enumerable.Range(1, t.Outputs).Select(i => $"bit {i}")]),
-        ], file);
+        return (NetworkExport.Tanh(t, "h_t = tanh(W_rec h_(t-1) + W_in x_t + b), h_0 = 0; y_t = W_out h_t + b_out: each bit's output holds the sign of its last pulse",
+            [.. Enumerable.Range(1, t.Inputs).Select(i => $"pulse, bit {i}")], [.. Enumerable.Range(1, t.Outputs).Select(i => $"bit {i}")]), file);
     }
 
     /// <summary><c>analyze</c>: fixed points and saddles, PCA, flow (analysis.json/.md, pca.png, flow.png).</summary>

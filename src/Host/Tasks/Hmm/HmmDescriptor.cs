@@ -120,15 +120,9 @@ public sealed class HmmDescriptor : ITaskDescriptor
         ArgumentNullException.ThrowIfNull(folder);
         var (_, model, w, file, _) = HmmAnalysisOutput.Load(folder, checkpoint);
         using (model)
-            return ([
-                new NpyArray("W_rec", [w.Hidden, w.Hidden], w.RecurrentWeights.ToArray()),
-                new NpyArray("W_in", [w.Hidden, w.Input], w.InputWeights.ToArray()),
-                new NpyArray("W_out", [w.Outputs, w.Hidden], w.Readout.ToArray()),
-                NpyArray.Text("model", "h_t = relu(W_rec h_(t-1) + W_in z_t), h_0 = 0, z_t ~ N(0, I) (noise, no biases); " +
-                                       "o_t = argmax(W_out h_t + g_t), g_t Gumbel(0, 1): the hard Gumbel-softmax sample of training"),
-                NpyArray.Text("W_in_columns", [.. Enumerable.Range(0, w.Input).Select(i => $"noise {i}")]),
-                NpyArray.Text("W_out_rows", [.. Enumerable.Range(0, w.Outputs).Select(i => $"symbol {i}")]),
-            ], file);
+            return (NetworkExport.Relu(w, "h_t = relu(W_rec h_(t-1) + W_in z_t), h_0 = 0, z_t ~ N(0, I) (noise, no biases); " +
+                                          "o_t = argmax(W_out h_t + g_t), g_t Gumbel(0, 1): the hard Gumbel-softmax sample of training",
+                [.. Enumerable.Range(0, w.Input).Select(i => $"noise {i}")], [.. Enumerable.Range(0, w.Outputs).Select(i => $"symbol {i}")]), file);
     }
 
     private static JsonObject Defaults<T>(T options) => (JsonObject)JsonSerializer.SerializeToNode(options, RunFolder.Json)!;

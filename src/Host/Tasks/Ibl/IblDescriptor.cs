@@ -81,16 +81,8 @@ public sealed class IblDescriptor : ITaskDescriptor
     public (IReadOnlyList<NpyArray> Arrays, string Checkpoint) Export(RunFolder folder, ITaskConfig config, string checkpoint)
     {
         var (_, t, file, _) = IblAnalysisOutput.Load(folder, checkpoint);
-        return ([
-            new NpyArray("W_rec", [t.Hidden, t.Hidden], Doubles: t.Recurrent.ToArray()),
-            new NpyArray("W_in", [t.Hidden, t.Inputs], Doubles: t.InputWeights.ToArray()),
-            new NpyArray("b", [t.Hidden], Doubles: t.Bias.ToArray()),
-            new NpyArray("W_out", [t.Outputs, t.Hidden], Doubles: t.Readout.ToArray()),
-            new NpyArray("b_out", [t.Outputs], Doubles: t.ReadoutBias.ToArray()),
-            NpyArray.Text("model", "h_t = tanh(W_rec h_(t-1) + W_in x_t + b), h_0 = 0; p_t = softmax(W_out h_t + b_out) over (left, right): the action is right when p_right exceeds the task's threshold (config_json: actionThreshold; paper 0.9), left when p_left does, else wait (never on a blank step)"),
-            NpyArray.Text("W_in_columns", "left observation", "right observation", "feedback"),
-            NpyArray.Text("W_out_rows", "left", "right"),
-        ], file);
+        return (NetworkExport.Tanh(t, "h_t = tanh(W_rec h_(t-1) + W_in x_t + b), h_0 = 0; p_t = softmax(W_out h_t + b_out) over (left, right): the action is right when p_right exceeds the task's threshold (config_json: actionThreshold; paper 0.9), left when p_left does, else wait (never on a blank step)",
+            ["left observation", "right observation", "feedback"], ["left", "right"]), file);
     }
 
     /// <summary><c>analyze</c>: behaviour, readouts, flow fields and fixed points, RADD, unit pools (analysis.json/.md and PNGs).</summary>
