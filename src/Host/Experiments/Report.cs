@@ -119,7 +119,7 @@ public static partial class Report
     /// Whatever no marker names follows the stage's text as before.
     /// </summary>
     private static string PlaceFigures(string markdown, RunFolder folder, string prefix, HashSet<string> shown) =>
-        Marker().Replace(markdown, m =>
+        Charts.HereMarker().Replace(markdown, m =>
         {
             var pattern = m.Groups[1].Value;
             var names = pattern.Contains('*', StringComparison.Ordinal)
@@ -129,10 +129,6 @@ public static partial class Report
             Figures(sb, folder, prefix, names.Where(n => File.Exists(folder.PathOf(n)) && shown.Add(n)));
             return sb.ToString().TrimEnd('\n');
         });
-
-    /// <summary><see cref="Charts.Here"/>'s marker.</summary>
-    [GeneratedRegex(@"<!-- figure: ([A-Za-z0-9_.*-]+) -->")]
-    private static partial Regex Marker();
 
     /// <summary>A figure's title as Markdown alt text: no brackets or line breaks that would end it.</summary>
     private static string Caption(string title) =>

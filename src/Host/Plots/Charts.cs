@@ -62,7 +62,7 @@ public sealed record HeatmapPanel(string Title, double[,] Values, string XTitle,
 }
 
 /// <summary>PNG charts through OxyPlot + SkiaSharp (headless; no display needed).</summary>
-public static class Charts
+public static partial class Charts
 {
     /// <summary>Chart size in pixels.</summary>
     public const int Width = 900, Height = 600;
@@ -72,6 +72,10 @@ public static class Charts
     /// comment, invisible in any Markdown viewer; the report puts the figures there, beside their text.
     /// </summary>
     public static string Here(string nameOrPattern) => $"<!-- figure: {nameOrPattern} -->";
+
+    /// <summary>What <see cref="Here"/> writes, for the report to find: the name or pattern is group 1.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"<!-- figure: ([A-Za-z0-9_.*-]+) -->")]
+    internal static partial System.Text.RegularExpressions.Regex HereMarker();
 
     /// <summary>Legend swatch length in pixels: OxyPlot's 16 shows one dash of a dashed line, which reads as solid.</summary>
     private const double LegendSwatch = 40;

@@ -101,6 +101,10 @@ internal static class IblFigures
         }));
 
     /// <summary>A proportion's 95% Wilson interval as an error bar; none (NaN) without trials.</summary>
-    private static (double Low, double High) Wilson(double fraction, int trials) =>
-        trials < 1 || !double.IsFinite(fraction) ? (double.NaN, double.NaN) : Interval.Wilson(fraction, trials) is var i ? (i.Lower, i.Upper) : default;
+    private static (double Low, double High) Wilson(double fraction, int trials)
+    {
+        if (trials < 1 || !double.IsFinite(fraction)) return (double.NaN, double.NaN);
+        var interval = Interval.Wilson(fraction, trials);
+        return (interval.Lower, interval.Upper);
+    }
 }
