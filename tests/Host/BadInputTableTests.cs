@@ -119,7 +119,7 @@ public sealed class BadInputTableTests(TrainedRuns runs) : IClassFixture<Trained
             var text = error.ToString().TrimEnd('\n', '\r');
             var lines = text.Length == 0 ? [] : text.Split('\n');
             var problems = new List<string>();
-            if (code != Cli.Cli.UsageError) problems.Add($"exit {code}");
+            if (code != ExitCode.UsageError) problems.Add($"exit {code}");
             if (lines.Length != 1) problems.Add($"{lines.Length} lines on stderr");
             if (text.Contains("   at ", StringComparison.Ordinal) || text.Contains("Exception", StringComparison.Ordinal)) problems.Add("a stack trace or exception name");
             if (c.Expect is { } expect && !text.Contains(Expand(expect, tmp), StringComparison.Ordinal)) problems.Add($"does not say '{expect}'");

@@ -3,6 +3,7 @@ using HmmRnn.Host.Cli;
 using HmmRnn.Host.Experiments;
 using HmmRnn.Host.Tasks.Hmm;
 using HmmRnn.Host.Tasks.Ibl;
+using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Tests;
 
@@ -339,7 +340,7 @@ public sealed class BadInputTests : TempFolderTest
         var before = Snapshot(Root);
         var (code, error) = CliRunner.Run(Commands.Root(), "run", experiment, "--out", output);
         // The run's progress lines come first; the refusal is its last line.
-        Assert.Equal(Cli.Cli.UsageError, code);
+        Assert.Equal(ExitCode.UsageError, code);
         AssertOneLine(code, error.Trim().Split('\n')[^1], "best.ckpt was written by another configuration than its config.json");
         Assert.DoesNotContain("   at ", error);
         Assert.Equal(before, Snapshot(Root));

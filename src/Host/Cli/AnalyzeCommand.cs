@@ -65,9 +65,9 @@ internal static class AnalyzeCommand
             if (resonance.Problem() is { } sweep)
                 return Cli.Refuse(sweep, cmd.Options, new Dictionary<string, Option> { ["Points"] = points, ["Sequences"] = sequences, ["Checkpoints"] = checkpoints });
             if (Trainer.CheckpointProblem(r.GetValue(checkpoint)) is { } which) return Cli.Refuse(which, cmd.Options);
-            if (Cli.OpenRun(path) is not { } folder) return Cli.UsageError;
+            if (Cli.OpenRun(path) is not { } folder) return ExitCode.UsageError;
             using var held = TrainCommands.Lock(folder, "run");
-            if (held is null) return Cli.UsageError;
+            if (held is null) return ExitCode.UsageError;
             var clock = Stopwatch.StartNew();
             return Cli.Reading(() =>
             {

@@ -13,13 +13,9 @@ internal static class TableExtensions
         table.AddRow(cells.Select(c => (IRenderable)new Text(c)).ToArray());
 }
 
-/// <summary>
-/// How a command refuses bad input and opens what it reads; the exit codes are <see cref="ExitCode"/>'s (shared with the
-/// experiment pipeline), named here too for the commands.
-/// </summary>
+/// <summary>How a command refuses bad input and opens what it reads; the exit codes are <see cref="ExitCode"/>'s (shared with the experiment pipeline).</summary>
 internal static class Cli
 {
-    public const int Success = ExitCode.Success, Failure = ExitCode.Failure, UsageError = ExitCode.UsageError, Interrupted = ExitCode.Interrupted;
 
     /// <summary>The message on standard error (one line), exit 2.</summary>
     public static int Fail(string message) => ExitCode.Refuse(message);
@@ -46,7 +42,7 @@ internal static class Cli
         try
         {
             read();
-            return Success;
+            return ExitCode.Success;
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException) { return Fail(e.Message); }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Globalization;
+using HmmRnn.Host.Output;
 
 namespace HmmRnn.Host.Cli;
 
@@ -14,8 +15,8 @@ internal static class Commands
             "Run 'hmmrnn demo' for a quick tour, 'hmmrnn run experiments/hmm-quick.json' for a whole experiment with its report; " +
             "'hmmrnn <command> --help' for each command.\n" +
             "Numbers are read with a decimal point (0.003), never a comma. " +
-            $"Exit codes: {Cli.Success} success, {Cli.UsageError} bad input (refused before anything is written), {Cli.Failure} failure while running " +
-            $"(e.g. a diverged training), {Cli.Interrupted} interrupted (Ctrl+C or SIGTERM; the run resumes with --resume).");
+            $"Exit codes: {ExitCode.Success} success, {ExitCode.UsageError} bad input (refused before anything is written), {ExitCode.Failure} failure while running " +
+            $"(e.g. a diverged training), {ExitCode.Interrupted} interrupted (Ctrl+C or SIGTERM; the run resumes with --resume).");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ExperimentCommands.Run());
         root.Subcommands.Add(ExperimentCommands.List());
@@ -47,7 +48,7 @@ internal static class Commands
         if (command.Action is null && command.Subcommands.Count > 0 && result.Tokens.Count == PathOf(result).Count - 1)
         {
             new HelpAction().Invoke(result);
-            return Cli.UsageError;
+            return ExitCode.UsageError;
         }
         var errors = string.Join("; ", result.Errors.Select(Describe).Distinct());
         return Cli.Fail($"{errors} ('{string.Join(' ', PathOf(result))} --help' lists the options)");

@@ -22,7 +22,7 @@ internal static class ExperimentCommands
         };
         cmd.SetAction(async (r, token) =>
         {
-            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output))) return Cli.UsageError;
+            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output))) return ExitCode.UsageError;
             var code = await Pipeline.Run(experiment!, root!, experiment!.Points, token);
             if (code != 0) return code;
             return Finish(root!, SweepTable.Read(root!));
@@ -93,7 +93,7 @@ internal static class ExperimentCommands
             Shard part;
             try { part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.FromSlurm(Environment.GetEnvironmentVariable) ?? Shard.All; }
             catch (ArgumentException e) { return Cli.Fail(e.Message); }
-            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output), part)) return Cli.UsageError;
+            if (!Load(r.GetValue(file)!, out var experiment, out var root, r.GetValue(output), part)) return ExitCode.UsageError;
             var points = part.Select(experiment!.Points);
             Console.Error.WriteLine($"sweep {experiment.Name}: shard {part.Index}/{part.Count}, {points.Count} of {experiment.Points.Count} point(s)");
             return await Pipeline.Run(experiment, root!, points, token);

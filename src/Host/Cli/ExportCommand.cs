@@ -26,17 +26,17 @@ internal static class ExportCommand
             var given = r.GetValue(output);
             if (given is not null && string.IsNullOrWhiteSpace(given)) return Cli.Refuse(output, $"'{given}'", "names no file");
             if (given is not null && Directory.Exists(given)) return Cli.Refuse(output, given, "is a folder; name the .npz file");
-            if (Cli.OpenRun(r.GetValue(run)!) is not { } folder) return Cli.UsageError;
+            if (Cli.OpenRun(r.GetValue(run)!) is not { } folder) return ExitCode.UsageError;
             var target = Path.GetFullPath(given ?? folder.PathOf("weights.npz"));
             (IReadOnlyList<NpyArray> Arrays, string File) read = ([], "");
             var code = Cli.Reading(() => read = Arrays(folder, r.GetValue(checkpoint)!));
-            if (code != Cli.Success) return code;
+            if (code != ExitCode.Success) return code;
             RunFolder dir; // created only once the network has been read
             try { dir = RunFolder.Create(Path.GetDirectoryName(target)!); }
             catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
             dir.WriteAtomic(Path.GetFileName(target), s => Npz.Write(s, read.Arrays));
             Console.Error.WriteLine($"wrote {target} ({string.Join(", ", read.Arrays.Select(a => $"{a.Name} [{string.Join(", ", a.Shape)}]"))}) from {read.File}");
-            return Cli.Success;
+            return ExitCode.Success;
         });
         return cmd;
     }

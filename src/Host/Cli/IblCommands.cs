@@ -43,7 +43,7 @@ internal static class IblCommands
             var config = new IblDistillConfig { Teacher = Path.GetFullPath(from), Hidden = r.GetValue(hidden), Epochs = r.GetValue(epochs), Seed = r.GetValue(seed) };
             try { config.Check(); }
             catch (ValidationException e) { return Cli.Refuse(e.Violation, cmd.Options); }
-            if (Cli.OpenRun(from, "teacher") is not { } teacherRun) return Cli.UsageError;
+            if (Cli.OpenRun(from, "teacher") is not { } teacherRun) return ExitCode.UsageError;
             try { IblAnalysisOutput.Load(teacherRun); }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException) { return Cli.Fail($"teacher: {e.Message}"); }
             var path = r.GetValue(output) ?? $"{from.TrimEnd('/')}-distilled-{config.Hidden}";
@@ -80,9 +80,9 @@ internal static class IblCommands
             };
             if (options.Problem() is { } problem) return Cli.Refuse(problem, cmd.Options);
             if (Trainer.CheckpointProblem(r.GetValue(checkpoint)) is { } which) return Cli.Refuse(which, cmd.Options);
-            if (Cli.OpenRun(r.GetValue(run)!) is not { } folder) return Cli.UsageError;
+            if (Cli.OpenRun(r.GetValue(run)!) is not { } folder) return ExitCode.UsageError;
             using var held = TrainCommands.Lock(folder, "run");
-            if (held is null) return Cli.UsageError;
+            if (held is null) return ExitCode.UsageError;
             var clock = Stopwatch.StartNew();
             return Cli.Reading(() =>
             {

@@ -95,9 +95,9 @@ internal static class TrainCommands
         {
             var path = r.GetValue(run)!;
             if (new EvaluationOptions(r.GetValue(sequences)).Problem() is { } problem) return Cli.Refuse(problem, cmd.Options);
-            if (Cli.OpenRun(path) is not { } folder) return Cli.UsageError;
+            if (Cli.OpenRun(path) is not { } folder) return ExitCode.UsageError;
             using var held = Lock(folder, "run");
-            if (held is null) return Cli.UsageError;
+            if (held is null) return ExitCode.UsageError;
             return Cli.Reading(() =>
             {
                 var report = Evaluation.Run(folder, r.GetValue(sequences), r.GetValue(seed));
@@ -112,7 +112,7 @@ internal static class TrainCommands
     {
         // The folder is this process's from the training through the evaluation.
         using var held = Lock(folder);
-        if (held is null) return Cli.UsageError;
+        if (held is null) return ExitCode.UsageError;
         var (code, _) = await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
         if (code != 0 || !evaluate) return code;
         var report = Evaluation.Run(folder, 10_000, 1);
@@ -136,7 +136,7 @@ internal static class TrainCommands
         int checkpointEvery, CancellationToken token)
     {
         using var held = Lock(folder);
-        if (held is null) return (Cli.UsageError, null);
+        if (held is null) return (ExitCode.UsageError, null);
         return await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
     }
 
