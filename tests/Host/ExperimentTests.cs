@@ -92,7 +92,12 @@ public class ExperimentFileTests
         foreach (var (section, keys) in Experiment.Settings(task))
             Assert.Equal(keys.Order(), branch[section]!["properties"]!.AsObject().Select(p => p.Key).Order());
         var sweepKeys = branch["sweep"]!["properties"]!.AsObject().Select(p => p.Key).Order();
-        Assert.Equal(Experiment.Settings(task)["model"].Select(k => "model." + k).Concat(Experiment.Settings(task)["training"].Select(k => "training." + k)).Order(), sweepKeys);
+        var own = HmmRnn.Host.Tasks.TaskRegistry.Find(task)!.ExperimentKeys;
+        Assert.Equal(own.Concat(Experiment.Settings(task)["model"].Select(k => "model." + k)).Concat(Experiment.Settings(task)["training"].Select(k => "training." + k)).Order(), sweepKeys);
+        var include = branch["include"]!["items"]!["properties"]!;
+        Assert.Equal(own.Concat(["model", "training", "seeds"]).Order(), include.AsObject().Select(p => p.Key).Order());
+        foreach (var section in new[] { "model", "training" })
+            Assert.Equal(Experiment.Settings(task)[section].Order(), include[section]!["properties"]!.AsObject().Select(p => p.Key).Order());
     }
 
     [Fact]
@@ -113,6 +118,45 @@ public class ExperimentFileTests
         Assert.Equal("3", e.Points[2].Coordinates["model.input"]);
         // The quick preset's levers still apply, sized to the model (fully3: T = 30, a rollout of 60).
         Assert.All(configs, c => Assert.Equal((60, 20, "faithful"), (c.EffectiveRollout, c.EffectivePairLags, c.Selection)));
+    }
+
+    /// <summary>
+    /// Bugs caught: an "hmm" axis that keeps the first model's preset (linear chains and fully3 differ in T and clip), include
+    /// entries that lose the file's overrides or their own seeds, two points with one folder name.
+    /// </summary>
+    [Fact]
+    public void An_hmm_axis_takes_each_models_preset_and_include_adds_points_with_their_own_seeds()
+    {
+        var e = Parse("""
+            { "name": "atlas", "task": "hmm", "training": { "epochs": 3 }, "seeds": [0, 1],
+              "sweep": { "hmm": ["linear2", "fully3"] },
+              "include": [ { "hmm": "linear3", "model": { "hidden": 9, "input": 4 }, "seeds": [7] } ] }
+            """);
+        Assert.Equal(["hmm-linear2_s0", "hmm-linear2_s1", "hmm-fully3_s0", "hmm-fully3_s1", "hmm-linear3_hidden-9_input-4_s7"], e.Points.Select(p => p.Id));
+        var configs = e.Points.Select(p => (HmmTrainingConfig)p.Config).ToList();
+        Assert.Equal(["linear2", "linear2", "fully3", "fully3", "linear3"], configs.Select(c => c.Hmm));
+        Assert.All(configs, c => Assert.Equal(3, c.Epochs));
+        Assert.Equal(new long[] { 0, 1, 0, 1, 7 }, configs.Select(c => c.Seed));
+        // Each model's own sequence length (the catalogue: linear2 T = 100, fully3 and linear3 T = 30), not the first one's.
+        Assert.Equal([100, 100, 30, 30, 30], configs.Select(c => c.Entry.SequenceLength));
+        Assert.Equal([0.9, 0.9, 0.3, 0.3, 0.9], configs.Select(c => c.EffectiveGradClip));
+        Assert.Equal((9, 4), (configs[4].Hidden, configs[4].Input));
+        Assert.Equal("linear3", e.Points[4].Coordinates["hmm"]);
+        Assert.Equal("9", e.Points[4].Coordinates["model.hidden"]);
+
+        var repeat = Assert.Throws<ExperimentException>(() => Parse("""
+            { "name": "r", "task": "hmm", "sweep": { "hmm": ["linear2"] }, "include": [ { "hmm": "linear2", "seeds": [0] } ] }
+            """));
+        Assert.Equal("include[0]", repeat.JsonPath);
+        Assert.Contains("hmm-linear2_s0", repeat.Message, StringComparison.Ordinal);
+        var both = Assert.Throws<ExperimentException>(() => Parse("""{ "name": "b", "task": "hmm", "hmm": "linear2", "sweep": { "hmm": ["linear3"] } }"""));
+        Assert.Equal("sweep.hmm", both.JsonPath);
+        var unknown = Assert.Throws<ExperimentException>(() => Parse("""{ "name": "u", "task": "hmm", "sweep": { "hmm": ["linear9"] } }"""));
+        Assert.Equal("sweep.hmm", unknown.JsonPath);
+        var badKey = Assert.Throws<ExperimentException>(() => Parse("""{ "name": "k", "task": "hmm", "hmm": "linear2", "include": [ { "model": { "hiden": 3 } } ] }"""));
+        Assert.Equal("include[0].model.hiden", badKey.JsonPath);
+        var badSeed = Assert.Throws<ExperimentException>(() => Parse("""{ "name": "s", "task": "hmm", "hmm": "linear2", "include": [ { "seeds": [-1] } ] }"""));
+        Assert.Equal("include[0].seeds[0]", badSeed.JsonPath);
     }
 
     [Fact]

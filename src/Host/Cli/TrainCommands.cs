@@ -113,7 +113,7 @@ internal static class TrainCommands
         // The folder is this process's from the training through the evaluation.
         using var held = Lock(folder);
         if (held is null) return ExitCode.UsageError;
-        var (code, _) = await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
+        var (code, _, _) = await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
         if (code != 0 || !evaluate) return code;
         var report = Evaluation.Run(folder, 10_000, 1);
         Console.Out.Write(report.Markdown);
@@ -137,7 +137,8 @@ internal static class TrainCommands
     {
         using var held = Lock(folder);
         if (held is null) return (ExitCode.UsageError, null);
-        return await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
+        var (code, result, _) = await TrainingSession.RunLocked(folder, config, resume, tensorboard, checkpointEvery, token);
+        return (code, result);
     }
 
 }

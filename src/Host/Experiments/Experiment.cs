@@ -70,7 +70,7 @@ public sealed record Experiment(
     IReadOnlyList<(string Path, IReadOnlyList<JsonNode> Values)> Sweep, IReadOnlyList<ExperimentPoint> Points,
     IReadOnlyDictionary<string, StageSettings> Options)
 {
-    private static readonly string[] Common = ["$schema", "name", "description", "task", "preset", "device", "model", "training", "seeds", "analyses", "sweep", "tensorboard"];
+    private static readonly string[] Common = ["$schema", "name", "description", "task", "preset", "device", "model", "training", "seeds", "analyses", "sweep", "include", "tensorboard"];
 
     /// <summary>Whether each point's training also writes TensorBoard scalars into its folder's tensorboard/ (the file's <c>"tensorboard"</c>; default false).</summary>
     public bool TensorBoard { get; init; }
@@ -133,7 +133,13 @@ public sealed record Experiment(
         var stages = ParseStages(root, descriptor);
 
         // The preset, as JSON, is what overrides and sweep values are written into: every key a file may set is a key of it.
-        var baseConfig = Serialize(descriptor.Preset(preset, root));
+        // (Made only when a point needs it: a file whose sweep or include entries set "hmm" may leave it out at the top.)
+        JsonObject? rootBase = null;
+        JsonObject PresetOf(JsonObject experimentRoot, string where)
+        {
+            try { return Serialize(descriptor.Preset(preset, experimentRoot)); }
+            catch (ExperimentException e) when (where.Length > 0) { throw new ExperimentException($"{where}.{e.JsonPath}", e.Rule, e.Got); }
+        }
         var sections = Sections(descriptor);
         var overrides = new List<(string Path, JsonNode? Value)>();
         foreach (var (section, keys) in sections)
@@ -144,22 +150,39 @@ public sealed record Experiment(
             overrides.AddRange(obj.Select(p => ($"{section}.{p.Key}", p.Value)));
         }
 
-        var sweep = ParseSweep(root, sections);
+        var sweep = ParseSweep(root, sections, descriptor);
+        // The grid's combinations with the file's seeds, then each "include" entry with its own (or the file's) seeds.
+        var groups = Grid(sweep).Select(c => (Where: "sweep", Combination: c, Seeds: (IReadOnlyList<long>)seeds)).ToList();
+        groups.AddRange(ParseInclude(root, sections, descriptor, seeds));
         var points = new List<ExperimentPoint>();
-        foreach (var combination in Grid(sweep))
-            foreach (var seed in seeds)
+        var ids = new HashSet<string>();
+        foreach (var (where, combination, groupSeeds) in groups)
+        {
+            // A task's own top-level key on an axis ("hmm") chooses the preset, so the base configuration is the point's own.
+            var topLevel = combination.Where(c => !c.Path.Contains('.')).ToList();
+            JsonObject pointBase;
+            if (topLevel.Count == 0) pointBase = rootBase ??= PresetOf(root, where == "sweep" ? "" : where);
+            else
             {
-                var json = (JsonObject)baseConfig.DeepClone();
+                var pointRoot = (JsonObject)root.DeepClone();
+                foreach (var (key, value) in topLevel) pointRoot[key] = value.DeepClone();
+                pointBase = PresetOf(pointRoot, where);
+            }
+            foreach (var seed in groupSeeds)
+            {
+                var json = (JsonObject)pointBase.DeepClone();
                 json["device"] = device;
                 json["seed"] = seed;
-                foreach (var (p, v) in overrides.Concat(combination.Select(c => (c.Path, (JsonNode?)c.Value))))
+                foreach (var (p, v) in overrides.Concat(combination.Where(c => c.Path.Contains('.')).Select(c => (c.Path, (JsonNode?)c.Value))))
                     json[p[(p.IndexOf('.') + 1)..]] = v?.DeepClone();
                 var config = Resolve(descriptor, json, sections);
                 var coordinates = combination.ToDictionary(c => c.Path, c => ExperimentJson.Show(c.Value));
                 coordinates["seed"] = seed.ToString(CultureInfo.InvariantCulture);
                 var id = string.Join("_", combination.Select(c => $"{c.Path[(c.Path.IndexOf('.') + 1)..]}-{Slug(ExperimentJson.Show(c.Value))}").Append($"s{seed}"));
+                if (!ids.Add(id)) ExperimentJson.Fail(where, $"repeats the point {id} (a point of the sweep or of an earlier include entry)", "");
                 points.Add(new ExperimentPoint(points.Count, id, coordinates, config));
             }
+        }
 
         var tensorboard = root["tensorboard"] switch
         {
@@ -326,7 +349,7 @@ public sealed record Experiment(
         return result;
     }
 
-    private static List<(string Path, IReadOnlyList<JsonNode> Values)> ParseSweep(JsonObject root, Dictionary<string, string[]> sections)
+    private static List<(string Path, IReadOnlyList<JsonNode> Values)> ParseSweep(JsonObject root, Dictionary<string, string[]> sections, ITaskDescriptor task)
     {
         var axes = new List<(string, IReadOnlyList<JsonNode>)>();
         if (root["sweep"] is not { } node) return axes;
@@ -336,16 +359,62 @@ public sealed record Experiment(
             var dot = path.IndexOf('.');
             var section = dot > 0 ? path[..dot] : "";
             var key = dot > 0 ? path[(dot + 1)..] : path;
-            if (!sections.TryGetValue(section, out var keys) || !keys.Contains(key))
-                ExperimentJson.Fail($"sweep.{path}", $"not a sweepable setting; use model.<key> or training.<key> (model: {string.Join(", ", sections["model"])}); seeds go in \"seeds\"", "");
+            var topLevel = dot < 0 && task.ExperimentKeys.Contains(path);
+            if (!topLevel && (!sections.TryGetValue(section, out var keys) || !keys.Contains(key)))
+                ExperimentJson.Fail($"sweep.{path}", $"not a sweepable setting; use {Sweepable(task)} (model: {string.Join(", ", sections["model"])}); seeds go in \"seeds\"", "");
             if (values is not JsonArray array || array.Count == 0) throw new ExperimentException($"sweep.{path}", "must be a non-empty array of values", ExperimentJson.Show(values));
             if (array.Any(v => v is null)) ExperimentJson.Fail($"sweep.{path}", "must not contain null", ExperimentJson.Show(values));
             var shown = array.Select(v => ExperimentJson.Show(v)).ToList();
             if (shown.Distinct().Count() != shown.Count) ExperimentJson.Fail($"sweep.{path}", "repeats a value", ExperimentJson.Show(values));
-            if (root[section] is JsonObject o && o.ContainsKey(key)) ExperimentJson.Fail($"sweep.{path}", $"also set in {section}.{key}; set it in one place", ExperimentJson.Show(values));
+            if (topLevel ? root.ContainsKey(path) : root[section] is JsonObject o && o.ContainsKey(key))
+                ExperimentJson.Fail($"sweep.{path}", $"also set in {(topLevel ? path : $"{section}.{key}")}; set it in one place", ExperimentJson.Show(values));
             axes.Add((path, array.Select(v => v!.DeepClone()).ToList()));
         }
         return axes;
+    }
+
+    /// <summary>What a sweep axis or an include entry may set, in words: the task's own top-level keys, then model.&lt;key&gt; and training.&lt;key&gt;.</summary>
+    private static string Sweepable(ITaskDescriptor task) => string.Join(", ", task.ExperimentKeys.Append("model.<key>").Append("training.<key>"));
+
+    /// <summary>
+    /// The "include" entries: each one more point per seed (its own "seeds", else the file's), set like the file's top level —
+    /// the task's own keys (e.g. "hmm"), "model" and "training" sections, which override the file's. The entry's settings are
+    /// its coordinates (and name its points), as a sweep's values are.
+    /// </summary>
+    private static List<(string Where, List<(string Path, JsonNode Value)> Combination, IReadOnlyList<long> Seeds)> ParseInclude(
+        JsonObject root, Dictionary<string, string[]> sections, ITaskDescriptor task, IReadOnlyList<long> seeds)
+    {
+        var result = new List<(string, List<(string, JsonNode)>, IReadOnlyList<long>)>();
+        if (root["include"] is not { } node) return result;
+        if (node is not JsonArray array || array.Count == 0) throw new ExperimentException("include", "must be a non-empty array of objects (each: " + Sweepable(task).Replace("<key>", "{…}", StringComparison.Ordinal) + ", seeds)", ExperimentJson.Show(node));
+        for (int i = 0; i < array.Count; i++)
+        {
+            var where = $"include[{i}]";
+            if (array[i] is not JsonObject entry || entry.Count == 0) throw new ExperimentException(where, "must be a non-empty object", ExperimentJson.Show(array[i]));
+            ExperimentJson.Known(entry, where, [.. task.ExperimentKeys, "model", "training", "seeds"]);
+            var combination = new List<(string, JsonNode)>();
+            foreach (var key in task.ExperimentKeys)
+                if (entry[key] is { } value) combination.Add((key, value.DeepClone()));
+            foreach (var section in new[] { "model", "training" })
+            {
+                if (entry[section] is null) continue;
+                if (entry[section] is not JsonObject obj) { ExperimentJson.Fail($"{where}.{section}", "must be an object", ExperimentJson.Show(entry[section])); continue; }
+                ExperimentJson.Known(obj, $"{where}.{section}", sections[section]);
+                foreach (var (key, value) in obj)
+                {
+                    if (value is null) ExperimentJson.Fail($"{where}.{section}.{key}", "must not be null", "null");
+                    combination.Add(($"{section}.{key}", value!.DeepClone()));
+                }
+            }
+            IReadOnlyList<long> own = seeds;
+            if (entry["seeds"] is not null)
+            {
+                try { own = ParseSeeds(entry); }
+                catch (ExperimentException e) { throw new ExperimentException($"{where}.{e.JsonPath}", e.Rule, e.Got); }
+            }
+            result.Add((where, combination, own));
+        }
+        return result;
     }
 
     /// <summary>Every combination of the axes' values, the last axis fastest (one empty combination without a sweep).</summary>

@@ -26,6 +26,10 @@ public sealed record StageRecord(string Input, IReadOnlyList<string> Outputs)
     /// <summary>Wall-clock seconds it took.</summary>
     public double? Seconds { get; init; }
 
+    /// <summary>Training only: the epoch (from 1) in which it diverged, its best checkpoint being of an earlier one (null: it did not).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? DivergedAtEpoch { get; init; }
+
     /// <summary>The headline numbers it returned (null for training): the summary of a rerun that skips the stage takes them from here.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, double>? Metrics { get; init; }
@@ -136,9 +140,18 @@ public static class Pipeline
             }
             var resume = state == TrainingState.Resume;
             Console.Error.WriteLine(resume ? "  train: resuming from the last checkpoint" : "  train");
-            var (code, result) = await TrainingSession.RunLocked(folder, point.Config, resume, tensorboard: experiment.TensorBoard, checkpointEvery: 0, token);
-            if (code != 0) return code;
-            stages["train"] = new StageRecord(trainInput, [Trainer.BestCheckpoint]) { Seconds = result?.Elapsed.TotalSeconds };
+            var clock = Stopwatch.StartNew();
+            var (code, result, diverged) = await TrainingSession.RunLocked(folder, point.Config, resume, tensorboard: experiment.TensorBoard, checkpointEvery: 0, token);
+            // A training that diverged after a best checkpoint is a network too (an atlas of many seeds must not stop at one):
+            // its stages run on that checkpoint and its summary says where it diverged. Rerunning would diverge again (the
+            // resume is exact), so the stage counts as done.
+            if (diverged is { BestEpoch: > 0 })
+                Console.Error.WriteLine($"  train: diverged at epoch {diverged.Epoch}; the stages use the best checkpoint (epoch {diverged.BestEpoch})");
+            else if (code != 0) return code;
+            stages["train"] = new StageRecord(trainInput, [Trainer.BestCheckpoint])
+            {
+                Seconds = result?.Elapsed.TotalSeconds ?? clock.Elapsed.TotalSeconds, DivergedAtEpoch = diverged?.Epoch,
+            };
             WriteStages(folder, stages);
         }
         var trained = ContentHash.OfFile(Trainer.CheckpointPath(folder, "best"));
@@ -193,6 +206,7 @@ public static class Pipeline
     {
         var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
         if (stages.TryGetValue("train", out var train) && train.Seconds is double s) metrics["trainSeconds"] = s;
+        if (train?.DivergedAtEpoch is int diverged) metrics["divergedAtEpoch"] = diverged;
         var rows = MetricsLog.ReadEpochs(folder);
         if (rows.Count > 0)
         {

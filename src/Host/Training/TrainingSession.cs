@@ -22,22 +22,23 @@ public static class TrainingSession
     /// Trains any task in a run folder the caller holds (its <see cref="RunLock"/>): writes config.json, subscribes progress, the
     /// metrics log and (optionally) TensorBoard to the one training loop, and stops cleanly on Ctrl+C / SIGTERM (exit 130).
     /// Refused before anything is written (exit 2): a fresh run into a folder that holds one, a resume with nothing to resume
-    /// or of another configuration, a damaged last checkpoint. A training that fails or diverges exits 1.
+    /// or of another configuration, a damaged last checkpoint. A training that fails or diverges exits 1; a divergence is also
+    /// returned (<c>Diverged</c>), since its best checkpoint holds finite weights of an earlier epoch that a caller may use.
     /// </summary>
-    public static async Task<(int Code, TrainingFinished? Result)> RunLocked(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
+    public static async Task<(int Code, TrainingFinished? Result, TrainingDivergedException? Diverged)> RunLocked(RunFolder folder, ITaskConfig config, bool resume, bool tensorboard,
         int checkpointEvery, CancellationToken token)
     {
         // Checked again under the lock: another process may have trained here since the command's own checks.
-        if (!resume && File.Exists(folder.PathOf(Trainer.LastCheckpoint))) return (ExitCode.Refuse(AlreadyARun(folder.Path)), null);
+        if (!resume && File.Exists(folder.PathOf(Trainer.LastCheckpoint))) return (ExitCode.Refuse(AlreadyARun(folder.Path)), null, null);
         // A resume is checked before anything is written (config.json, the logs): the folder's run must be of this task and configuration.
         if (resume)
         {
             try
             {
-                if (Trainer.ResumePoint(config, folder) is null) return (ExitCode.Refuse(NothingToResume(folder.Path)), null);
+                if (Trainer.ResumePoint(config, folder) is null) return (ExitCode.Refuse(NothingToResume(folder.Path)), null, null);
             }
-            catch (ResumeRefusedException e) { return (ExitCode.Refuse($"--resume: {e.Reason}"), null); }
-            catch (InvalidDataException e) { return (ExitCode.Refuse($"--resume: {e.Message}"), null); }
+            catch (ResumeRefusedException e) { return (ExitCode.Refuse($"--resume: {e.Reason}"), null, null); }
+            catch (InvalidDataException e) { return (ExitCode.Refuse($"--resume: {e.Message}"), null, null); }
         }
         // The folder is ours (its lock is held): what a killed write left behind goes before this run writes anything.
         if (folder.RemoveLeftovers() is { Count: > 0 } leftovers)
@@ -57,12 +58,14 @@ public static class TrainingSession
         using var connection = events.Connect();
         TrainingFinished? result;
         try { result = await finished; }
-        catch (Exception) { return (ExitCode.Failure, null); } // ConsoleProgress has reported the TrainingFailed event
+        // ConsoleProgress has reported the TrainingFailed event.
+        catch (TrainingDivergedException e) { return (ExitCode.Failure, null, e); }
+        catch (Exception) { return (ExitCode.Failure, null, null); }
         if (result is { Cancelled: true })
         {
             Console.Error.WriteLine($"stopped: {folder.PathOf(Trainer.LastCheckpoint)} holds epoch {result.EpochsCompleted}; the same command with --resume continues");
-            return (ExitCode.Interrupted, result);
+            return (ExitCode.Interrupted, result, null);
         }
-        return (result is null ? ExitCode.Failure : ExitCode.Success, result);
+        return (result is null ? ExitCode.Failure : ExitCode.Success, result, null);
     }
 }
