@@ -26,6 +26,7 @@ internal static class Commands
         root.Subcommands.Add(TrainCommands.Train());
         root.Subcommands.Add(TrainCommands.Evaluate());
         root.Subcommands.Add(AnalyzeCommand.Create());
+        root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(IblCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
