@@ -287,7 +287,7 @@ public static class ReluFixedPoints
             Classify(rest, options.MarginalTolerance));
     }
 
-    private static Stability Classify(double radius, double tolerance) =>
+    internal static Stability Classify(double radius, double tolerance) =>
         radius < 1 - tolerance ? Stability.Stable : radius > 1 + tolerance ? Stability.Unstable : Stability.Marginal;
 
     /// <summary>‖D_S W‖₂: the largest singular value of the rows of W in S.</summary>
@@ -302,7 +302,7 @@ public static class ReluFixedPoints
     }
 
     /// <summary>next = ReLU(W h).</summary>
-    private static void Apply(double[] w, int H, double[] h, double[] next)
+    internal static void Apply(double[] w, int H, double[] h, double[] next)
     {
         for (int i = 0; i < H; i++)
         {
@@ -312,7 +312,7 @@ public static class ReluFixedPoints
         }
     }
 
-    private static ReluFixedPointOptions Check(ReluFixedPointOptions? o)
+    internal static ReluFixedPointOptions Check(ReluFixedPointOptions? o)
     {
         o ??= ReluFixedPointOptions.Default;
         if (!(o.NullSpaceTolerance >= 0 && o.NullSpaceTolerance < 1)) throw new ArgumentException($"NullSpaceTolerance = {o.NullSpaceTolerance} must be in [0, 1)", "options");

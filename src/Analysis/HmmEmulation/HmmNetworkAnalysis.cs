@@ -83,6 +83,9 @@ public enum HmmAnalyses
 public sealed record NoiseFree(ReluIterationResult Iteration, ReluOriginStability Origin, int Patterns, int Searched,
     ImmutableArray<ReluPatternFixedPoint> FixedRays, int Undecided, double ClosestToFixed)
 {
+    /// <summary>The exact 2-cycle search over the run's most frequent consecutive pairs of patterns (SCYFI-style; null when not run).</summary>
+    public TwoCycleSearch? TwoCycles { get; init; }
+
     /// <summary>Every start collapsed to the origin: the paper's single fixed point.</summary>
     public bool CollapsesToOrigin => Iteration.Ends.All(e => e.Collapsed);
 }
@@ -178,7 +181,7 @@ public static class HmmNetworkAnalysis
         var origin = ReluFixedPoints.OriginStability(w, patterns.Select(p => p.Pattern));
         return (new NoiseFree(iteration, origin, patterns.Length, searched.Length,
             [.. exact.Where(x => x.Verdict == ReluRayVerdict.FixedRay)], exact.Count(x => x.Verdict == ReluRayVerdict.Undecided),
-            exact.Length == 0 ? double.NaN : exact.Min(x => x.SmallestSingularValue)), starts);
+            exact.Length == 0 ? double.NaN : exact.Min(x => x.SmallestSingularValue)) { TwoCycles = ReluCycles.Search(w, states, options.Patterns) }, starts);
     }
 
     private static ResidencySection ResidencyOf(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)

@@ -204,6 +204,12 @@ public static class HmmAnalysisOutput
                           $"Origin: largest spectral radius of D_S W over the visited patterns {F(n.Origin.MaxSpectralRadius, 3)} ({n.Origin.Stability.ToString().ToLowerInvariant()}), " +
                           $"‖W_hh‖₂ = {F(n.Origin.RecurrentNorm, 3)}{(n.Origin.ProvablyAttracting ? " < 1: every noise-free trajectory provably decays to the origin" : "")}.");
             sb.AppendLine();
+            if (n.TwoCycles is { } c)
+            {
+                sb.AppendLine($"2-cycles (SCYFI-style, per ordered pair of consecutive patterns of the run): {c.Pairs} pairs searched; {c.Cycles.Length} 2-cycle(s)" +
+                              $"{(c.Undecided > 0 ? $", {c.Undecided} undecided" : "")}; the smallest singular value of W_S₁S₂ W_S₂S₁ − I over them is {F(c.Closest, 4)} (0 would be a cycle of rays).");
+                sb.AppendLine();
+            }
             sb.AppendLine($"Noise switched off at those states, activity falls to {F(d.Tolerance * 100, 0)}% of its norm in a median of {F(d.MedianSteps, 1)} steps " +
                           $"(longest {d.MaxSteps}; {d.Decayed} of {d.Steps.Length} starts within {it.Steps} steps): " +
                           (d.Decayed == d.Steps.Length ? "the orbits of the noisy run exist only while noise drives them." : "some activity outlasts the steps followed."));

@@ -102,7 +102,7 @@ public static class SimilarityOutput
         output.WriteText(MarkdownFile, Markdown(report));
         // Lines between groups when the networks come grouped (an experiment's points are).
         var starts = Enumerable.Range(1, k - 1).Where(i => networks[i].Group != networks[i - 1].Group).ToArray();
-        Charts.Heatmaps(output, Figure, "Dynamical similarity (DSA distance; 0 = the same dynamics up to a rotation)",
+        Charts.Heatmaps(output, Figure, "DSA distance (0: alike up to a rotation)",
         [
             new HeatmapPanel($"{k} networks (order as in similarity.md)", d, "network", "network")
             {
