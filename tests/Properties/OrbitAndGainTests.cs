@@ -116,7 +116,7 @@ public class OrbitAndGainTests
     /// The gain statistic against a brute-force re-computation in the reference's manner: run the network step by step,
     /// find the output changes, build each full H × H Jacobian diag(1[a_t &gt; 0]) W, take all its eigenvalues, Möbius-transform
     /// them and count |Re μ| &lt; 0.1, Im μ &gt; 0.06, summed over ±15 steps of each transition. Also its change rate
-    /// against <see cref="KickUnits.ChangeRate"/>. Bugs caught: windows off by one or more, counting both members of a
+    /// against <see cref="KickUnits.ChangeRate(HmmRnn.Core.Rnn.ReluRnnWeights, ReadOnlySpan{double}, int[], int)"/>. Bugs caught: windows off by one or more, counting both members of a
     /// pair, eigenvalues of W_SS without the zero block's contribution, transitions at the wrong step.
     /// </summary>
     [Theory]

@@ -162,8 +162,19 @@ public static class KickUnits
     /// </summary>
     public static double ChangeRate(ReluRnnWeights weights, ReadOnlySpan<double> noise, int[] silenced, int episodeLength = 0)
     {
-        ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(silenced);
+        return ChangeRate(weights, noise, h => { foreach (var u in silenced) h[u] = 0; }, episodeLength);
+    }
+
+    /// <summary>
+    /// Symbol changes per step of a run on <paramref name="noise"/> with <paramref name="perturb"/> applied to the state after
+    /// every step (silencing units, projecting out a direction); with <paramref name="episodeLength"/> L &gt; 0 the state
+    /// restarts at 0 every L steps and pairs across a restart are not counted.
+    /// </summary>
+    public static double ChangeRate(ReluRnnWeights weights, ReadOnlySpan<double> noise, Action<double[]> perturb, int episodeLength = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(perturb);
         int D = weights.Input, H = weights.Hidden, T = noise.Length / D;
         var h = new double[H];
         int previous = -1, changes = 0, pairs = 0;
@@ -171,7 +182,7 @@ public static class KickUnits
         {
             if (episodeLength > 0 && t % episodeLength == 0) { h = new double[H]; previous = -1; }
             h = ReluRnn.Step(weights, h, noise.Slice(t * D, D));
-            foreach (var u in silenced) h[u] = 0;
+            perturb(h);
             int symbol = 0;
             double best = double.NegativeInfinity;
             for (int o = 0; o < weights.Outputs; o++)

@@ -117,6 +117,9 @@ public sealed record ResidencySection(ImmutableArray<int> Indices, ResidencyResu
 public sealed record HmmNetworkReport(int Steps, int EpisodeLength, int DivergedAt, PcaResult Pca, ImmutableArray<double> ReadoutAnglesToPlane, NoiseFree? NoiseFree, ResidencySection? Residency,
     ImmutableArray<int> RunSymbols, KickDetection? Kicks, AblationResult? KickAblation, OrbitPhase? Orbit, NoiseDecay? Decay, GainModulationResult? Gain)
 {
+    /// <summary>The kick subspace: one direction per kind of transition, mean-ablated against random subspaces (null when not run or no exits).</summary>
+    public KickDirectionResult? KickDirection { get; init; }
+
     /// <summary>The noisy run's states (not serialised).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public ImmutableArray<ImmutableArray<double>> States { get; init; } = [];
@@ -161,7 +164,11 @@ public static class HmmNetworkAnalysis
             Chosen(HmmAnalyses.Residency) ? ResidencyOf(weights, states, options, rng.Substream(3)) : null, symbols,
             kicks, ablation,
             Chosen(HmmAnalyses.Orbit) ? Orbits.EmissionByPhase(weights, states, pca) : null,
-            noiseFree is null ? null : Orbits.Decay(weights, starts, options.DecaySteps), gain) { States = states };
+            noiseFree is null ? null : Orbits.Decay(weights, starts, options.DecaySteps), gain)
+        {
+            States = states,
+            KickDirection = Chosen(HmmAnalyses.KickUnits) ? Dynamics.KickDirection.Test(weights, states, symbols, Math.Min(steps, 5_000), options.Sigma, 99, rng.Substream(5), options.Kick, episode) : null,
+        };
     }
 
     private static (NoiseFree?, ImmutableArray<double>[] Starts) NoiseFreeDynamics(ReluRnnWeights w, IReadOnlyList<ImmutableArray<double>> states, HmmAnalysisOptions options, Rng rng)

@@ -94,7 +94,7 @@ public static class HmmAnalysisOutput
             fixedPoints = report.NoiseFree,
             residency = report.Residency is { } rs ? new { rs.Shares, rs.SlowBySymbol, rs.MeanUnstable, rs.MeanNearCritical,
                 classes = Enum.GetNames<ResidencyClass>(), meanTime = rs.Result.Times.Average() } : null,
-            kickUnits = report.Kicks is { } kicks ? new { Kicks = kicks, ablation = report.KickAblation } : null,
+            kickUnits = report.Kicks is { } kicks ? new { Kicks = kicks, ablation = report.KickAblation, direction = report.KickDirection } : null,
             orbit = report.Orbit,
             noiseDecay = report.Decay,
             gainModulation = report.Gain,
@@ -262,6 +262,16 @@ public static class HmmAnalysisOutput
                                   (a.PValue < 0.05 ? "their role is confirmed (p < 0.05)." : "not confirmed (p ≥ 0.05): silencing them changes switching no more than silencing random units does."));
             }
             sb.AppendLine();
+            if (r.KickDirection is { } kd)
+            {
+                sb.AppendLine($"Kick directions (one per kind of transition: the mean state in the {kd.Window} steps before exits minus the mean inside slow runs, " +
+                              "orthogonal to the readout): " + string.Join("; ", kd.Directions.Select(d => $"{d.From}→{d.To} ({d.Exits} exits, d′ {F(d.Separation, 2)})")) +
+                              $". Holding the state's coordinates in their {kd.Dimension}-dimensional span at the run's mean (variance share {F(kd.VarianceShare, 3)}): " +
+                              $"{F(kd.IntactRate)} → {F(kd.AblatedRate)} symbol changes per step ({F(100 * kd.RelativeChange, 0)}%); {kd.RandomRates.Length} random subspaces of the same dimension " +
+                              $"(orthogonal to the readout and to the directions; median variance share {F(kd.RandomVarianceShare, 3)}): median {F(kd.RandomRates.Order().ElementAt(kd.RandomRates.Length / 2))}; p = {F(kd.PValue, 3)}. " +
+                              $"The {kd.Dimension} leading principal directions outside the readout instead (variance share {F(kd.PrincipalVarianceShare, 3)}): {F(kd.PrincipalRate)}.");
+                sb.AppendLine();
+            }
         }
         if (r.Gain is { } g)
         {
