@@ -56,6 +56,7 @@ public static partial class Report
                 sb.AppendLine();
                 sb.Append(SweepTable.Markdown(summaries));
                 sb.AppendLine();
+                if (TaskRegistry.Find(experiment.Task)?.ExperimentSection(folder, summaries, Anchor) is { } section) sb.AppendLine(section);
             }
             foreach (var id in present)
                 Point(sb, RunFolder.Create(Path.Combine(folder.Path, Pipeline.PointsFolder, id)), $"{Pipeline.PointsFolder}/{id}/", id);
@@ -278,6 +279,9 @@ public static partial class Report
 
     [GeneratedRegex(@"^\|[\s:|-]+\|$")]
     private static partial Regex Separator();
+
+    /// <summary>The link target ("#…") of a heading's text in report.html (the first heading of that text).</summary>
+    public static string Anchor(string heading) => "#" + Slug().Replace((heading ?? "").ToLowerInvariant(), "-").Trim('-');
 
     [GeneratedRegex(@"[^a-z0-9]+")]
     private static partial Regex Slug();

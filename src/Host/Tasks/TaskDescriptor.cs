@@ -3,6 +3,8 @@ using HmmRnn.Core;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;
 
+using HmmRnn.Host.Experiments;
+
 namespace HmmRnn.Host.Tasks;
 
 /// <summary>
@@ -65,6 +67,12 @@ public interface ITaskDescriptor
 
     /// <summary>What <c>export</c> writes for this task's runs, for its help text.</summary>
     string ExportLayout { get; }
+
+    /// <summary>
+    /// A section of an experiment's report after its summary table, drawn from all its points (e.g. the HMM task's claims
+    /// table); null for none. <paramref name="anchor"/> gives the report's link target of a point's section.
+    /// </summary>
+    string? ExperimentSection(RunFolder experiment, IReadOnlyList<PointSummary> summaries, Func<string, string> anchor) => null;
 
     /// <summary>The trained network of a run of this task at a checkpoint, as NumPy arrays, and the checkpoint's file name.</summary>
     /// <exception cref="InvalidDataException">a damaged checkpoint or a run of another task.</exception>

@@ -75,10 +75,16 @@ public sealed class HmmDescriptor : ITaskDescriptor
         new("faithful", "faithful"), new("transitionError", "transition error"), new("meetsTransition", "≤ 0.01 (paper)"), new("bounded", "bounded"),
         new("lagError", "lag error (k ≤ 20)"), new("meetsLag", "lags within 0.02"), new("meetsDwell", "dwell within 10%"),
         new("meetsLogLikelihood", "log-lik. within 2%"), new("rnnLogLikelihood", "log-lik./step RNN"), new("hmmLogLikelihood", "log-lik./step HMM"),
+        new("claimCollapse", "collapse"), new("claimOrbit", "orbit"), new("claimRotation", "rotation"), new("claimSlowRegions", "slow regions"),
+        new("claimKickUnits", "kick units"), new("claimKickDirections", "kick directions"), new("claimResonance", "resonance"),
     ];
 
     /// <inheritdoc />
     public MetricColumn? SweepMetric { get; } = new("transitionError", "transition-matrix squared error (mean over seeds)");
+
+    /// <inheritdoc />
+    public string? ExperimentSection(RunFolder experiment, IReadOnlyList<PointSummary> summaries, Func<string, string> anchor) =>
+        AtlasSection.Compose(experiment, summaries, anchor);
 
     /// <inheritdoc />
     public string ExportLayout => "HMM runs (ReLU RNN, float32): W_rec [H, H], W_in [H, D] (columns: noise dimensions), W_out [O, H] (rows: the HMM's symbols).";
@@ -181,7 +187,9 @@ public sealed class HmmDescriptor : ITaskDescriptor
         {
             var options = context.Options.Deserialize<HmmAnalysisOptions>(RunFolder.Json)!;
             var (report, resonance) = HmmAnalysisOutput.Run(context.Folder, "best", options, new ResonanceOptions(), context.Seed, context.Progress);
-            return new StageOutcome((report, resonance), new Dictionary<string, double>(), null);
+            var claims = Claims.Score(report, resonance);
+            var held = ClaimVerdicts.Names.Where(n => claims.ToMetrics().GetValueOrDefault(n.Key) == 1).Select(n => n.Key["claim".Length..]).ToList();
+            return new StageOutcome((report, resonance), claims.ToMetrics(), $"claims held: {(held.Count == 0 ? "none" : string.Join(", ", held))}");
         }
     }
 }
