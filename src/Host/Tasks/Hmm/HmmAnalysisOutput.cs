@@ -100,12 +100,29 @@ public static class HmmAnalysisOutput
             gainModulation = report.Gain,
             beliefDecoding = belief,
         });
+        BeliefFigure(folder, belief);
         folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed) + BeliefMarkdown(belief));
         return (report, curve);
     }
 
     /// <summary>Sequences behind the belief decoding (half to fit, half to score) and the substream of the analysis seed they use.</summary>
     private const int BeliefSequences = 400, BeliefStream = 77;
+
+    /// <summary>belief.png: the held-out R² of each target (rows) from each source (columns), values written in the cells.</summary>
+    private static void BeliefFigure(RunFolder folder, BeliefDecodingReport b)
+    {
+        var scores = new[] { b.Filtered, b.Smoothed, b.Predictive };
+        var values = new double[3, 4];
+        for (int i = 0; i < 3; i++)
+            (values[i, 0], values[i, 1], values[i, 2], values[i, 3]) = (scores[i].RSquared, scores[i].LastSymbolRSquared, scores[i].JointRSquared, scores[i].ShuffledRSquared);
+        Charts.Heatmaps(folder, "belief.png", "Beliefs decoded from h (held-out R²)",
+        [
+            new HeatmapPanel("rows: 0 filtered, 1 smoothed, 2 next symbol", values, "from: 0 h_t, 1 output, 2 h_t + output, 3 shuffled", "target")
+            {
+                Diverging = false, Range = (0, 1), CellFormat = "0.00", IndexTicks = true, ColourTitle = "R²",
+            },
+        ]);
+    }
 
     /// <summary>What the hidden state encodes: the belief decoding as a Markdown section.</summary>
     private static string BeliefMarkdown(BeliefDecodingReport b)
@@ -125,6 +142,11 @@ public static class HmmAnalysisOutput
         sb.AppendLine(b.Filtered.JointRSquared > b.Filtered.LastSymbolRSquared + 0.02
             ? $"The state carries belief beyond its current output (filtered: {F(b.Filtered.JointRSquared)} with h_t against {F(b.Filtered.LastSymbolRSquared)} from the output alone): a memory of past outputs, as a Bayesian filter keeps."
             : $"The state adds no linearly decodable belief to what its current output shows (filtered: {F(b.Filtered.JointRSquared)} with h_t against {F(b.Filtered.LastSymbolRSquared)} from the output alone).");
+        sb.AppendLine(b.Smoothed.RSquared > b.Filtered.RSquared + 0.02
+            ? $"The smoothed posterior decodes better than the filtered one ({F(b.Smoothed.RSquared)} against {F(b.Filtered.RSquared)}): the state holds more of the latent state itself, which the coming outputs reveal, than of a belief built from past ones."
+            : $"The filtered posterior decodes as well as the smoothed one ({F(b.Filtered.RSquared)} against {F(b.Smoothed.RSquared)}): what the state holds is a belief built from the past, not a sample of the latent state the future reveals.");
+        sb.AppendLine();
+        sb.AppendLine(Charts.Here("belief.png"));
         return sb.ToString();
     }
 
