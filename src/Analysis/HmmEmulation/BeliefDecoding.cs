@@ -100,17 +100,38 @@ public static class BeliefDecoding
                 predictive[split].Add(next);
             }
         }
-        var joint = new[] { 0, 1 }.Select(k => hidden[k].Zip(lastSymbol[k], (h, o) => h.Concat(o).ToArray()).ToList()).ToArray();
-        var permutation = Enumerable.Range(0, hidden[0].Count).ToArray();
-        rng = rng.Shuffle<int>(permutation);
-
-        DecodingScore Score(List<double[]>[] target) => new(
-            HeldOutRSquared(hidden[0], target[0], hidden[1], target[1], ridge),
-            HeldOutRSquared(lastSymbol[0], target[0], lastSymbol[1], target[1], ridge),
-            HeldOutRSquared(joint[0], target[0], joint[1], target[1], ridge),
-            HeldOutRSquared(hidden[0], [.. permutation.Select(i => target[0][i])], hidden[1], target[1], ridge),
-            target[0][0].Length);
+        DecodingScore Score(List<double[]>[] target) => BeliefDecoding.Score(hidden, lastSymbol, target, ridge, rng.Substream(1));
         return new BeliefDecodingReport(sequences, length, train, ridge, Score(filtered), Score(smoothed), Score(predictive));
+    }
+
+    /// <summary>
+    /// One decoding of a belief from a state, the computation both tasks share (the HMM's posteriors from h_t; the IBL block
+    /// posterior from h at a trial's start): held-out R² of ridge decoders from the state, from a baseline (what the network
+    /// just saw or emitted), from both, and from the state with the training targets shuffled across rows.
+    /// </summary>
+    /// <param name="state">[train rows, test rows] of the state.</param>
+    /// <param name="baseline">[train, test] of the baseline, row for row.</param>
+    /// <param name="target">[train, test] of the belief, row for row.</param>
+    /// <param name="ridge">λ ≥ 0.</param>
+    /// <param name="rng">The shuffle.</param>
+    public static DecodingScore Score(IReadOnlyList<double[]>[] state, IReadOnlyList<double[]>[] baseline, IReadOnlyList<double[]>[] target, double ridge, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(target);
+        if (state.Length != 2 || baseline.Length != 2 || target.Length != 2) throw new ArgumentException("each of state, baseline and target is [train, test]");
+        for (int k = 0; k < 2; k++)
+            if (state[k].Count != target[k].Count || baseline[k].Count != target[k].Count)
+                throw new ArgumentException($"split {k}: {state[k].Count} states, {baseline[k].Count} baselines, {target[k].Count} targets", nameof(target));
+        var joint = new[] { 0, 1 }.Select(k => (IReadOnlyList<double[]>)state[k].Zip(baseline[k], (h, o) => h.Concat(o).ToArray()).ToList()).ToArray();
+        var permutation = Enumerable.Range(0, state[0].Count).ToArray();
+        rng.Shuffle<int>(permutation);
+        return new DecodingScore(
+            HeldOutRSquared(state[0], target[0], state[1], target[1], ridge),
+            HeldOutRSquared(baseline[0], target[0], baseline[1], target[1], ridge),
+            HeldOutRSquared(joint[0], target[0], joint[1], target[1], ridge),
+            HeldOutRSquared(state[0], [.. permutation.Select(i => target[0][i])], state[1], target[1], ridge),
+            target[0][0].Length);
     }
 
     /// <summary>

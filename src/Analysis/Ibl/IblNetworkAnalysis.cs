@@ -68,7 +68,15 @@ public sealed record IblBehaviourSection(AgentSummary Network, IReadOnlyList<Age
 public sealed record IblRepresentationSection(int States, ImmutableArray<double> CumulativeVariance, double TopTwoVariance, double StimulusReadoutInPlane,
     double BlockAccuracyFull, double BlockAccuracyPlane, double ReadoutAngleFull, double ReadoutAnglePlane,
     LinearFitResult StimulusVelocity, LinearFitResult BlockVelocity, LinearFitResult StimulusFeedbackVelocity, LinearFitResult BlockFeedbackVelocity,
-    LinearFitResult BlockPosterior);
+    LinearFitResult BlockPosterior)
+{
+    /// <summary>
+    /// The exact observer's block posterior P(b = right) at each trial's start, decoded from h as the HMM task decodes its
+    /// beliefs (<see cref="HmmEmulation.BeliefDecoding.Score"/>: ridge, earlier trials fitted, later ones scored); the baseline is
+    /// the previous trial's stimulus side, the one-trial memory a network without a block belief could still have.
+    /// </summary>
+    public HmmEmulation.DecodingScore? BlockBelief { get; init; }
+}
 
 /// <summary>RADD on the trained network (SPEC B4): the distilled parameters, their fit, and how the 2-unit model does.</summary>
 /// <param name="Model">A′, B′, c′ and κ (projection rows: unit stimulus readout, unit block readout; on centred states).</param>
@@ -173,7 +181,7 @@ public static class IblNetworkAnalysis
             Geometry.AngleDegrees(stimulus.AsSpan(), block.AsSpan()), Geometry.AngleDegrees(stimulusInPlane.AsSpan(), blockPlaneModel.Weights.AsSpan()),
             Velocity(recorded, stimulus, feedback: false), Velocity(recorded, block, feedback: false),
             Velocity(recorded, stimulus, feedback: true), Velocity(recorded, block, feedback: true),
-            BlockPosterior(recorded, block));
+            BlockPosterior(recorded, block)) { BlockBelief = BlockBelief(recorded, options.TrainFraction, rng.Substream(5)) };
 
         progress?.Invoke("flow fields and fixed points");
         var dynamics = Conditions(weights, recorded, pca, options, rng.Substream(4));
@@ -290,6 +298,23 @@ public static class IblNetworkAnalysis
         x.Count >= 3 && x.Distinct().Skip(1).Any()
             ? LinearFit.Fit(x, y)
             : new LinearFitResult(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, x.Count);
+
+    private static HmmEmulation.DecodingScore? BlockBelief(IReadOnlyList<IblStepRecord<ImmutableArray<double>>> recorded, double trainFraction, Rng rng)
+    {
+        var rows = new List<(double[] State, double[] Previous, double[] Belief)>();
+        Side? previous = null;
+        foreach (var s in recorded.Where(s => s.Step.StepInTrial == 0))
+        {
+            if (previous is { } side)
+                rows.Add((s.State.ToArray(), side == Side.Right ? [0.0, 1.0] : [1.0, 0.0], [s.ObserverBlockPriorRight]));
+            previous = s.Step.Trial.StimulusSide;
+        }
+        if (rows.Count < 10) return null;
+        int train = Math.Clamp((int)Math.Round(rows.Count * trainFraction), 2, rows.Count - 2);
+        IReadOnlyList<double[]>[] Split(Func<(double[], double[], double[]), double[]> pick) =>
+            [rows.Take(train).Select(pick).ToList(), rows.Skip(train).Select(pick).ToList()];
+        return HmmEmulation.BeliefDecoding.Score(Split(r => r.Item1), Split(r => r.Item2), Split(r => r.Item3), 1e-3, rng);
+    }
 
     private static LinearFitResult BlockPosterior(IReadOnlyList<IblStepRecord<ImmutableArray<double>>> recorded, ImmutableArray<double> block)
     {

@@ -127,6 +127,9 @@ public static class IblAnalysisOutput
         sb.AppendLine($"| velocity along block readout vs d (slope ± SE) | {F(p.BlockVelocity.Slope)} ± {F(p.BlockVelocity.SlopeStandardError)} | {F(Paper.BlockSlope, 2)} |");
         sb.AppendLine($"| velocity along stimulus / block readout vs feedback | {F(p.StimulusFeedbackVelocity.Slope)} / {F(p.BlockFeedbackVelocity.Slope)} | |");
         sb.AppendLine($"| block readout vs the exact observer's 2·P(b = right) − 1: scale, R² | {F(p.BlockPosterior.Slope)}, {F(p.BlockPosterior.RSquared)} | \"up to a scale\" |");
+        if (p.BlockBelief is { } bb)
+            sb.AppendLine($"| the observer's P(b = right) decoded from h (later trials held out): R² from h / from the previous side / from both / shuffled | " +
+                          $"{F(bb.RSquared)} / {F(bb.LastSymbolRSquared)} / {F(bb.JointRSquared)} / {F(bb.ShuffledRSquared)} | (beyond the paper; the HMM task's belief decoding) |");
         sb.AppendLine();
         sb.AppendLine($"Cumulative variance of PCs 1–10: {string.Join(", ", p.CumulativeVariance.Select(x => F(x)))}.");
         sb.AppendLine();
