@@ -29,12 +29,8 @@ let whole = Filtering.Forward(entry.Hmm, sample.Outputs.[0])
 printfn "log P(o) = %.4f (whole-sequence filter: %.4f)" last.LogLikelihood whole.LogLikelihood
 if last.LogLikelihood <> whole.LogLikelihood then failwith "the step filter and the whole-sequence filter disagree"
 
-// 2. The IBL task as a stream: the environment unfolds into events (a step seen, a trial ended) as the
-//    Bayesian actor acts; the observer folds over them.
-type Event =
-    | Step of IblStep
-    | TrialEnd of IblOutcome
-
+// 2. The IBL task as a stream: the environment unfolds into Core's IblEvents (a step seen, a trial ended) as the
+//    Bayesian actor acts; the observer folds over them with BayesianObserver.Apply, the step Host's Rx operator scans with.
 let config = IblTaskConfig.Paper
 let agent = BayesianAgent.SemiMarkov
 
@@ -45,8 +41,8 @@ let rec playTrial (env: IblState) (belief: Belief) seen =
     let action = BayesianActor.Decide(agent.Rule, belief, step)
     let struct (outcome, next) = IblEnvironment.Advance(env, action)
     match outcome with
-    | null -> playTrial next belief (Step step :: seen)
-    | o -> List.rev (TrialEnd o :: Step step :: seen), next, BayesianObserver.EndTrial(belief, o.RevealedSide)
+    | null -> playTrial next belief ((IblEvent.Of step, None) :: seen)
+    | o -> List.rev ((IblEvent.EndOf o, Some o) :: (IblEvent.Of step, None) :: seen), next, BayesianObserver.EndTrial(belief, o.RevealedSide)
 
 /// A session as a lazy stream of trials, each a list of events.
 let session rng =
@@ -55,26 +51,19 @@ let session rng =
         let events, env, belief = playTrial env belief []
         Some(events, (env, belief)))
 
-/// The observer as a fold over events: what an Rx Scan or any stream library would run.
-let observe belief event =
-    match event with
-    | Step step -> BayesianObserver.Observe(belief, step)
-    | TrialEnd outcome -> BayesianObserver.EndTrial(belief, outcome.RevealedSide)
-
+// Each event is kept with its trial's outcome (at a trial's end) for the printout below.
 let events = session (Rng.FromSeed 1L) |> Seq.truncate 12 |> Seq.concat |> List.ofSeq
-let beliefs = events |> List.scan observe (BayesianObserver.Start(config, BlockModel.SemiMarkov)) |> List.tail
+let beliefs = events |> List.map fst |> List.scan (fun b e -> BayesianObserver.Apply(b, e)) (BayesianObserver.Start(config, BlockModel.SemiMarkov)) |> List.tail
 
 printfn "\nIBL task, exact semi-Markov observer: one line per trial"
 List.zip events beliefs
 |> List.pairwise
-|> List.choose (fun ((_, before), (event, after)) ->
-    match event with
-    | TrialEnd o -> Some(o, BayesianObserver.StimulusPosteriorRight before, after.Block.PriorRight)
-    | Step _ -> None)
+|> List.choose (fun ((_, before), ((_, outcome), after)) ->
+    outcome |> Option.map (fun o -> o, BayesianObserver.StimulusPosteriorRight before, after.Block.PriorRight))
 |> List.iter (fun (o, posterior, nextBlock) ->
     let action = if o.TimedOut then "timeout" else string o.Action.Value
     printfn "trial %2d  block %-5O  stimulus %-5O  contrast %.4f  P(right) %.3f  %-7s  P(next block right) %.3f"
         o.Trial.Index o.Trial.BlockSide o.Trial.StimulusSide o.Trial.Contrast posterior action nextBlock)
 
-let outcomes = events |> List.choose (function TrialEnd o -> Some o | Step _ -> None)
+let outcomes = events |> List.choose snd
 printfn "%d of %d correct" (outcomes |> List.filter (fun o -> o.Correct) |> List.length) outcomes.Length

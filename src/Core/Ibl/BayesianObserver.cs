@@ -147,6 +147,19 @@ public static class BayesianObserver
     }
 
     /// <summary>
+    /// One event folded into a belief: <see cref="Observe"/> for a step, <see cref="EndTrial"/> for a trial's end. The step
+    /// function of the observer over a stream (Rx's Scan in Host, F#'s List.scan or Seq.scan).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">no belief or no event.</exception>
+    public static Belief Apply(Belief belief, IblEvent e) => e switch
+    {
+        IblEvent.Step s => Observe(belief, s.Value),
+        IblEvent.TrialEnd t => EndTrial(belief, t.Revealed),
+        null => throw new ArgumentNullException(nameof(e)),
+        _ => throw new ArgumentException($"unknown IBL event {e.GetType().Name}", nameof(e)),
+    };
+
+    /// <summary>
     /// Closes a trial: the block belief takes in the true side if it was revealed (after an action),
     /// then predicts the next trial; the evidence is cleared.
     /// </summary>

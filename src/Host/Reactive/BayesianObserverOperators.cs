@@ -4,38 +4,9 @@ using HmmRnn.Core.Ibl;
 namespace HmmRnn.Host.Reactive;
 
 /// <summary>
-/// What the Bayesian observer takes in from a live IBL session: a step's inputs, or the end of a trial
-/// with the side it revealed. A stream of steps alone cannot say when a trial ended or what the agent
-/// learnt (the true side is revealed only when the agent acted), so the end is an event of its own.
+/// The exact Bayesian observer of the IBL task (<see cref="BayesianObserver"/>) as an Rx operator: a Scan of Core's fold step
+/// <see cref="BayesianObserver.Apply"/> over Core's <see cref="IblEvent"/> (any other stream library, or F#'s List.scan, runs the same step).
 /// </summary>
-public abstract record IblEvent
-{
-    private IblEvent() { }
-
-    /// <summary>A step seen: its inputs are evidence (none on a blank step).</summary>
-    /// <param name="Value">The step, as <see cref="IblEnvironment"/> or a recorded session gives it.</param>
-    public sealed record Step(IblStep Value) : IblEvent;
-
-    /// <summary>A trial ended: the block filter takes in the true side if it was revealed, and the evidence is cleared.</summary>
-    /// <param name="Revealed">The stimulus side, known after an action; null after a time-out.</param>
-    public sealed record TrialEnd(Side? Revealed) : IblEvent;
-
-    /// <summary>The event for a step.</summary>
-    public static IblEvent Of(IblStep step)
-    {
-        ArgumentNullException.ThrowIfNull(step);
-        return new Step(step);
-    }
-
-    /// <summary>The end of a trial as <see cref="IblEnvironment.Advance"/> reports it: its revealed side.</summary>
-    public static IblEvent EndOf(IblOutcome outcome)
-    {
-        ArgumentNullException.ThrowIfNull(outcome);
-        return new TrialEnd(outcome.RevealedSide);
-    }
-}
-
-/// <summary>The exact Bayesian observer of the IBL task (<see cref="BayesianObserver"/>) as an Rx operator.</summary>
 public static class BayesianObserverOperators
 {
     /// <summary>
@@ -55,15 +26,6 @@ public static class BayesianObserverOperators
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(start);
         // Scan keeps its accumulator per subscription; the beliefs are immutable values.
-        return events.Scan(start, Apply);
+        return events.Scan(start, BayesianObserver.Apply);
     }
-
-    /// <summary>One event folded into a belief: the step function the operator scans with.</summary>
-    public static Belief Apply(Belief belief, IblEvent e) => e switch
-    {
-        IblEvent.Step s => BayesianObserver.Observe(belief, s.Value),
-        IblEvent.TrialEnd t => BayesianObserver.EndTrial(belief, t.Revealed),
-        null => throw new ArgumentNullException(nameof(e)),
-        _ => throw new ArgumentException($"unknown IBL event {e.GetType().Name}", nameof(e)),
-    };
 }

@@ -70,7 +70,7 @@ internal static class AtlasSection
         var c = ClaimCriteria.Default;
         string F(double x) => x.ToString("0.##", CultureInfo.InvariantCulture);
         return $"collapse — every noise-free start reaches the origin, no fixed ray or 2-cycle, a bounded long run; orbit — collapse and an emission swing ≥ {F(c.MinModulation)} over the orbit's phase; " +
-               $"rotation — ≥ {F(c.MinCirculation)} of steps turn one way; slow regions — ≥ {F(c.MinSlowShare)} of states in slow clusters of ≥ {c.MinSlowSymbols} symbols, more unstable directions at transitions; " +
+               $"rotation — ≥ {F(c.MinCirculation)} of steps turn one way; slow regions — ≥ {F(c.MinSlowShare)} of states in slow clusters of ≥ {c.MinSlowSymbols} symbols, and fast transitions at least as unstable as them; " +
                $"kick units — silencing them cuts switching by ≥ {F(c.MinEffect * 100)}% with p < {F(c.Alpha)} against 99 random sets; kick directions — the same for their span against 99 random subspaces, " +
                $"and more than twice the cut of the leading principal directions; resonance — the lowest transition error within ±{F(c.ResonanceBand * 100)}% of the trained σ";
     }
