@@ -125,9 +125,9 @@ public static class SweepTable
         return sb.ToString();
     }
 
-    /// <summary>A metric as a table shows it: verdicts (meets…, claim…, faithful, bounded) as yes/no, epochs as integers, the rest with 4 decimals.</summary>
+    /// <summary>A metric as a table shows it: verdicts (<see cref="MetricColumn.Verdict"/>) as yes/no, epochs as integers, the rest with 4 decimals.</summary>
     private static string Cell(string metric, double value) =>
-        metric.StartsWith("meets", StringComparison.Ordinal) || metric.StartsWith("claim", StringComparison.Ordinal) || metric is "faithful" or "bounded" ? (value != 0 ? "yes" : "no")
+        TaskRegistry.All.SelectMany(d => d.Metrics).Any(m => m.Verdict && m.Key == metric) ? (value != 0 ? "yes" : "no")
         : metric.EndsWith("Epoch", StringComparison.Ordinal) ? Format.Cell(value, 0)
         : Format.Cell(value, 4);
 

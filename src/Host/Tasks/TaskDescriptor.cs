@@ -83,7 +83,8 @@ public interface ITaskDescriptor
 /// <summary>A headline number of a point: its key in summary.json and its column title.</summary>
 /// <param name="Key">camelCase key ("transitionError").</param>
 /// <param name="Title">Column title ("transition error").</param>
-public sealed record MetricColumn(string Key, string Title);
+/// <param name="Verdict">A yes/no verdict stored as 1/0: tables show "yes" or "no".</param>
+public sealed record MetricColumn(string Key, string Title, bool Verdict = false);
 
 /// <summary>
 /// Where a stage's options live in an experiment file and how they are checked: a JSON object (section) of the options'
