@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using HmmRnn.Analysis.Dynamics;
-using HmmRnn.Host.Output;
 using HmmRnn.Host.Tasks.Hmm;
 
 namespace HmmRnn.Host.Cli;
@@ -39,17 +38,20 @@ internal static class CompareCommand
             try { folders = SimilarityOutput.Expand(r.GetValue(runs)!); }
             catch (DirectoryNotFoundException e) { return Cli.Fail($"runs: {e.Message}"); }
             if (folders.Count < 2) return Cli.Fail($"runs: {folders.Count} network found; compare needs two or more");
-            RunFolder target;
-            try { target = RunFolder.Create(r.GetValue(output)!); }
-            catch (IOException e) { return Cli.Fail($"--out: {e.Message}"); }
+            var target = Path.GetFullPath(r.GetValue(output)!);
+            if (File.Exists(target)) return Cli.Refuse(output, target, "is a file; name a folder");
             var clock = Stopwatch.StartNew();
-            return Cli.Reading(() =>
+            try
             {
-                var report = SimilarityOutput.Run(folders, target, options, r.GetValue(episodes), r.GetValue(seed),
-                    s => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {s}"));
-                Console.Out.Write(File.ReadAllText(target.PathOf(SimilarityOutput.MarkdownFile)));
-                Console.Error.WriteLine($"compared {report.Networks.Count} networks in {clock.Elapsed.TotalSeconds:F1} s; wrote {target.Path}/{SimilarityOutput.JsonFile}, {SimilarityOutput.MarkdownFile} and {SimilarityOutput.Figure}");
-            });
+                return Cli.Reading(() =>
+                {
+                    var report = SimilarityOutput.Run(folders, target, options, r.GetValue(episodes), r.GetValue(seed),
+                        s => Console.Error.WriteLine($"  {clock.Elapsed.TotalSeconds,6:F1} s  {s}"));
+                    Console.Out.Write(File.ReadAllText(Path.Combine(target, SimilarityOutput.MarkdownFile)));
+                    Console.Error.WriteLine($"compared {report.Networks.Count} networks in {clock.Elapsed.TotalSeconds:F1} s; wrote {target}/{SimilarityOutput.JsonFile}, {SimilarityOutput.MarkdownFile} and {SimilarityOutput.Figure}");
+                });
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException) { return Cli.Fail($"--out: {e.Message}"); }
         });
         return cmd;
     }

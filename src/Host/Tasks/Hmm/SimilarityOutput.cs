@@ -45,7 +45,7 @@ public static class SimilarityOutput
         var runs = new List<string>();
         foreach (var path in paths ?? throw new ArgumentNullException(nameof(paths)))
         {
-            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: not a folder");
+            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path} is not a folder");
             if (File.Exists(System.IO.Path.Combine(path, Trainer.BestCheckpoint))) { runs.Add(path); continue; }
             if (File.Exists(System.IO.Path.Combine(path, Pipeline.ExperimentFile)))
             {
@@ -60,9 +60,13 @@ public static class SimilarityOutput
         return runs;
     }
 
-    /// <summary>Fits every network, computes the distances and writes the files into <paramref name="output"/>.</summary>
+    /// <summary>
+    /// Fits every network, computes the distances and writes the files into the folder <paramref name="output"/> (created
+    /// only once every run has been read and fitted: a bad run leaves nothing behind).
+    /// </summary>
     /// <exception cref="InvalidDataException">a run that is not an HMM run, a damaged checkpoint, or a network whose activity diverges; the message names the run.</exception>
-    public static SimilarityReport Run(IReadOnlyList<string> runs, RunFolder output, DsaOptions options, int episodes, long seed, Action<string> progress)
+    /// <exception cref="IOException">the output folder cannot be created.</exception>
+    public static SimilarityReport Run(IReadOnlyList<string> runs, string output, DsaOptions options, int episodes, long seed, Action<string> progress)
     {
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(output);
@@ -98,11 +102,12 @@ public static class SimilarityOutput
         int k = networks.Length;
         var report = new SimilarityReport(options, episodes, seed, networks,
             [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => d[i, j]).ToArray())], groups);
-        output.WriteJson(JsonFile, report);
-        output.WriteText(MarkdownFile, Markdown(report));
+        var folder = RunFolder.Create(output);
+        folder.WriteJson(JsonFile, report);
+        folder.WriteText(MarkdownFile, Markdown(report));
         // Lines between groups when the networks come grouped (an experiment's points are).
         var starts = Enumerable.Range(1, k - 1).Where(i => networks[i].Group != networks[i - 1].Group).ToArray();
-        Charts.Heatmaps(output, Figure, "DSA distance (0: alike up to a rotation)",
+        Charts.Heatmaps(folder, Figure, "DSA distance (0: alike up to a rotation)",
         [
             new HeatmapPanel($"{k} networks (order as in similarity.md)", d, "network", "network")
             {
