@@ -52,11 +52,12 @@ public static partial class Report
             var summaries = SweepTable.Read(folder);
             if (summaries.Count > 0)
             {
+                // The task's reading of all the points (the HMM atlas's claims table) first: the summary table below is its data.
+                if (TaskRegistry.Find(experiment.Task)?.ExperimentSection(folder, summaries, Anchor) is { } section) sb.AppendLine(section);
                 sb.AppendLine("## Summary");
                 sb.AppendLine();
                 sb.Append(SweepTable.Markdown(summaries));
                 sb.AppendLine();
-                if (TaskRegistry.Find(experiment.Task)?.ExperimentSection(folder, summaries, Anchor) is { } section) sb.AppendLine(section);
             }
             foreach (var id in present)
                 Point(sb, RunFolder.Create(Path.Combine(folder.Path, Pipeline.PointsFolder, id)), $"{Pipeline.PointsFolder}/{id}/", id);
