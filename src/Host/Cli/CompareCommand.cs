@@ -17,7 +17,7 @@ internal static class CompareCommand
         var delays = new Option<int>("--delays") { Description = "Delays of the embedding (1: none).", DefaultValueFactory = _ => defaults.Delays };
         var rank = new Option<int>("--rank") { Description = "Rank of each network's DMD operator (≤ components × delays).", DefaultValueFactory = _ => defaults.Rank };
         var starts = new Option<int>("--starts") { Description = "Starting rotations of each pair's Procrustes search.", DefaultValueFactory = _ => defaults.Starts };
-        var episodes = new Option<int>("--episodes") { Description = "Noise-driven runs per network, each of its training length from h = 0.", DefaultValueFactory = _ => 200 };
+        var episodes = new Option<int>("--episodes") { Description = "Noise-driven runs per network, each of its training length from h = 0 (1,000: a linear3 network refitted on other noise lies 0.07–0.18 from itself; 200: 0.46).", DefaultValueFactory = _ => 1_000 };
         var seed = new Option<long>("--seed") { Description = "Seed of the noise and of the rotation search.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("compare",
             "How alike the dynamics of trained HMM networks are (Dynamical Similarity Analysis, Ostrow et al. 2023): each network's noise-driven " +

@@ -75,6 +75,12 @@ internal static class AtlasSection
                $"and more than twice the cut of the leading principal directions; resonance — the lowest transition error within ±{F(c.ResonanceBand * 100)}% of the trained σ";
     }
 
+    private static string Floor(JsonElement root)
+    {
+        var values = root.GetProperty("networks").EnumerateArray().Select(n => n.GetProperty("selfDistance").GetDouble()).ToList();
+        return values.Count == 0 ? "–" : values.Average().ToString("0.000", CultureInfo.InvariantCulture);
+    }
+
     private static void Similarity(StringBuilder sb, RunFolder experiment)
     {
         var path = experiment.PathOf(SimilarityOutput.JsonFile);
@@ -95,6 +101,7 @@ internal static class AtlasSection
             sb.AppendLine($"DSA distance (0: the same dynamics up to a rotation), from `compare`: mean **{F(g.GetProperty("meanWithin"))}** between networks of one architecture " +
                           $"({g.GetProperty("pairsWithin").GetInt32()} pairs) against **{F(g.GetProperty("meanAcross"))}** between architectures ({g.GetProperty("pairsAcross").GetInt32()} pairs). " +
                           "Within each: " + string.Join("; ", g.GetProperty("groups").EnumerateArray().Select(x => $"{x.GetProperty("group").GetString()} {F(x.GetProperty("meanWithin"))}")) + ". " +
+                          $"The floor (each network refitted on independent noise, from itself): mean {Floor(doc.RootElement)}. " +
                           $"Full matrix: [{SimilarityOutput.MarkdownFile}]({SimilarityOutput.MarkdownFile}).");
             sb.AppendLine();
             sb.AppendLine($"![DSA distances between the networks (order as in {SimilarityOutput.MarkdownFile})]({SimilarityOutput.Figure})");

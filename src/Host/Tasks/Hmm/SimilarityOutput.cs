@@ -15,7 +15,8 @@ namespace HmmRnn.Host.Tasks.Hmm;
 /// <param name="Label">"linear3 s0", "linear3 |h|=150 s1".</param>
 /// <param name="Group">"linear3", "linear3 |h|=150".</param>
 /// <param name="Operator">Its DMD operator.</param>
-public sealed record ComparedNetwork(string Path, string Label, string Group, DmdOperator Operator);
+/// <param name="SelfDistance">The distance between that operator and one fitted to the same network on independent noise: the floor under which distances are sampling error.</param>
+public sealed record ComparedNetwork(string Path, string Label, string Group, DmdOperator Operator, double SelfDistance);
 
 /// <summary>What similarity.json holds.</summary>
 /// <param name="Options">The DSA sizes.</param>
@@ -89,12 +90,17 @@ public static class SimilarityOutput
         {
             var (path, config, weights) = loaded[i];
             var length = Math.Max(config.Entry.SequenceLength, options.Delays + 2);
-            DmdOperator op;
-            try { op = DynamicalSimilarity.FitNetwork(weights, length, episodes, options, rng.Substream(1_000 + i)); }
+            DmdOperator op, again;
+            try
+            {
+                op = DynamicalSimilarity.FitNetwork(weights, length, episodes, options, rng.Substream(1_000 + i));
+                again = DynamicalSimilarity.FitNetwork(weights, length, episodes, options, rng.Substream(100_000 + i));
+            }
             catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+            var self = DynamicalSimilarity.Distance(op, again, rng.Substream(200_000 + i), options);
             var size = config.Hidden == 50 && config.Input == 10 ? "" : $" |h|={config.Hidden}";
-            networks[i] = new ComparedNetwork(path, $"{config.Hmm}{size} s{config.Seed}", config.Hmm + size, op);
-            progress($"fitted {Interlocked.Increment(ref done)}/{loaded.Count}: {networks[i].Label} (R² of the step {op.FitRSquared:F3}, variance kept {op.ExplainedVariance:F3})");
+            networks[i] = new ComparedNetwork(path, $"{config.Hmm}{size} s{config.Seed}", config.Hmm + size, op, self);
+            progress($"fitted {Interlocked.Increment(ref done)}/{loaded.Count}: {networks[i].Label} (R² of the step {op.FitRSquared:F3}, variance kept {op.ExplainedVariance:F3}, refitted on other noise at {self:F3})");
         });
         progress($"{loaded.Count * (loaded.Count - 1) / 2} pairs: Procrustes over O({options.Rank}) from {options.Starts} starts");
         var d = DynamicalSimilarity.Distances([.. networks.Select(n => n.Operator)], rng.Substream(1), options);
@@ -132,15 +138,16 @@ public static class SimilarityOutput
         sb.AppendLine("|---|---|---|");
         foreach (var g in r.Groups.Groups) sb.AppendLine($"| {g.Group} | {g.Members} | {F(g.MeanWithin)} |");
         sb.AppendLine();
-        sb.AppendLine($"Mean distance within a group: **{F(r.Groups.MeanWithin)}** ({r.Groups.PairsWithin} pairs); across groups: **{F(r.Groups.MeanAcross)}** ({r.Groups.PairsAcross} pairs).");
+        sb.AppendLine($"Mean distance within a group: **{F(r.Groups.MeanWithin)}** ({r.Groups.PairsWithin} pairs); across groups: **{F(r.Groups.MeanAcross)}** ({r.Groups.PairsAcross} pairs). " +
+                      $"The floor: each network refitted on independent noise lies at a mean {F(r.Networks.Average(n => n.SelfDistance))} from itself (largest {F(r.Networks.Max(n => n.SelfDistance))}); distances near it are sampling error.");
         sb.AppendLine();
-        sb.AppendLine("| # | network | R² of the step | largest \\|λ\\| | " + string.Join(" | ", Enumerable.Range(0, r.Networks.Count)) + " |");
-        sb.AppendLine("|---|---|---|---|" + string.Concat(Enumerable.Repeat("---|", r.Networks.Count)));
+        sb.AppendLine("| # | network | R² of the step | largest \\|λ\\| | refitted | " + string.Join(" | ", Enumerable.Range(0, r.Networks.Count)) + " |");
+        sb.AppendLine("|---|---|---|---|---|" + string.Concat(Enumerable.Repeat("---|", r.Networks.Count)));
         for (int i = 0; i < r.Networks.Count; i++)
         {
             var n = r.Networks[i];
             var top = n.Operator.Eigenvalues.Length == 0 ? double.NaN : n.Operator.Eigenvalues[0].Modulus;
-            sb.AppendLine($"| {i} | {n.Label} | {F(n.Operator.FitRSquared)} | {F(top)} | " + string.Join(" | ", r.Distances[i].Select(F)) + " |");
+            sb.AppendLine($"| {i} | {n.Label} | {F(n.Operator.FitRSquared)} | {F(top)} | {F(n.SelfDistance)} | " + string.Join(" | ", r.Distances[i].Select(F)) + " |");
         }
         return sb.ToString();
     }
