@@ -21,8 +21,9 @@ internal static class AtlasSection
         var scored = summaries.Where(s => s.Metrics.Keys.Any(k => k.StartsWith("claim", StringComparison.Ordinal))).ToList();
         if (scored.Count < 2) return null;
         var configs = scored.ToDictionary(s => s.Id, s => RunConfig.Read<HmmTrainingConfig>(RunFolder.Create(Path.Combine(experiment.Path, Pipeline.PointsFolder, s.Id))));
-        var sizes = configs.Values.Select(c => (c.Hidden, c.Input)).Distinct().Count();
-        string Group(PointSummary s) => configs[s.Id].Hmm + (sizes > 1 ? $" |h|={configs[s.Id].Hidden}, d={configs[s.Id].Input}" : "");
+        // Networks of the most common size are named by their HMM alone, others with their size (no '|': it would split a table cell).
+        var common = configs.Values.GroupBy(c => (c.Hidden, c.Input)).OrderByDescending(g => g.Count()).First().Key;
+        string Group(PointSummary s) => configs[s.Id] is var c && (c.Hidden, c.Input) == common ? c.Hmm : $"{c.Hmm} ({c.Hidden} units, d = {c.Input})";
         var groups = scored.Select(Group).Distinct().ToList();
         bool Faithful(PointSummary s) => s.Metrics.GetValueOrDefault("faithful") == 1;
 

@@ -12,8 +12,8 @@ namespace HmmRnn.Host.Tasks.Hmm;
 
 /// <summary>One compared network: where it is, how the table names it, and its group (its HMM, and its size when not the quick preset's).</summary>
 /// <param name="Path">The run folder.</param>
-/// <param name="Label">"linear3 s0", "linear3 |h|=150 s1".</param>
-/// <param name="Group">"linear3", "linear3 |h|=150".</param>
+/// <param name="Label">"linear3 s0", "linear3 (150 units) s1".</param>
+/// <param name="Group">"linear3", "linear3 (150 units)".</param>
 /// <param name="Operator">Its DMD operator.</param>
 /// <param name="SelfDistance">The distance between that operator and one fitted to the same network on independent noise: the floor under which distances are sampling error.</param>
 public sealed record ComparedNetwork(string Path, string Label, string Group, DmdOperator Operator, double SelfDistance);
@@ -98,7 +98,8 @@ public static class SimilarityOutput
             }
             catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
             var self = DynamicalSimilarity.Distance(op, again, rng.Substream(200_000 + i), options);
-            var size = config.Hidden == 50 && config.Input == 10 ? "" : $" |h|={config.Hidden}";
+            // The quick preset's size unnamed, others named (without '|', which would split a Markdown table cell).
+            var size = config.Hidden == 50 && config.Input == 10 ? "" : $" ({config.Hidden} units)";
             networks[i] = new ComparedNetwork(path, $"{config.Hmm}{size} s{config.Seed}", config.Hmm + size, op, self);
             progress($"fitted {Interlocked.Increment(ref done)}/{loaded.Count}: {networks[i].Label} (R² of the step {op.FitRSquared:F3}, variance kept {op.ExplainedVariance:F3}, refitted on other noise at {self:F3})");
         });
