@@ -43,4 +43,25 @@ public class KickDirectionTests
         Assert.True(r.RelativeChange < -0.5, $"relative change {r.RelativeChange}: {r.IntactRate} → {r.AblatedRate}");
         Assert.True(r.PValue < 0.05, $"p = {r.PValue}; random {string.Join(" ", r.RandomRates.Order().Select(x => x.ToString("F4")))}");
     }
+
+    /// <summary>
+    /// A 5-unit network with two noisy winner-take-all pools (units 0 and 1, read out as the two symbols) has room for no
+    /// control subspace (5 units − 2 readout directions − 2 kick directions &lt; 2): the test still runs, reports no random
+    /// rates and p = NaN instead of drawing controls that overlap what they control. Bug caught: controls drawn anyway (from
+    /// what rounding leaves after the projections; seen red with the guard removed).
+    /// </summary>
+    [Fact]
+    public void A_network_too_small_for_controls_reports_no_p_value()
+    {
+        float[] rec = [0.9f, -0.6f, 0, 0, 0, -0.6f, 0.9f, 0, 0, 0, 0.2f, 0, 0.5f, 0, 0, 0, 0.2f, 0, 0.5f, 0, 0.1f, 0.1f, 0, 0, 0.3f];
+        float[] inp = [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        var w = new HmmRnn.Core.Rnn.ReluRnnWeights(5, 3, 2, [.. inp], [.. rec], [1, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+        var (states, symbols) = PlantedKickNetwork.Run(w, 5_000, Rng.FromSeed(3));
+        var r = KickDirection.Test(w, states, symbols, 2_000, 1.0, 19, Rng.FromSeed(4), new KickOptions(MinDwell: 4, Window: 2));
+        Assert.NotNull(r);
+        Assert.Equal(2, r.Dimension);
+        Assert.Empty(r.RandomRates);
+        Assert.True(double.IsNaN(r.PValue));
+        Assert.True(double.IsFinite(r.AblatedRate) && double.IsFinite(r.PrincipalRate));
+    }
 }

@@ -26,7 +26,7 @@ public sealed record TransitionDirection(int From, int To, int Exits, ImmutableA
 /// (as the kick units' control sets are drawn from the other units: a control that overlaps the tested directions would do
 /// part of their work and hide their role).
 /// </param>
-/// <param name="PValue">(1 + #{random rate ≤ ablated rate}) / (1 + random subspaces): one-sided, fewer changes.</param>
+/// <param name="PValue">(1 + #{random rate ≤ ablated rate}) / (1 + random subspaces): one-sided, fewer changes; NaN where the network has too few units for controls (fewer than 2k outside the readout).</param>
 public sealed record KickDirectionResult(int Window, ImmutableArray<TransitionDirection> Directions, int Dimension, double VarianceShare,
     double IntactRate, double AblatedRate, ImmutableArray<double> RandomRates, double PValue)
 {
@@ -117,13 +117,14 @@ public static class KickDirection
         var share = trace > 0 ? (basis.Transpose() * sigmaMatrix * basis).Trace() / trace : double.NaN;
 
         (rng, var draws) = rng.Split();
-        var controls = new Matrix<double>[randomSubspaces];
-        for (int r = 0; r < randomSubspaces; r++)
+        // Controls need k directions outside the readout and the tested span: a network too small for that gets none (p NaN).
+        var controls = new Matrix<double>[H - rowSpace.ColumnCount - k >= k ? randomSubspaces : 0];
+        for (int r = 0; r < controls.Length; r++)
         {
             var vectors = Enumerable.Range(0, k).Select(c =>
             {
                 var g = new double[H];
-                draws.Substream(r * 64 + c).FillNormal(g);
+                draws.Substream(r).Substream(c).FillNormal(g);
                 var v = Orthogonal(Vector<double>.Build.DenseOfArray(g));
                 return v - basis * (basis.Transpose() * v);
             });
@@ -132,11 +133,11 @@ public static class KickDirection
         var noise = new double[steps * weights.Input];
         rng.FillNormal(noise);
         for (int i = 0; i < noise.Length; i++) noise[i] *= sigma;
-        var random = new double[randomSubspaces];
-        Parallel.For(0, randomSubspaces, r => random[r] = KickUnits.ChangeRate(weights, noise, Projector(controls[r], mean), episodeLength));
+        var random = new double[controls.Length];
+        Parallel.For(0, controls.Length, r => random[r] = KickUnits.ChangeRate(weights, noise, Projector(controls[r], mean), episodeLength));
         var ablated = KickUnits.ChangeRate(weights, noise, Projector(basis, mean), episodeLength);
         var intact = KickUnits.ChangeRate(weights, noise, _ => { }, episodeLength);
-        var p = (1.0 + random.Count(x => x <= ablated)) / (1.0 + randomSubspaces);
+        var p = controls.Length == 0 ? double.NaN : (1.0 + random.Count(x => x <= ablated)) / (1.0 + controls.Length);
         var projector = Matrix<double>.Build.DenseIdentity(H) - rowSpace * rowSpace.Transpose();
         var outside = (projector * sigmaMatrix * projector).Evd(Symmetricity.Symmetric);
         var leading = Enumerable.Range(0, H).OrderByDescending(i => outside.EigenValues[i].Real).Take(k).ToArray();
@@ -144,7 +145,7 @@ public static class KickDirection
         var principalRate = KickUnits.ChangeRate(weights, noise, Projector(principal, mean), episodeLength);
         var randomShares = controls.Select(c => trace > 0 ? (c.Transpose() * sigmaMatrix * c).Trace() / trace : double.NaN).Order().ToArray();
         return new KickDirectionResult(options.Window, [.. directions], k, share, intact, ablated, [.. random], p)         {
-            RandomVarianceShare = randomShares[randomShares.Length / 2], PrincipalRate = principalRate,
+            RandomVarianceShare = randomShares.Length == 0 ? double.NaN : randomShares[randomShares.Length / 2], PrincipalRate = principalRate,
             PrincipalVarianceShare = trace > 0 ? (principal.Transpose() * sigmaMatrix * principal).Trace() / trace : double.NaN,
         };
     }

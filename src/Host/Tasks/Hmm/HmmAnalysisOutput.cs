@@ -290,7 +290,7 @@ public static class HmmAnalysisOutput
                               "orthogonal to the readout): " + string.Join("; ", kd.Directions.Select(d => $"{d.From}→{d.To} ({d.Exits} exits, d′ {F(d.Separation, 2)})")) +
                               $". Holding the state's coordinates in their {kd.Dimension}-dimensional span at the run's mean (variance share {F(kd.VarianceShare, 3)}): " +
                               $"{F(kd.IntactRate)} → {F(kd.AblatedRate)} symbol changes per step ({F(100 * kd.RelativeChange, 0)}%); {kd.RandomRates.Length} random subspaces of the same dimension " +
-                              $"(orthogonal to the readout and to the directions; median variance share {F(kd.RandomVarianceShare, 3)}): median {F(kd.RandomRates.Order().ElementAt(kd.RandomRates.Length / 2))}; p = {F(kd.PValue, 3)}. " +
+                              $"(orthogonal to the readout and to the directions; median variance share {F(kd.RandomVarianceShare, 3)}): median {(kd.RandomRates.IsEmpty ? "– (too few units for controls)" : F(kd.RandomRates.Order().ElementAt(kd.RandomRates.Length / 2)))}; p = {F(kd.PValue, 3)}. " +
                               $"The {kd.Dimension} leading principal directions outside the readout instead (variance share {F(kd.PrincipalVarianceShare, 3)}): {F(kd.PrincipalRate)}.");
                 sb.AppendLine();
             }
