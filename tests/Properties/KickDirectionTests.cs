@@ -16,8 +16,8 @@ public class KickDirectionTests
     public void Exits_are_the_hand_counted_ones()
     {
         int[] symbols = [0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
-        var exits = KickDirection.Exits(symbols, new KickOptions(MinDwell: 4, Window: 2));
-        Assert.Equal([new KickDirection.Exit(0, 1, 0, 5), new KickDirection.Exit(0, 1, 7, 11)], exits);
+        var exits = KickUnits.Exits(symbols, new KickOptions(MinDwell: 4, Window: 2));
+        Assert.Equal([new KickUnits.Exit(0, 1, 0, 5), new KickUnits.Exit(0, 1, 7, 11)], exits);
     }
 
     /// <summary>

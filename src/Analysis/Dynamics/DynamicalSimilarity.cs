@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HmmRnn.Analysis.HmmEmulation;
+using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
 using MathNet.Numerics.LinearAlgebra;
@@ -96,35 +97,10 @@ public static class DynamicalSimilarity
             if (trajectories[i].Length / n <= d) throw new ArgumentException($"trajectory {i}: {trajectories[i].Length / n} steps, needs more than the {d} delays", nameof(trajectories));
         }
 
-        // 1. Centre and project on the leading principal components.
+        // 1. Centre and project on the leading principal components (coordinates oriented by their third moment).
         int p = Math.Min(options.Components, n);
-        var mean = new double[n];
-        long count = 0;
-        foreach (var x in trajectories)
-            for (int t = 0; t < x.Length / n; t++, count++)
-                for (int j = 0; j < n; j++) mean[j] += x[t * n + j];
-        for (int j = 0; j < n; j++) mean[j] /= count;
-        var cov = Matrix<double>.Build.Dense(n, n);
-        var row = new double[n];
-        foreach (var x in trajectories)
-            for (int t = 0; t < x.Length / n; t++)
-            {
-                for (int j = 0; j < n; j++) row[j] = x[t * n + j] - mean[j];
-                for (int a = 0; a < n; a++)
-                {
-                    var ra = row[a];
-                    if (ra == 0) continue;
-                    for (int b = a; b < n; b++) cov[a, b] += ra * row[b];
-                }
-            }
-        for (int a = 0; a < n; a++) for (int b = 0; b < a; b++) cov[a, b] = cov[b, a];
-        var axes = LeadingEigenvectors(cov, p);
-        FixSigns(axes, trajectories.SelectMany(x => Enumerable.Range(0, x.Length / n).Select(t =>
-        {
-            var c = new double[n];
-            for (int j = 0; j < n; j++) c[j] = x[t * n + j] - mean[j];
-            return c;
-        })));
+        var (mean, covariance) = SampleMoments.Of(trajectories, n, nameof(trajectories), "step", "dimensions");
+        var axes = LeadingEigenvectors(Matrix<double>.Build.Dense(n, n, (a, b) => covariance[a * n + b]), p);
         var projected = trajectories.Select(x =>
         {
             int T = x.Length / n;
@@ -138,6 +114,7 @@ public static class DynamicalSimilarity
                 }
             return y;
         }).ToList();
+        Orient(projected, p);
 
         // 2. Delay embedding: row t holds y_t, y_t+1, …, y_t+d−1 (d·p columns); consecutive rows of one trajectory are the pairs.
         int m = p * d;
@@ -169,10 +146,10 @@ public static class DynamicalSimilarity
         var order = Enumerable.Range(0, m).OrderByDescending(i => evd.EigenValues[i].Real).ToArray();
         var basis = Matrix<double>.Build.Dense(m, r, (i, k) => evd.EigenVectors[i, order[k]]);
         double total = evd.EigenValues.Sum(e => Math.Max(e.Real, 0)), kept = order.Take(r).Sum(i => Math.Max(evd.EigenValues[i].Real, 0));
-        FixSigns(basis, rows);
 
         // 4. Least squares z_t+1 ≈ A z_t over the pairs, with a small ridge.
         var z = rows.Select(h => { var v = new double[r]; for (int k = 0; k < r; k++) { double s = 0; for (int a = 0; a < m; a++) s += h[a] * basis[a, k]; v[k] = s; } return v; }).ToList();
+        Orient(z, r);
         var zz = Matrix<double>.Build.Dense(r, r);
         var nz = Matrix<double>.Build.Dense(r, r);
         double next2 = 0;
@@ -331,21 +308,18 @@ public static class DynamicalSimilarity
     }
 
     /// <summary>
-    /// Each axis's sign such that the data's coordinate along it has a positive third moment. A convention of the data, not of
-    /// its coordinates: a rotated copy of a system gets the same coordinates (a convention by the axis's largest entry would
-    /// flip with the rotation and leave a sign matrix for the Procrustes search to find).
+    /// Each coordinate's sign such that it has a positive third moment over the data (blocks of rows of <paramref name="width"/>
+    /// coordinates, negated in place). A convention of the data, not of its coordinates: a rotated copy of a system gets the
+    /// same coordinates (a convention by an axis's largest entry would flip with the rotation and leave a sign matrix for the
+    /// Procrustes search to find).
     /// </summary>
-    private static void FixSigns(Matrix<double> axes, IEnumerable<double[]> data)
+    private static void Orient(IReadOnlyList<double[]> blocks, int width)
     {
-        var third = new double[axes.ColumnCount];
-        foreach (var x in data)
-            for (int c = 0; c < axes.ColumnCount; c++)
-            {
-                double s = 0;
-                for (int j = 0; j < x.Length; j++) s += x[j] * axes[j, c];
-                third[c] += s * s * s;
-            }
-        for (int c = 0; c < axes.ColumnCount; c++)
-            if (third[c] < 0) axes.SetColumn(c, -axes.Column(c));
+        var third = new double[width];
+        foreach (var block in blocks)
+            for (int i = 0; i < block.Length; i++) third[i % width] += block[i] * block[i] * block[i];
+        foreach (var block in blocks)
+            for (int i = 0; i < block.Length; i++)
+                if (third[i % width] < 0) block[i] = -block[i];
     }
 }

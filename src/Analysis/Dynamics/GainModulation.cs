@@ -109,10 +109,8 @@ public static class GainModulation
         var others = Enumerable.Range(0, weights.Hidden).Except(set).ToArray();
         if (options.ControlSets > 0 && others.Length < set.Length)
             throw new ArgumentException($"{set.Length} units leave {others.Length} others to draw control sets of {set.Length} from", nameof(units));
-        var noise = new double[options.Steps * weights.Input];
         (rng, var draws) = rng.Split();
-        rng.FillNormal(noise);
-        for (int i = 0; i < noise.Length; i++) noise[i] *= sigma;
+        var noise = DrivingNoise.Draw(options.Steps, weights.Input, sigma, rng);
         var controls = new int[options.ControlSets][];
         for (int c = 0; c < controls.Length; c++)
         {

@@ -96,7 +96,8 @@ public static class KickDirection
         var rowSpace = readout.Transpose().QR().Q.SubMatrix(0, H, 0, Math.Min(weights.Outputs, H));
         Vector<double> Orthogonal(Vector<double> v) => v - rowSpace * (rowSpace.Transpose() * v);
 
-        var exits = Exits(symbols, options);
+        // Exits whose run is longer than the window, so that the window's states are the run's own and its slow part is not empty.
+        var exits = KickUnits.Exits(symbols, options).Where(e => e.At - e.Start > options.Window).ToList();
         var directions = new List<TransitionDirection>();
         foreach (var kind in exits.GroupBy(e => (e.From, e.To)).Where(g => g.Count() >= minExits).OrderBy(g => g.Key.From).ThenBy(g => g.Key.To))
         {
@@ -130,9 +131,7 @@ public static class KickDirection
             });
             controls[r] = Basis(vectors);
         }
-        var noise = new double[steps * weights.Input];
-        rng.FillNormal(noise);
-        for (int i = 0; i < noise.Length; i++) noise[i] *= sigma;
+        var noise = DrivingNoise.Draw(steps, weights.Input, sigma, rng);
         var random = new double[controls.Length];
         Parallel.For(0, controls.Length, r => random[r] = KickUnits.ChangeRate(weights, noise, Projector(controls[r], mean), episodeLength));
         var ablated = KickUnits.ChangeRate(weights, noise, Projector(basis, mean), episodeLength);
@@ -148,29 +147,6 @@ public static class KickDirection
             RandomVarianceShare = randomShares.Length == 0 ? double.NaN : randomShares[randomShares.Length / 2], PrincipalRate = principalRate,
             PrincipalVarianceShare = trace > 0 ? (principal.Transpose() * sigmaMatrix * principal).Trace() / trace : double.NaN,
         };
-    }
-
-    /// <summary>One exit from a slow run: the run of <paramref name="From"/> over steps Start … At − 1, then <paramref name="To"/> at At.</summary>
-    public readonly record struct Exit(int From, int To, int Start, int At);
-
-    /// <summary>
-    /// The exits from runs of ≥ MinDwell (and &gt; Window) steps of one symbol; a run cut off by the end of the symbols is
-    /// not an exit. The Window steps before At are the exit states; Start … At − Window − 1 the slow ones.
-    /// </summary>
-    public static IReadOnlyList<Exit> Exits(IReadOnlyList<int> symbols, KickOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(symbols);
-        ArgumentNullException.ThrowIfNull(options);
-        var exits = new List<Exit>();
-        int start = 0;
-        for (int t = 1; t < symbols.Count; t++)
-        {
-            if (symbols[t] == symbols[t - 1]) continue;
-            int length = t - start;
-            if (length >= options.MinDwell && length > options.Window) exits.Add(new Exit(symbols[t - 1], symbols[t], start, t));
-            start = t;
-        }
-        return exits;
     }
 
     /// <summary>An orthonormal basis (columns) of the span of <paramref name="vectors"/> (Gram–Schmidt, near-dependent ones dropped).</summary>

@@ -70,20 +70,14 @@ public static class KickUnits
         int V = weights.Outputs;
         var before = new double[V, V, H];
         var count = new int[V, V];
-        int transitions = 0, run = 1;
-        for (int t = 1; t < T; t++)
+        int transitions = 0;
+        foreach (var (from, to, _, t) in Exits(symbols, options))
         {
-            if (symbols[t] == symbols[t - 1]) { run++; continue; }
-            if (run >= options.MinDwell && t >= options.Window)
-            {
-                int from = symbols[t - 1], to = symbols[t];
-                if ((uint)from >= (uint)V || (uint)to >= (uint)V) throw new ArgumentException($"step {t}: symbol outside [0, {V})", nameof(symbols));
-                transitions++;
-                count[from, to]++;
-                for (int k = 1; k <= options.Window; k++)
-                    for (int i = 0; i < H; i++) before[from, to, i] += states[t - k][i];
-            }
-            run = 1;
+            if ((uint)from >= (uint)V || (uint)to >= (uint)V) throw new ArgumentException($"step {t}: symbol outside [0, {V})", nameof(symbols));
+            transitions++;
+            count[from, to]++;
+            for (int k = 1; k <= options.Window; k++)
+                for (int i = 0; i < H; i++) before[from, to, i] += states[t - k][i];
         }
         var pushing = new List<KickScore>();
         for (int from = 0; from < V; from++)
@@ -105,6 +99,28 @@ public static class KickUnits
         var max = Math.Max(1, (int)Math.Floor(options.MaxFraction * H));
         var units = ordered.Select(k => k.Unit).Distinct().Take(max).ToImmutableArray();
         return new KickDetection(units, ordered, transitions, [.. strongest.Take(5)]);
+    }
+
+    /// <summary>One exit from a slow run: the run of <paramref name="From"/> over steps Start … At − 1, then <paramref name="To"/> at At.</summary>
+    public readonly record struct Exit(int From, int To, int Start, int At);
+
+    /// <summary>
+    /// The exits from runs of ≥ MinDwell steps of one symbol with at least Window steps before them (a run cut off by the end
+    /// of the symbols is not an exit): the transitions kick units and kick directions are read around.
+    /// </summary>
+    public static IReadOnlyList<Exit> Exits(IReadOnlyList<int> symbols, KickOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(symbols);
+        ArgumentNullException.ThrowIfNull(options);
+        var exits = new List<Exit>();
+        int start = 0;
+        for (int t = 1; t < symbols.Count; t++)
+        {
+            if (symbols[t] == symbols[t - 1]) continue;
+            if (t - start >= options.MinDwell && t >= options.Window) exits.Add(new Exit(symbols[t - 1], symbols[t], start, t));
+            start = t;
+        }
+        return exits;
     }
 
     /// <summary>
@@ -134,10 +150,8 @@ public static class KickUnits
         if (randomSets < 1) throw new ArgumentOutOfRangeException(nameof(randomSets), randomSets, "must be ≥ 1");
         foreach (var u in units)
             if ((uint)u >= (uint)weights.Hidden) throw new ArgumentException($"unit {u} outside [0, {weights.Hidden})", nameof(units));
-        var noise = new double[steps * weights.Input];
         (rng, var draws) = rng.Split();
-        rng.FillNormal(noise);
-        for (int i = 0; i < noise.Length; i++) noise[i] *= sigma;
+        var noise = DrivingNoise.Draw(steps, weights.Input, sigma, rng);
         var set = units.ToImmutableArray();
         var others = Enumerable.Range(0, weights.Hidden).Except(set).ToArray();
         if (others.Length < set.Length)

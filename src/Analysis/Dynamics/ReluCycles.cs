@@ -142,12 +142,7 @@ public static class ReluCycles
     private static double[] Drive(double[] w, int H, double[] h)
     {
         var d = new double[H];
-        for (int i = 0; i < H; i++)
-        {
-            double s = 0;
-            for (int j = 0; j < H; j++) s += w[i * H + j] * h[j];
-            d[i] = s;
-        }
+        ReluFixedPoints.Drive(w, H, h, d);
         return d;
     }
 

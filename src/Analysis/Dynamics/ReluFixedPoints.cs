@@ -304,11 +304,18 @@ public static class ReluFixedPoints
     /// <summary>next = ReLU(W h).</summary>
     internal static void Apply(double[] w, int H, double[] h, double[] next)
     {
+        Drive(w, H, h, next);
+        for (int i = 0; i < H; i++) next[i] = next[i] > 0 ? next[i] : 0;
+    }
+
+    /// <summary>drive = W h, the pre-activation (W row-major H × H).</summary>
+    internal static void Drive(double[] w, int H, double[] h, double[] drive)
+    {
         for (int i = 0; i < H; i++)
         {
             double s = 0;
             for (int j = 0; j < H; j++) s += w[i * H + j] * h[j];
-            next[i] = s > 0 ? s : 0;
+            drive[i] = s;
         }
     }
 

@@ -33,16 +33,16 @@ public sealed record ClaimCriteria(double MinModulation = 0.5, double MinCircula
 /// <param name="Resonance">Stochastic resonance: the transition error is lowest within <see cref="ClaimCriteria.ResonanceBand"/> of the trained σ.</param>
 public sealed record ClaimVerdicts(bool? Collapse, bool? Orbit, bool? Rotation, bool? SlowRegions, bool? KickUnits, bool? KickDirections, bool? Resonance)
 {
-    /// <summary>The claims' keys in the order of the abstract, with their names for tables.</summary>
-    public static ImmutableArray<(string Key, string Name)> Names { get; } =
+    /// <summary>The claims' keys in the order of the abstract, with a short name (table columns) and a full one (table rows).</summary>
+    public static ImmutableArray<(string Key, string Short, string Name)> Names { get; } =
     [
-        ("claimCollapse", "without noise, activity collapses to a single fixed point"),
-        ("claimOrbit", "noise-sustained orbits (emission swings with the orbit's phase)"),
-        ("claimRotation", "… that rotate one way"),
-        ("claimSlowRegions", "slow regions joined by fast transitions"),
-        ("claimKickUnits", "a small set of kick units initiates transitions"),
-        ("claimKickDirections", "… or, where no unit does, a few kick directions"),
-        ("claimResonance", "stochastic resonance at the trained noise"),
+        ("claimCollapse", "collapse", "without noise, activity collapses to a single fixed point"),
+        ("claimOrbit", "orbit", "noise-sustained orbits (emission swings with the orbit's phase)"),
+        ("claimRotation", "rotation", "… that rotate one way"),
+        ("claimSlowRegions", "slow regions", "slow regions joined by fast transitions"),
+        ("claimKickUnits", "kick units", "a small set of kick units initiates transitions"),
+        ("claimKickDirections", "kick directions", "… or, where no unit does, a few kick directions"),
+        ("claimResonance", "resonance", "stochastic resonance at the trained noise"),
     ];
 
     /// <summary>The verdicts as 1/0 by key (<see cref="Names"/>), those not decided left out.</summary>

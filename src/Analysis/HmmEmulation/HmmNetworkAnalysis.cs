@@ -223,9 +223,7 @@ public static class HmmNetworkAnalysis
     internal static (double[] Hidden, double[] Logits, int Diverged) Simulate(ReluRnnWeights w, int steps, int warmUp, int episode, double sigma, Rng rng)
     {
         int total = steps + warmUp, H = w.Hidden, D = w.Input, O = w.Outputs, chunk = episode > 0 ? episode : total;
-        var noise = new double[total * D];
-        rng.FillNormal(noise);
-        for (int i = 0; i < noise.Length; i++) noise[i] *= sigma;
+        var noise = DrivingNoise.Draw(total, D, sigma, rng);
         var hidden = new double[total * H];
         var logits = new double[total * O];
         for (int start = 0; start < total; start += chunk)

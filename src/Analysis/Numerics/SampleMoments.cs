@@ -20,13 +20,40 @@ internal static class SampleMoments
         string sample = "sample", string coordinate = "coordinates")
     {
         if (samples.Count < 2) throw new ArgumentException($"needs at least 2 {sample}s, got {samples.Count}", parameter);
-        int d = samples[0].Length, n = samples.Count;
+        int d = samples[0].Length;
         if (d == 0) throw new ArgumentException($"{sample}s have no {coordinate}", parameter);
+        // The length is checked as each sample is first read (before its values), as it always was.
+        return Moments(samples.Count, d, t => samples[t].Length == d ? samples[t].AsSpan()
+            : throw new ArgumentException($"{sample} {t} has {samples[t].Length} {coordinate}, {sample} 0 has {d}", parameter), parameter, sample);
+    }
+
+    /// <summary>
+    /// The same for samples stored as blocks of rows: each block a row-major run of <paramref name="dimension"/>-long samples
+    /// (e.g. one trajectory of states), the samples being all rows of all blocks in order.
+    /// </summary>
+    public static (double[] Mean, double[] Covariance) Of(IReadOnlyList<double[]> blocks, int dimension, string parameter,
+        string sample = "sample", string coordinate = "coordinates")
+    {
+        if (dimension < 1) throw new ArgumentException($"{sample}s have no {coordinate}", parameter);
+        var rows = new List<(double[] Block, int Start)>();
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            if (blocks[b].Length % dimension != 0) throw new ArgumentException($"block {b}: {blocks[b].Length} values is not a whole number of {dimension} {coordinate}", parameter);
+            for (int start = 0; start < blocks[b].Length; start += dimension) rows.Add((blocks[b], start));
+        }
+        if (rows.Count < 2) throw new ArgumentException($"needs at least 2 {sample}s, got {rows.Count}", parameter);
+        return Moments(rows.Count, dimension, t => rows[t].Block.AsSpan(rows[t].Start, dimension), parameter, sample);
+    }
+
+    private delegate ReadOnlySpan<double> Row(int t);
+
+    /// <summary>Mean and covariance of n samples of d coordinates, sample t given by <paramref name="row"/>; checks finiteness.</summary>
+    private static (double[] Mean, double[] Covariance) Moments(int n, int d, Row row, string parameter, string sample)
+    {
         var mean = new double[d];
         for (int t = 0; t < n; t++)
         {
-            var x = samples[t];
-            if (x.Length != d) throw new ArgumentException($"{sample} {t} has {x.Length} {coordinate}, {sample} 0 has {d}", parameter);
+            var x = row(t);
             for (int i = 0; i < d; i++)
             {
                 if (!double.IsFinite(x[i])) throw new ArgumentException($"{sample} {t} contains {x[i]} (at {i})", parameter);
@@ -39,7 +66,8 @@ internal static class SampleMoments
         var centred = new double[d];
         for (int t = 0; t < n; t++)
         {
-            for (int i = 0; i < d; i++) centred[i] = samples[t][i] - mean[i];
+            var x = row(t);
+            for (int i = 0; i < d; i++) centred[i] = x[i] - mean[i];
             for (int i = 0; i < d; i++)
                 for (int j = 0; j <= i; j++) cov[i * d + j] += centred[i] * centred[j];
         }
