@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using HmmRnn.Core;
+using HmmRnn.Host.Experiments;
 using HmmRnn.Host.Output;
 using HmmRnn.Host.Training;
-
-using HmmRnn.Host.Experiments;
 
 namespace HmmRnn.Host.Tasks;
 
@@ -69,7 +68,7 @@ public interface ITaskDescriptor
     string ExportLayout { get; }
 
     /// <summary>
-    /// A section of an experiment's report after its summary table, drawn from all its points (e.g. the HMM task's claims
+    /// A section of an experiment's report, before its summary table, drawn from all its points (e.g. the HMM task's claims
     /// table); null for none. <paramref name="anchor"/> gives the report's link target of a point's section.
     /// </summary>
     string? ExperimentSection(RunFolder experiment, IReadOnlyList<PointSummary> summaries, Func<string, string> anchor) => null;

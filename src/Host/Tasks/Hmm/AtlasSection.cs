@@ -36,7 +36,7 @@ internal static class AtlasSection
         sb.AppendLine();
         sb.AppendLine("| claim | " + string.Join(" | ", groups) + " | all |");
         sb.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---|", groups.Count + 1)));
-        foreach (var (key, name) in ClaimVerdicts.Names)
+        foreach (var (key, _, name) in ClaimVerdicts.Names)
         {
             string Cell(IEnumerable<PointSummary> rows)
             {
@@ -52,7 +52,7 @@ internal static class AtlasSection
         Similarity(sb, experiment);
         sb.AppendLine("### Each network's verdicts");
         sb.AppendLine();
-        sb.AppendLine("| network | faithful | transition error | " + string.Join(" | ", ClaimVerdicts.Names.Select(n => Short(n.Key))) + " |");
+        sb.AppendLine("| network | faithful | transition error | " + string.Join(" | ", ClaimVerdicts.Names.Select(n => n.Short)) + " |");
         sb.AppendLine("|---|---|---|" + string.Concat(Enumerable.Repeat("---|", ClaimVerdicts.Names.Length)));
         foreach (var s in scored)
         {
@@ -63,8 +63,6 @@ internal static class AtlasSection
         sb.AppendLine();
         return sb.ToString();
     }
-
-    private static string Short(string key) => SweepTable.Words(key["claim".Length..].Length == 0 ? key : char.ToLowerInvariant(key["claim".Length]) + key[("claim".Length + 1)..]);
 
     private static string Criteria()
     {

@@ -75,7 +75,7 @@ public sealed class HmmDescriptor : ITaskDescriptor
         new("faithful", "faithful", true), new("transitionError", "transition error"), new("meetsTransition", "≤ 0.01 (paper)", true), new("bounded", "bounded", true),
         new("lagError", "lag error (k ≤ 20)"), new("meetsLag", "lags within 0.02", true), new("meetsDwell", "dwell within 10%", true),
         new("meetsLogLikelihood", "log-lik. within 2%", true), new("rnnLogLikelihood", "log-lik./step RNN"), new("hmmLogLikelihood", "log-lik./step HMM"),
-        .. ClaimVerdicts.Names.Select(n => new MetricColumn(n.Key, SweepTable.Words(n.Key["claim".Length..]).ToLowerInvariant(), true)),
+        .. ClaimVerdicts.Names.Select(n => new MetricColumn(n.Key, n.Short, true)),
     ];
 
     /// <inheritdoc />
@@ -186,9 +186,9 @@ public sealed class HmmDescriptor : ITaskDescriptor
         {
             var options = context.Options.Deserialize<HmmAnalysisOptions>(RunFolder.Json)!;
             var (report, resonance) = HmmAnalysisOutput.Run(context.Folder, "best", options, new ResonanceOptions(), context.Seed, context.Progress);
-            var claims = Claims.Score(report, resonance);
-            var held = ClaimVerdicts.Names.Where(n => claims.ToMetrics().GetValueOrDefault(n.Key) == 1).Select(n => n.Key["claim".Length..]).ToList();
-            return new StageOutcome((report, resonance), claims.ToMetrics(), $"claims held: {(held.Count == 0 ? "none" : string.Join(", ", held))}");
+            var claims = Claims.Score(report, resonance).ToMetrics();
+            var held = ClaimVerdicts.Names.Where(n => claims.GetValueOrDefault(n.Key) == 1).Select(n => n.Key["claim".Length..]).ToList();
+            return new StageOutcome((report, resonance), claims, $"claims held: {(held.Count == 0 ? "none" : string.Join(", ", held))}");
         }
     }
 }
