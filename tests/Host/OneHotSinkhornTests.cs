@@ -291,6 +291,113 @@ public class OneHotSinkhornTests
     }
 
     [Fact]
+    public void Level_table_sends_the_rows_it_cannot_resolve_to_the_exponential_pass()
+    {
+        // The level table (T ≤ 31) sums each row against the bound L_i/ε + max h', and a row whose sum falls below e^−60 of that
+        // bound is recomputed by the exponential pass. On random T = 30 clouds at the paper's blur (final ε = 0.04) such rows
+        // exist: without the fallback (resolvable 0) some row's sum underflows and the value is NaN or wrong, with it the value
+        // is the double oracle's to 1e-6 (the table's factors are exact doubles rounded once, the exponential's 2.5e-7 apart).
+        // Sending every row to the fallback (resolvable +∞) is the exponential pass: the pinned 512-bit width's value and
+        // gradient (to float rounding: g's soft-min then runs along the rows of M_yx, not down the columns of M_xy). Red when the fallback's comparison is inverted (every resolvable row
+        // recomputed, the others kept: NaN), when the table's result drops the bound (− highest), or when it is off by a level.
+        const int n = 97, m = 83, T = 30, dim = Symbols * T;
+        var x = OneHot(Sequences(n, T, 1));
+        var y = OneHot(Sequences(m, T, 101));
+        var oracle = Sinkhorn.Compute(x, y, dim, SinkhornOptions.Paper).Divergence;
+        (double Value, float[] Gradient) Run(OneHotSinkhorn.VectorWidth width, double resolvable)
+        {
+            using var scope = NewDisposeScope();
+            var xg = Cloud(x, dim).requires_grad_();
+            var loss = OneHotSinkhorn.TryDivergence(xg, Cloud(y, dim), SinkhornOptions.Paper, width, resolvable)!;
+            loss.backward();
+            return (loss.ToDouble(), xg.grad!.data<float>().ToArray());
+        }
+        var table = Run(OneHotSinkhorn.VectorWidth.Bits512Levels, LevelTable.Resolvable);
+        Assert.True(Math.Abs(table.Value - oracle) <= 1e-6 * oracle, $"level table {table.Value:R}, oracle {oracle:R}");
+        var unresolved = Run(OneHotSinkhorn.VectorWidth.Bits512Levels, 0).Value;
+        Assert.False(Math.Abs(unresolved - oracle) <= 1e-4 * oracle, $"without the fallback {unresolved:R} (oracle {oracle:R}): no row needed it");
+        var everyRow = Run(OneHotSinkhorn.VectorWidth.Bits512Levels, double.PositiveInfinity);
+        var exponential = Run(OneHotSinkhorn.VectorWidth.Bits512, LevelTable.Resolvable);
+        Assert.True(Math.Abs(exponential.Value - everyRow.Value) <= 1e-7 * oracle, $"every row recomputed {everyRow.Value:R}, exponential {exponential.Value:R}");
+        Assert.True(RelativeL2(everyRow.Gradient, exponential.Gradient) < 1e-6, $"gradients {RelativeL2(everyRow.Gradient, exponential.Gradient):E2} apart");
+        Assert.True(RelativeL2(table.Gradient, exponential.Gradient) < 1e-5, $"gradients {RelativeL2(table.Gradient, exponential.Gradient):E2} apart");
+    }
+
+    [Fact]
+    public void Level_table_sums_and_weights_equal_a_direct_computation()
+    {
+        // One row by hand in double: levels 0 … highest (and a few columns past a multiple of 64 and 16, so the float blocks and
+        // the scalar tails run), weights a_j of many magnitudes, ε = 0.3. The table e^((l − highest)/ε), 0 above highest; the
+        // sum Σ a_j e^((M_j − highest)/ε); the written weights the terms over their sum. Red when a level is looked up one off,
+        // when the second register (levels 16 … 31) is ignored, or when a block's float sum is dropped.
+        const double eps = 0.3;
+        const int cols = 1024 + 64 + 16 + 7, highest = 29;
+        var rng = Rng.FromSeed(5);
+        var row = new byte[cols];
+        var a = new float[cols];
+        for (int j = 0; j < cols; j++)
+        {
+            int level; double u;
+            (level, rng) = rng.NextInt(highest + 1);
+            (u, rng) = rng.NextDouble();
+            row[j] = (byte)level;
+            a[j] = (float)Math.Exp(-20 * u);
+        }
+        var table = new float[LevelTable.Size];
+        LevelTable.Fill(table, highest, eps);
+        Assert.Equal(1f, table[highest]);
+        Assert.Equal((float)Math.Exp(-1 / eps), table[highest - 1]);
+        Assert.Equal(0f, table[highest + 1]);
+        double expected = 0;
+        for (int j = 0; j < cols; j++) expected += a[j] * Math.Exp((row[j] - highest) / eps);
+        var sum = LevelTable.Sum(row, a, table);
+        Assert.True(Math.Abs(sum - expected) <= 1e-6 * expected, $"sum {sum:R}, direct {expected:R}");
+        var weights = new float[cols];
+        LevelTable.Write(row, a, table, (float)(1 / sum), weights);
+        for (int j = 0; j < cols; j++)
+        {
+            var direct = a[j] * Math.Exp((row[j] - highest) / eps) / expected;
+            Assert.True(Math.Abs(weights[j] - direct) <= 1e-6 * direct + 1e-12, $"weight {j}: {weights[j]:R}, direct {direct:R}");
+        }
+        // A table underflows to 0 past e^−87, never to a subnormal.
+        LevelTable.Fill(table, highest, 0.04);
+        Assert.Equal(0f, table[highest - 4]);
+        Assert.True(table[highest - 3] > 1e-37f);
+    }
+
+    [Theory]
+    [InlineData(40, 23)]
+    [InlineData(90, 61)]
+    [InlineData(130, 19)]
+    public void Match_counts_equal_the_dot_products_of_the_points(int dim, int m)
+    {
+        // M_ij = x_i · y_j counted from the 0/1 values, against the packed popcounts: one word (D = 40), two (D = 90, the
+        // 8-pair AVX-512 loop and its scalar tail at m = 61), three (D = 130, the scalar loop). Red when the second word's
+        // count is dropped, when the nibble table's high nibble is not shifted, or when a pair is written one column off.
+        const int n = 37;
+        var rng = Rng.FromSeed(dim);
+        float[] Draw(int count)
+        {
+            var v = new float[count * dim];
+            for (int k = 0; k < v.Length; k++) { double u; (u, rng) = rng.NextDouble(); v[k] = u < 0.4 ? 1 : 0; }
+            return v;
+        }
+        var xv = Draw(n);
+        var yv = Draw(m);
+        var x = OneHotSinkhorn.BinaryCloud.Pack(xv, n, dim)!;
+        var y = OneHotSinkhorn.BinaryCloud.Pack(yv, m, dim)!;
+        var levels = new byte[n * m];
+        OneHotSinkhorn.Levels.Matches(x, y, levels);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++)
+            {
+                int dot = 0;
+                for (int k = 0; k < dim; k++) dot += (int)(xv[i * dim + k] * yv[j * dim + k]);
+                Assert.True(dot == levels[i * m + j], $"M[{i},{j}] = {levels[i * m + j]}, x·y = {dot}");
+            }
+    }
+
+    [Fact]
     public void Fast_exponential_is_within_two_ulp_on_the_soft_mins_range()
     {
         // FastExp on [−87, 0] (the soft-min's floored, shifted exponents) against Math.Exp: relative error ≤ 2.5e-7. Red when a

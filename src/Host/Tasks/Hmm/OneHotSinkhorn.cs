@@ -34,11 +34,12 @@ public enum SinkhornKernel
 /// and reads only M: z_ij = M_ij/ε + h'_j, in one fused pass per row (the row maximum, then Σ exp(max(z − max, −60)) with a
 /// vectorised float32 exponential), the row held in L1 between the two sweeps; no n×m temporary is written. The soft-min over
 /// x for a point of y runs down a column of M_xy, a vector of columns at a time, so no transpose is kept.</para>
-/// <para>Regrouping each row's sum by the T + 1 cost levels (per-row sums by level, then a log-sum over T + 1 terms: the n²
-/// work only gathers and adds) was measured and not taken as the general kernel: a scalar scatter of 4096² terms into T + 1
-/// bins took ≈ 40 ms a pass on the 2-core machine, the fused pass with a vectorised exponential ≈ 8–12 ms a core; and in
-/// float32 the level factor exp(c/ε) and the weight exp(h'_j) each span far more than float's ±87 at the last ε, so a sound
-/// version needs per-row and per-band rescaling. docs/benchmarks.md, issue 23.</para>
+/// <para>Where every point has at most 31 ones (one-hot sequences of T ≤ 31: the paper's models but linear2) and the CPU has
+/// AVX-512, the rows go through <see cref="LevelTable"/> instead: M takes at most 32 values, so a row's exponentials are 32
+/// factors looked up by a permute, times exp(h'_j) computed once a pass; g's soft-min then runs along the rows of M_yx
+/// (computed like M_xy) instead of down columns. A row the table cannot resolve in float32 is recomputed by the fused
+/// exponential pass. Regrouping each row by level with a scatter into T + 1 bins was measured first and was slower than the
+/// exponential (≈ 40 ms a pass against 8–12 ms a core). docs/benchmarks.md, issue 23.</para>
 /// <para>The gradient is <see cref="SinkhornLoss"/>'s: a_i ((Q x̄)_i − (P y)_i), with P and Q the row-normalised weights of
 /// the final extrapolation's two soft-minima, which the last two passes write into one pooled float32 buffer that torch
 /// multiplies in place (<c>frombuffer</c>, no copy). Buffers come from <see cref="ArrayPool{T}.Shared"/>, so a training
@@ -60,7 +61,9 @@ public static class OneHotSinkhorn
     /// <param name="y">The data.</param>
     /// <param name="options">Blur and scaling.</param>
     /// <param name="width">The soft-min's vectors, at most <see cref="Widest"/>; null: the widest this CPU runs (tests pin each one).</param>
-    internal static Tensor? TryDivergence(Tensor x, Tensor y, SinkhornOptions options, VectorWidth? width = null)
+    /// <param name="resolvable">The level table's row sums below which a row is recomputed by the exponential (tests move it: +∞ sends
+    /// every row there, 0 none).</param>
+    internal static Tensor? TryDivergence(Tensor x, Tensor y, SinkhornOptions options, VectorWidth? width = null, double resolvable = LevelTable.Resolvable)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -78,7 +81,7 @@ public static class OneHotSinkhorn
 
         // Without a gradient to take (validation, under no_grad) the final passes write no weights and torch multiplies nothing.
         bool differentiable = x.requires_grad && is_grad_enabled();
-        var (value, py, qx) = Solve(bx, by, options, xd, yd, (VectorWidth)Math.Min((int)(width ?? Widest), (int)Widest), differentiable);
+        var (value, py, qx) = Solve(bx, by, options, xd, yd, (VectorWidth)Math.Min((int)(width ?? Widest), (int)Widest), differentiable, resolvable);
         if (py is null || qx is null) return tensor(value, dtype: x.dtype, device: x.device).MoveToOuterDisposeScope();
         Tensor gradient;
         using (no_grad())
@@ -95,23 +98,34 @@ public static class OneHotSinkhorn
     /// the current dispose scope).
     /// </summary>
     private static (double Value, Tensor? Py, Tensor? Qx) Solve(BinaryCloud x, BinaryCloud y, SinkhornOptions options, Tensor xd, Tensor yd,
-        VectorWidth width, bool differentiable)
+        VectorWidth width, bool differentiable, double resolvable)
     {
         int n = x.Count, m = y.Count;
+        // The level table holds levels 0 … 31: every M_ij ≤ min(s_i, s'_j).
+        bool table = width == VectorWidth.Bits512Levels && Math.Max(x.Ones.Max(), y.Ones.Max()) < LevelTable.Size;
+        var exact = width == VectorWidth.Bits512Levels ? VectorWidth.Bits512 : width;
         var pool = ArrayPool<byte>.Shared;
         byte[] mxy = pool.Rent(n * m), mxx = pool.Rent(n * n), myy = pool.Rent(m * m);
+        // With the table every soft-min is a row pass: g's runs along the rows of M_yx instead of down the columns of M_xy.
+        byte[]? myx = table ? pool.Rent(m * n) : null;
         var weights = differentiable ? ArrayPool<float>.Shared.Rent(n * Math.Max(n, m)) : null;
         try
         {
             Levels.Matches(x, y, mxy);
             Levels.Matches(x, x, mxx);
             Levels.Matches(y, y, myy);
+            if (myx is not null) Levels.Matches(y, x, myx);
+            byte[]? topXy = null, topYx = null, topXx = null, topYy = null;
+            if (table)
+                (topXy, topYx, topXx, topYy) = (LevelTable.RowMaxima(mxy, n, m), LevelTable.RowMaxima(myx!, m, n), LevelTable.RowMaxima(mxx, n, n), LevelTable.RowMaxima(myy, m, m));
             double aLog = -Math.Log(n), bLog = -Math.Log(m);
             var eps = options.Epsilons(BinaryCloud.Diameter(x, y));
-            SoftMinPass Xy(double e, double[]? g, float[]? w = null) => new(e, mxy, x, y, bLog, g, w, width);
-            SoftMinPass Yx(double e, double[]? f) => new(e, mxy, y, x, aLog, f, null, width, ByColumn: true);
-            SoftMinPass Xx(double e, double[]? fa, float[]? w = null) => new(e, mxx, x, x, aLog, fa, w, width);
-            SoftMinPass Yy(double e, double[]? gb) => new(e, myy, y, y, bLog, gb, null, width);
+            SoftMinPass Xy(double e, double[]? g, float[]? w = null) => new(e, mxy, x, y, bLog, g, w, exact, RowMax: topXy, Resolvable: resolvable);
+            SoftMinPass Yx(double e, double[]? f) => myx is null
+                ? new(e, mxy, y, x, aLog, f, null, exact, ByColumn: true)
+                : new(e, myx, y, x, aLog, f, null, exact, RowMax: topYx, Resolvable: resolvable);
+            SoftMinPass Xx(double e, double[]? fa, float[]? w = null) => new(e, mxx, x, x, aLog, fa, w, exact, RowMax: topXx, Resolvable: resolvable);
+            SoftMinPass Yy(double e, double[]? gb) => new(e, myy, y, y, bLog, gb, null, exact, RowMax: topYy, Resolvable: resolvable);
 
             // C_yx = C_xyᵀ: the soft-minimum over x for a point of y runs down a column of M_xy.
             var gAb = Yx(eps[0], null).Run(); var fBa = Xy(eps[0], null).Run();
@@ -139,6 +153,7 @@ public static class OneHotSinkhorn
         finally
         {
             pool.Return(mxy); pool.Return(mxx); pool.Return(myy);
+            if (myx is not null) pool.Return(myx);
             if (weights is not null) ArrayPool<float>.Shared.Return(weights);
         }
     }
@@ -220,6 +235,11 @@ public static class OneHotSinkhorn
         {
             int words = a.Words, m = b.Count;
             ulong[] ab = a.Bits, bb = b.Bits;
+            if (words <= 2 && m >= 8 && Avx512BW.IsSupported && Vector512.IsHardwareAccelerated)
+            {
+                Matches512(a, b, into);
+                return;
+            }
             Parallel.For(0, Blocks(a.Count), block =>
             {
                 var (from, to) = BlockRange(block, a.Count);
@@ -252,6 +272,51 @@ public static class OneHotSinkhorn
                 }
             });
         }
+
+        /// <summary>
+        /// <see cref="Matches"/> for points of at most two words, eight pairs at a time: b's words laid out by word (all first
+        /// words, then all second words), AND with a_i's, popcount of each byte by a nibble table (vpshufb), the bytes of a
+        /// pair summed by vpsadbw and narrowed to bytes (vpmovqb).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Matches512(BinaryCloud a, BinaryCloud b, byte[] into)
+        {
+            int words = a.Words, m = b.Count;
+            var planar = new ulong[2 * m];
+            for (int j = 0; j < m; j++)
+            {
+                planar[j] = b.Bits[j * words];
+                planar[m + j] = words == 2 ? b.Bits[j * words + 1] : 0;
+            }
+            Parallel.For(0, Blocks(a.Count), block =>
+            {
+                var (from, to) = BlockRange(block, a.Count);
+                var nibbles = Vector512.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                    0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+                var low = Vector512.Create((byte)0x0F);
+                ref ulong w0 = ref planar[0];
+                ref ulong w1 = ref planar[m];
+                for (int i = from; i < to; i++)
+                {
+                    ref byte row = ref into[(long)i * m];
+                    var a0 = Vector512.Create(a.Bits[i * words]);
+                    var a1 = Vector512.Create(words == 2 ? a.Bits[i * words + 1] : 0UL);
+                    int j = 0;
+                    for (; j <= m - 8; j += 8)
+                    {
+                        var c0 = (a0 & Vector512.LoadUnsafe(ref w0, (nuint)j)).AsByte();
+                        var c1 = (a1 & Vector512.LoadUnsafe(ref w1, (nuint)j)).AsByte();
+                        var count = Avx512BW.Shuffle(nibbles, c0 & low) + Avx512BW.Shuffle(nibbles, Vector512.ShiftRightLogical(c0.AsUInt16(), 4).AsByte() & low)
+                            + Avx512BW.Shuffle(nibbles, c1 & low) + Avx512BW.Shuffle(nibbles, Vector512.ShiftRightLogical(c1.AsUInt16(), 4).AsByte() & low);
+                        var sums = Avx512BW.SumAbsoluteDifferences(count, Vector512<byte>.Zero).AsUInt64();
+                        Unsafe.WriteUnaligned(ref Unsafe.Add(ref row, j), Avx512F.ConvertToVector128Byte(sums).AsUInt64().ToScalar());
+                    }
+                    for (; j < m; j++)
+                        Unsafe.Add(ref row, j) = (byte)(BitOperations.PopCount(a0.ToScalar() & Unsafe.Add(ref w0, j)) + BitOperations.PopCount(a1.ToScalar() & Unsafe.Add(ref w1, j)));
+                }
+            });
+        }
     }
 
     /// <summary>The vectors of the soft-min pass.</summary>
@@ -263,11 +328,16 @@ public static class OneHotSinkhorn
         Bits256,
         /// <summary>AVX-512, 16 floats.</summary>
         Bits512,
+        /// <summary>
+        /// AVX-512 with the level table (<see cref="LevelTable"/>) where every point has fewer than <see cref="LevelTable.Size"/>
+        /// ones (T ≤ 31 for one-hot sequences), <see cref="Bits512"/> otherwise and for any row the table cannot resolve.
+        /// </summary>
+        Bits512Levels,
     }
 
     /// <summary>The widest vectors this CPU runs.</summary>
     internal static VectorWidth Widest { get; } =
-        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? VectorWidth.Bits512
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? VectorWidth.Bits512Levels
         : Avx2.IsSupported && Fma.IsSupported && Avx.IsSupported ? VectorWidth.Bits256
         : VectorWidth.Scalar;
 
@@ -284,8 +354,9 @@ public static class OneHotSinkhorn
     /// r) or, <c>ByColumn</c>, [c, r] (a column a point of r: g's soft-min runs down the columns of M_xy, no transpose kept).
     /// With <c>weights</c> (rows only), the row-normalised terms are written there [r, c].
     /// </summary>
+    /// With <c>RowMax</c> (each row's largest level), rows go through the <see cref="LevelTable"/> first.
     private readonly record struct SoftMinPass(double Eps, byte[] Levels, BinaryCloud R, BinaryCloud C, double LogWeight, double[]? Potential,
-        float[]? Weights, VectorWidth Width, bool ByColumn = false)
+        float[]? Weights, VectorWidth Width, bool ByColumn = false, byte[]? RowMax = null, double Resolvable = LevelTable.Resolvable)
     {
         /// <summary>Terms below e^−60 of the row's largest are taken as e^−60, as in <see cref="SinkhornLoss"/>: no subnormal floats.</summary>
         private const float Floor = -60f;
@@ -324,6 +395,38 @@ public static class OneHotSinkhorn
                         int lanes = Columns(m, rows, j, to, h, inv, width, max, sum);
                         for (int k = 0; k < lanes; k++) result[j + k] = 0.5 * rowOnes[j + k] - e * (top + max[k] + Math.Log(sum[k]));
                         j += lanes;
+                    }
+                });
+                return result;
+            }
+            if (RowMax is byte[] rowMax)
+            {
+                // exp(h'_j) once a pass (in double, then float; below e^−87 it is 0: such a term is under e^−87 of the bound).
+                var a = new float[cols];
+                for (int j = 0; j < cols; j++) a[j] = hd[j] - top < -LevelTable.Cut ? 0f : (float)Math.Exp(hd[j] - top);
+                double resolvable = Resolvable;
+                Parallel.For(0, Blocks(rows), block =>
+                {
+                    var (from, to) = BlockRange(block, rows);
+                    Span<float> levels = stackalloc float[LevelTable.Size];
+                    for (int i = from; i < to; i++)
+                    {
+                        var row = m.AsSpan(i * cols, cols);
+                        var store = w is null ? default : w.AsSpan(i * cols, cols);
+                        int highest = rowMax[i];
+                        // z_ij = M_ij/ε + h'_j ≤ highest/ε (h' ≤ 0): the row's terms against that bound are a_j · e^((M_ij − highest)/ε).
+                        LevelTable.Fill(levels, highest, e);
+                        var sum = LevelTable.Sum(row, a, levels);
+                        if (sum >= resolvable)
+                        {
+                            if (!store.IsEmpty) LevelTable.Write(row, a, levels, (float)(1 / sum), store);
+                            result[i] = 0.5 * rowOnes[i] - e * top - highest - e * Math.Log(sum);
+                        }
+                        else
+                        {
+                            var (max, exact) = Row(row, h, inv, store, width);
+                            result[i] = 0.5 * rowOnes[i] - e * (top + max + Math.Log(exact));
+                        }
                     }
                 });
                 return result;
@@ -498,6 +601,111 @@ public static class OneHotSinkhorn
             return max;
         }
     }
+}
+
+/// <summary>
+/// The soft-min's row sums when a row's levels are few (issue 23): for one-hot sequences of T ≤ 31 the match count M_ij takes
+/// at most 32 values, so with a_j = exp(h'_j) computed once a pass and a row's 32 factors e^((l − L_i)/ε), L_i the row's
+/// largest level, Σ_j exp(M_ij/ε + h'_j) = e^(L_i/ε) Σ_j a_j · table_i[M_ij]: the n² work is a byte load, one 32-entry
+/// permute (vpermi2ps) and a fused multiply-add, no exponential.
+/// </summary>
+/// <remarks>
+/// Sound in float32 because the bound L_i/ε + max h' = L_i/ε is at or above every exponent: no term exceeds 1, so nothing
+/// overflows, and a term lost to underflow is below e^−87 of the bound. The sum is then accurate unless the row's largest
+/// term is itself far below the bound (its nearest point carries a low h'): a sum under <see cref="Resolvable"/> (e^−60)
+/// sends the row to the exponential pass instead, so the terms flushed to 0 (each under e^−87) add at most n · e^−27 of the row's sum. Sums are taken
+/// in float within blocks of 1,024 columns (at most 16 terms a lane, each ≤ 1) and in double across blocks.
+/// </remarks>
+internal static class LevelTable
+{
+    /// <summary>Entries of the table: levels 0 … 31 (two AVX-512 registers).</summary>
+    public const int Size = 32;
+
+    /// <summary>Exponents below −<see cref="Cut"/> give 0 (no subnormal floats).</summary>
+    public const double Cut = 87;
+
+    /// <summary>A row whose sum against the bound is below this (e^−60) is recomputed by the exponential pass.</summary>
+    public const double Resolvable = 8.75651076269652e-27;
+
+    /// <summary>The largest level of each row of M [rows, cols].</summary>
+    public static byte[] RowMaxima(byte[] levels, int rows, int cols)
+    {
+        var result = new byte[rows];
+        Parallel.For(0, (rows + 63) / 64, block =>
+        {
+            for (int i = block * 64, end = Math.Min(rows, i + 64); i < end; i++)
+            {
+                ref byte r = ref levels[(long)i * cols];
+                int j = 0;
+                var vmax = Vector512<byte>.Zero;
+                for (; j <= cols - 64; j += 64) vmax = Vector512.Max(vmax, Vector512.LoadUnsafe(ref r, (nuint)j));
+                byte max = 0;
+                for (int k = 0; k < 64; k++) max = Math.Max(max, vmax[k]);
+                for (; j < cols; j++) max = Math.Max(max, Unsafe.Add(ref r, j));
+                result[i] = max;
+            }
+        });
+        return result;
+    }
+
+    /// <summary>table[l] = e^((l − highest)/ε) for l ≤ highest (0 past −<see cref="Cut"/>), 0 above it (no such level in the row).</summary>
+    public static void Fill(Span<float> table, int highest, double eps)
+    {
+        for (int l = 0; l < Size; l++)
+        {
+            var u = (l - highest) / eps;
+            table[l] = l > highest || u < -Cut ? 0f : (float)Math.Exp(u);
+        }
+    }
+
+    /// <summary>Σ_j a_j · table[row_j].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Sum(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table)
+    {
+        int cols = row.Length, j = 0;
+        ref byte mr = ref MemoryMarshal.GetReference(row);
+        ref float ar = ref MemoryMarshal.GetReference(a);
+        var lo = Vector512.Create(table[..16]);
+        var hi = Vector512.Create(table[16..]);
+        var total = Vector512<double>.Zero;
+        while (j <= cols - 64)
+        {
+            int end = Math.Min(cols - 64, j + 1024 - 64);
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; j <= end; j += 64)
+            {
+                s0 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)j), s0);
+                s1 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j + 16, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)(j + 16)), s1);
+                s2 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j + 32, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)(j + 32)), s2);
+                s3 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j + 48, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)(j + 48)), s3);
+            }
+            var s = (s0 + s1) + (s2 + s3);
+            total += Avx512F.ConvertToVector512Double(s.GetLower()) + Avx512F.ConvertToVector512Double(s.GetUpper());
+        }
+        double sum = Vector512.Sum(total);
+        for (; j < cols; j++) sum += table[Unsafe.Add(ref mr, j)] * Unsafe.Add(ref ar, j);
+        return sum;
+    }
+
+    /// <summary>store_j = a_j · table[row_j] · <paramref name="scale"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Write(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table, float scale, Span<float> store)
+    {
+        int cols = row.Length, j = 0;
+        ref byte mr = ref MemoryMarshal.GetReference(row);
+        ref float ar = ref MemoryMarshal.GetReference(a);
+        ref float sr = ref MemoryMarshal.GetReference(store);
+        var lo = Vector512.Create(table[..16]) * scale;
+        var hi = Vector512.Create(table[16..]) * scale;
+        for (; j <= cols - 16; j += 16)
+            (Lookup(ref mr, j, lo, hi) * Vector512.LoadUnsafe(ref ar, (nuint)j)).StoreUnsafe(ref sr, (nuint)j);
+        for (; j < cols; j++) Unsafe.Add(ref sr, j) = table[Unsafe.Add(ref mr, j)] * scale * Unsafe.Add(ref ar, j);
+    }
+
+    /// <summary>table[m_j … m_j+15]: 16 level bytes widened to indices, looked up in the two registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lookup(ref byte m, int j, Vector512<float> lo, Vector512<float> hi) =>
+        Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref m, (nuint)j)).AsInt32(), hi);
 }
 
 /// <summary>
