@@ -68,9 +68,20 @@ public static class Evaluation
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(2048, count - start);
-            var symbols = model.Emit(n, length, temperature, generator, noiseScale).argmax(-1).to(ScalarType.Int32).cpu().data<int>().ToArray();
-            for (int i = 0; i < n; i++) result[start + i] = ImmutableArray.Create(symbols, i * length, length);
+            Symbols(model.Emit(n, length, temperature, generator, noiseScale)).CopyTo(result, start);
         }
+        return result;
+    }
+
+    /// <summary>The symbols of one-hot emissions [count, length, O], one array a sequence.</summary>
+    public static ImmutableArray<int>[] Symbols(Tensor samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        using var _ = NewDisposeScope();
+        int count = (int)samples.shape[0], length = (int)samples.shape[1];
+        var symbols = samples.argmax(-1).to(ScalarType.Int32).cpu().data<int>().ToArray();
+        var result = new ImmutableArray<int>[count];
+        for (int i = 0; i < count; i++) result[i] = ImmutableArray.Create(symbols, i * length, length);
         return result;
     }
 

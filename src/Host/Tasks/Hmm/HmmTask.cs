@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
@@ -59,8 +60,9 @@ public sealed class HmmTask : ITrainingTask
 
     /// <summary>
     /// The Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed
-    /// noise; the squared error of the output-transition matrix of as many generated sequences as the validation split
-    /// holds against the split's own (on other fixed noise than the evaluation's); and, for <c>faithful</c> selection, the
+    /// noise; the squared error of the output-transition matrix of generated sequences against the split's own — those the
+    /// loss compared where the loss selects, otherwise as many as the split holds on other fixed noise than the evaluation's;
+    /// and, for <c>faithful</c> selection, the
     /// whole agreement with the split (<see cref="Emulation.Agreement(Core.HiddenMarkov.Hmm, IReadOnlyList{System.Collections.Immutable.ImmutableArray{int}}, SampleSummary, EmulationGoals?)"/>: lags, dwell times, likelihood) and the boundedness of
     /// <see cref="ValidationRuns"/> noise-driven runs of 10 × T. <see cref="HmmTrainingConfig.Selection"/> says what picks the
     /// best checkpoint.
@@ -68,15 +70,20 @@ public sealed class HmmTask : ITrainingTask
     public Validation Validate()
     {
         double divergence;
+        ImmutableArray<int>[] emitted;
         using (var scope = NewDisposeScope())
         using (var _ = no_grad())
         using (var generator = new Generator(EpochSeed(config.Seed, -1), device))
         {
             var n = data.Validation.shape[0];
-            var outputs = model.Emit(n, data.Length, config.Temperature, generator).reshape(n, -1);
-            divergence = SinkhornLoss.Divergence(outputs, data.Validation, sinkhorn).ToDouble();
+            var samples = model.Emit(n, data.Length, config.Temperature, generator);
+            divergence = SinkhornLoss.Divergence(samples.reshape(n, -1), data.Validation, sinkhorn).ToDouble();
+            emitted = config.Selection == "loss" ? Evaluation.Symbols(samples) : [];
         }
-        var generated = Evaluation.Generate(model, data.ValidationSample.Count, data.Length, config.Temperature, ValidationNoiseSeed(config.Seed), device);
+        // Where the transition error only reports (selection by the loss, the paper's), it is read from the sequences the loss
+        // compared (min(split, batch) of them); where it selects, from as many fresh ones as the split holds.
+        var generated = config.Selection == "loss" ? emitted
+            : Evaluation.Generate(model, data.ValidationSample.Count, data.Length, config.Temperature, ValidationNoiseSeed(config.Seed), device);
         if (config.Selection != "faithful")
         {
             var transition = EmpiricalStatistics.TransitionSquaredError(
