@@ -47,7 +47,8 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// <summary>
     /// What picks the best checkpoint: <c>loss</c> (the validation Sinkhorn divergence, paper) or <c>transition</c> (the
     /// squared error of the generated output-transition matrix against the validation split's, the paper's own success
-    /// measure, taken on the validation split each epoch; never the test split).
+    /// measure, taken on the validation split each epoch; never the test split) or <c>faithful</c> (every verdict of issue 24
+    /// against the validation split, on its fixed draw and on a fresh draw each epoch: the worse of the two).
     /// </summary>
     public string Selection { get; init; } = "loss";
     /// <summary>Adam β₁ (reference 0.9).</summary>
