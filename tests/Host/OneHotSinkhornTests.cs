@@ -52,6 +52,7 @@ public class OneHotSinkhornTests
 
     [Theory]
     [InlineData(30, 97, 83, 1L)]
+    [InlineData(40, 67, 90, 6L)]
     [InlineData(100, 61, 70, 2L)]
     public void Value_equals_the_double_oracle_at_every_epsilon_of_the_schedule(int T, int n, int m, long seed)
     {
@@ -290,10 +291,10 @@ public class OneHotSinkhornTests
         Assert.Null(OneHotSinkhorn.TryDivergence(dense, dense, SinkhornOptions.Paper));
     }
 
-    [Fact]
+    [Avx512Fact]
     public void Level_table_sends_the_rows_it_cannot_resolve_to_the_exponential_pass()
     {
-        // The level table (T ≤ 31) sums each row against the bound L_i/ε + max h', and a row whose sum falls below e^−60 of that
+        // The level table (here T = 30: 32 entries) sums each row against the bound L_i/ε + max h', and a row whose sum falls below e^−60 of that
         // bound is recomputed by the exponential pass. On random T = 30 clouds at the paper's blur (final ε = 0.04) such rows
         // exist: without the fallback (resolvable 0) some row's sum underflows and the value is NaN or wrong, with it the value
         // is the double oracle's to 1e-6 (the table's factors are exact doubles rounded once, the exponential's 2.5e-7 apart).
@@ -323,15 +324,41 @@ public class OneHotSinkhornTests
         Assert.True(RelativeL2(table.Gradient, exponential.Gradient) < 1e-5, $"gradients {RelativeL2(table.Gradient, exponential.Gradient):E2} apart");
     }
 
-    [Fact]
-    public void Level_table_sums_and_weights_equal_a_direct_computation()
+    [Avx512Theory]
+    [InlineData(31)]
+    [InlineData(63)]
+    [InlineData(127)]
+    public void Level_table_looks_up_every_entry_of_tables_of_one_two_and_four_register_pairs(int highest)
     {
-        // One row by hand in double: levels 0 … highest (and a few columns past a multiple of 64 and 16, so the float blocks and
-        // the scalar tails run), weights a_j of many magnitudes, ε = 0.3. The table e^((l − highest)/ε), 0 above highest; the
-        // sum Σ a_j e^((M_j − highest)/ε); the written weights the terms over their sum. Red when a level is looked up one off,
-        // when the second register (levels 16 … 31) is ignored, or when a block's float sum is dropped.
-        const double eps = 0.3;
-        const int cols = 1024 + 64 + 16 + 7, highest = 29;
+        // Distinct entries table[l] = l + 1, a row cycling through every level 0 … highest (over more than one 64-column block,
+        // with a tail), a = 1, scale 1: each written weight is exactly its level's entry, and the sum is Σ (level + 1) exactly
+        // (small integers in float). Red when a pair of registers is swapped (bit 5's or bit 6's blend inverted) or a register
+        // is loaded twice — at every level, not only the heaviest.
+        int entries = LevelTable.Entries(highest);
+        Assert.Equal(highest + 1, entries);
+        var table = Enumerable.Range(1, entries).Select(v => (float)v).ToArray();
+        const int cols = 3 * 128 + 64 + 16 + 5;
+        var row = Enumerable.Range(0, cols).Select(j => (byte)(j % (highest + 1))).ToArray();
+        var a = Enumerable.Repeat(1f, cols).ToArray();
+        var store = new float[cols];
+        LevelTable.Write(row, a, table, 1f, store);
+        for (int j = 0; j < cols; j++) Assert.True(store[j] == row[j] + 1, $"column {j}, level {row[j]}: {store[j]}");
+        Assert.Equal(row.Sum(l => l + 1.0), LevelTable.Sum(row, a, table));
+    }
+
+    [Avx512Theory]
+    [InlineData(29)]
+    [InlineData(61)]
+    [InlineData(100)]
+    public void Level_table_sums_and_weights_equal_a_direct_computation(int highest)
+    {
+        // One row by hand in double: levels 0 … highest (T = 29, 61, 100: tables of 32, 64 and 128 entries), a few columns past
+        // a multiple of 64 and 16 (the float blocks and the scalar tails run), weights a_j of many magnitudes, ε = 0.3 ·
+        // highest/29. The table e^((l − highest)/ε), 0 above highest and below e^−87; the sum Σ a_j e^((M_j − highest)/ε); the
+        // written weights the terms over their sum. Red when a level is looked up one off, when the second register (levels
+        // 16 … 31) is ignored, or when a block's float sum is dropped; the lookup of every entry is the test above.
+        double eps = 0.3 * highest / 29;
+        const int cols = 1024 + 64 + 16 + 7;
         var rng = Rng.FromSeed(5);
         var row = new byte[cols];
         var a = new float[cols];
@@ -343,7 +370,8 @@ public class OneHotSinkhornTests
             row[j] = (byte)level;
             a[j] = (float)Math.Exp(-20 * u);
         }
-        var table = new float[LevelTable.Size];
+        var table = new float[LevelTable.Entries(highest)];
+        Assert.Equal(highest < 32 ? 32 : highest < 64 ? 64 : 128, table.Length);
         LevelTable.Fill(table, highest, eps);
         Assert.Equal(1f, table[highest]);
         Assert.Equal((float)Math.Exp(-1 / eps), table[highest - 1]);
@@ -361,11 +389,12 @@ public class OneHotSinkhornTests
         }
         // A table underflows to 0 past e^−87, never to a subnormal.
         LevelTable.Fill(table, highest, 0.04);
+        Assert.Equal(0f, table[0]);
         Assert.Equal(0f, table[highest - 4]);
         Assert.True(table[highest - 3] > 1e-37f);
     }
 
-    [Theory]
+    [Avx512Theory]
     [InlineData(40, 23)]
     [InlineData(90, 61)]
     [InlineData(130, 19)]

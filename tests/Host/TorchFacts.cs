@@ -16,6 +16,24 @@ public sealed class CudaFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A fact that needs AVX-512 (the one-hot Sinkhorn kernel's level table): skipped, with the reason, elsewhere.</summary>
+public sealed class Avx512FactAttribute : FactAttribute
+{
+    public Avx512FactAttribute()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) Skip = "this CPU has no AVX-512 (the level table's permutes and the vector popcount need it)";
+    }
+}
+
+/// <summary>A theory that needs AVX-512: skipped, with the reason, elsewhere.</summary>
+public sealed class Avx512TheoryAttribute : TheoryAttribute
+{
+    public Avx512TheoryAttribute()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) Skip = "this CPU has no AVX-512 (the level table's permutes need it)";
+    }
+}
+
 /// <summary>A test class with its own temporary folder, removed afterwards.</summary>
 public abstract class TempFolderTest : IDisposable
 {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -34,9 +35,9 @@ public enum SinkhornKernel
 /// and reads only M: z_ij = M_ij/ε + h'_j, in one fused pass per row (the row maximum, then Σ exp(max(z − max, −60)) with a
 /// vectorised float32 exponential), the row held in L1 between the two sweeps; no n×m temporary is written. The soft-min over
 /// x for a point of y runs down a column of M_xy, a vector of columns at a time, so no transpose is kept.</para>
-/// <para>Where every point has at most 31 ones (one-hot sequences of T ≤ 31: the paper's models but linear2) and the CPU has
-/// AVX-512, the rows go through <see cref="LevelTable"/> instead: M takes at most 32 values, so a row's exponentials are 32
-/// factors looked up by a permute, times exp(h'_j) computed once a pass; g's soft-min then runs along the rows of M_yx
+/// <para>Where every point has at most 127 ones (one-hot sequences of T ≤ 127: all the paper's models) and the CPU has
+/// AVX-512, the rows go through <see cref="LevelTable"/> instead: M takes at most T + 1 values, so a row's exponentials are
+/// T + 1 factors looked up by permutes (32 entries a register pair), times exp(h'_j) computed once a pass; g's soft-min then runs along the rows of M_yx
 /// (computed like M_xy) instead of down columns. A row the table cannot resolve in float32 is recomputed by the fused
 /// exponential pass. Regrouping each row by level with a scatter into T + 1 bins was measured first and was slower than the
 /// exponential (≈ 40 ms a pass against 8–12 ms a core). docs/benchmarks.md, issue 23.</para>
@@ -101,16 +102,24 @@ public static class OneHotSinkhorn
         VectorWidth width, bool differentiable, double resolvable)
     {
         int n = x.Count, m = y.Count;
-        // The level table holds levels 0 … 31: every M_ij ≤ min(s_i, s'_j).
+        // The level table holds levels 0 … 127: every M_ij ≤ min(s_i, s'_j).
         bool table = width == VectorWidth.Bits512Levels && Math.Max(x.Ones.Max(), y.Ones.Max()) < LevelTable.Size;
         var exact = width == VectorWidth.Bits512Levels ? VectorWidth.Bits512 : width;
         var pool = ArrayPool<byte>.Shared;
-        byte[] mxy = pool.Rent(n * m), mxx = pool.Rent(n * n), myy = pool.Rent(m * m);
-        // With the table every soft-min is a row pass: g's runs along the rows of M_yx instead of down the columns of M_xy.
-        byte[]? myx = table ? pool.Rent(m * n) : null;
-        var weights = differentiable ? ArrayPool<float>.Shared.Rent(n * Math.Max(n, m)) : null;
+        var rented = new List<byte[]>(4);
+        byte[] Rent(int size)
+        {
+            var buffer = pool.Rent(size);
+            rented.Add(buffer);
+            return buffer;
+        }
+        float[]? weights = null;
         try
         {
+            byte[] mxy = Rent(n * m), mxx = Rent(n * n), myy = Rent(m * m);
+            // With the table every soft-min is a row pass: g's runs along the rows of M_yx instead of down the columns of M_xy.
+            byte[]? myx = table ? Rent(m * n) : null;
+            if (differentiable) weights = ArrayPool<float>.Shared.Rent(n * Math.Max(n, m));
             Levels.Matches(x, y, mxy);
             Levels.Matches(x, x, mxx);
             Levels.Matches(y, y, myy);
@@ -152,8 +161,7 @@ public static class OneHotSinkhorn
         }
         finally
         {
-            pool.Return(mxy); pool.Return(mxx); pool.Return(myy);
-            if (myx is not null) pool.Return(myx);
+            foreach (var buffer in rented) pool.Return(buffer);
             if (weights is not null) ArrayPool<float>.Shared.Return(weights);
         }
     }
@@ -330,7 +338,7 @@ public static class OneHotSinkhorn
         Bits512,
         /// <summary>
         /// AVX-512 with the level table (<see cref="LevelTable"/>) where every point has fewer than <see cref="LevelTable.Size"/>
-        /// ones (T ≤ 31 for one-hot sequences), <see cref="Bits512"/> otherwise and for any row the table cannot resolve.
+        /// ones (T ≤ 127 for one-hot sequences), <see cref="Bits512"/> otherwise and for any row the table cannot resolve.
         /// </summary>
         Bits512Levels,
     }
@@ -352,9 +360,9 @@ public static class OneHotSinkhorn
     /// One soft-min for each point of cloud r over the points of cloud c: ½s_i − ε log Σ_j exp(h_j + φ_j/ε − C_ij/ε) with
     /// C_ij = ½s_i + ½s'_j − M_ij, h_j = <c>logWeight</c> and φ the potential on c (0 when null). M is [r, c] (a row a point of
     /// r) or, <c>ByColumn</c>, [c, r] (a column a point of r: g's soft-min runs down the columns of M_xy, no transpose kept).
-    /// With <c>weights</c> (rows only), the row-normalised terms are written there [r, c].
+    /// With <c>weights</c> (rows only), the row-normalised terms are written there [r, c]. With <c>RowMax</c> (each row's
+    /// largest level), rows go through the <see cref="LevelTable"/> first.
     /// </summary>
-    /// With <c>RowMax</c> (each row's largest level), rows go through the <see cref="LevelTable"/> first.
     private readonly record struct SoftMinPass(double Eps, byte[] Levels, BinaryCloud R, BinaryCloud C, double LogWeight, double[]? Potential,
         float[]? Weights, VectorWidth Width, bool ByColumn = false, byte[]? RowMax = null, double Resolvable = LevelTable.Resolvable)
     {
@@ -405,10 +413,11 @@ public static class OneHotSinkhorn
                 var a = new float[cols];
                 for (int j = 0; j < cols; j++) a[j] = hd[j] - top < -LevelTable.Cut ? 0f : (float)Math.Exp(hd[j] - top);
                 double resolvable = Resolvable;
+                int highestOfAll = rowMax.Max();
                 Parallel.For(0, Blocks(rows), block =>
                 {
                     var (from, to) = BlockRange(block, rows);
-                    Span<float> levels = stackalloc float[LevelTable.Size];
+                    Span<float> levels = stackalloc float[LevelTable.Entries(highestOfAll)];
                     for (int i = from; i < to; i++)
                     {
                         var row = m.AsSpan(i * cols, cols);
@@ -604,10 +613,11 @@ public static class OneHotSinkhorn
 }
 
 /// <summary>
-/// The soft-min's row sums when a row's levels are few (issue 23): for one-hot sequences of T ≤ 31 the match count M_ij takes
-/// at most 32 values, so with a_j = exp(h'_j) computed once a pass and a row's 32 factors e^((l − L_i)/ε), L_i the row's
-/// largest level, Σ_j exp(M_ij/ε + h'_j) = e^(L_i/ε) Σ_j a_j · table_i[M_ij]: the n² work is a byte load, one 32-entry
-/// permute (vpermi2ps) and a fused multiply-add, no exponential.
+/// The soft-min's row sums when a row's levels are few (issue 23): for one-hot sequences of length T the match count M_ij
+/// takes at most T + 1 values, so with a_j = exp(h'_j) computed once a pass and a row's factors e^((l − L_i)/ε), L_i the
+/// row's largest level, Σ_j exp(M_ij/ε + h'_j) = e^(L_i/ε) Σ_j a_j · table_i[M_ij]: the n² work is a byte load, a lookup and
+/// a fused multiply-add, no exponential. A lookup is one permute of a register pair (vpermi2ps, 32 entries) for T ≤ 31, two
+/// and a blend for T ≤ 63, four and three blends for T ≤ 127.
 /// </summary>
 /// <remarks>
 /// Sound in float32 because the bound L_i/ε + max h' = L_i/ε is at or above every exponent: no term exceeds 1, so nothing
@@ -618,8 +628,8 @@ public static class OneHotSinkhorn
 /// </remarks>
 internal static class LevelTable
 {
-    /// <summary>Entries of the table: levels 0 … 31 (two AVX-512 registers).</summary>
-    public const int Size = 32;
+    /// <summary>Most entries of a table: levels 0 … 127 (eight AVX-512 registers; points of at most 127 ones).</summary>
+    public const int Size = 128;
 
     /// <summary>Exponents below −<see cref="Cut"/> give 0 (no subnormal floats).</summary>
     public const double Cut = 87;
@@ -651,22 +661,51 @@ internal static class LevelTable
     /// <summary>table[l] = e^((l − highest)/ε) for l ≤ highest (0 past −<see cref="Cut"/>), 0 above it (no such level in the row).</summary>
     public static void Fill(Span<float> table, int highest, double eps)
     {
-        for (int l = 0; l < Size; l++)
+        for (int l = 0; l < table.Length; l++)
         {
             var u = (l - highest) / eps;
             table[l] = l > highest || u < -Cut ? 0f : (float)Math.Exp(u);
         }
     }
 
-    /// <summary>Σ_j a_j · table[row_j].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>The entries of a table for levels 0 … <paramref name="highest"/>: 32, 64 or 128 (one, two or four register pairs).</summary>
+    public static int Entries(int highest)
+    {
+        if (highest is < 0 or >= Size) throw new ArgumentOutOfRangeException(nameof(highest), highest, $"levels 0 … {Size - 1}");
+        return highest < 32 ? 32 : highest < 64 ? 64 : Size;
+    }
+
+    /// <summary>Σ_j a_j · table[row_j]; the table has <see cref="Entries"/> entries.</summary>
     public static double Sum(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table)
     {
+        var r = Registers.Of(table, 1);
+        return table.Length switch
+        {
+            32 => Sum<Lookup32>(row, a, table, r),
+            64 => Sum<Lookup64>(row, a, table, r),
+            _ => Sum<Lookup128>(row, a, table, r),
+        };
+    }
+
+    /// <summary>store_j = a_j · table[row_j] · <paramref name="scale"/>.</summary>
+    public static void Write(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table, float scale, Span<float> store)
+    {
+        var r = Registers.Of(table, scale);
+        switch (table.Length)
+        {
+            case 32: Write<Lookup32>(row, a, table, scale, r, store); break;
+            case 64: Write<Lookup64>(row, a, table, scale, r, store); break;
+            default: Write<Lookup128>(row, a, table, scale, r, store); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Sum<TLookup>(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table, Registers r) where TLookup : ILookup
+    {
+        Debug.Assert(table.Length is 32 or 64 or Size);
         int cols = row.Length, j = 0;
         ref byte mr = ref MemoryMarshal.GetReference(row);
         ref float ar = ref MemoryMarshal.GetReference(a);
-        var lo = Vector512.Create(table[..16]);
-        var hi = Vector512.Create(table[16..]);
         var total = Vector512<double>.Zero;
         while (j <= cols - 64)
         {
@@ -674,10 +713,10 @@ internal static class LevelTable
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
             for (; j <= end; j += 64)
             {
-                s0 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)j), s0);
-                s1 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j + 16, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)(j + 16)), s1);
-                s2 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j + 32, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)(j + 32)), s2);
-                s3 = Vector512.FusedMultiplyAdd(Lookup(ref mr, j + 48, lo, hi), Vector512.LoadUnsafe(ref ar, (nuint)(j + 48)), s3);
+                s0 = Vector512.FusedMultiplyAdd(TLookup.Of(Index(ref mr, j), r), Vector512.LoadUnsafe(ref ar, (nuint)j), s0);
+                s1 = Vector512.FusedMultiplyAdd(TLookup.Of(Index(ref mr, j + 16), r), Vector512.LoadUnsafe(ref ar, (nuint)(j + 16)), s1);
+                s2 = Vector512.FusedMultiplyAdd(TLookup.Of(Index(ref mr, j + 32), r), Vector512.LoadUnsafe(ref ar, (nuint)(j + 32)), s2);
+                s3 = Vector512.FusedMultiplyAdd(TLookup.Of(Index(ref mr, j + 48), r), Vector512.LoadUnsafe(ref ar, (nuint)(j + 48)), s3);
             }
             var s = (s0 + s1) + (s2 + s3);
             total += Avx512F.ConvertToVector512Double(s.GetLower()) + Avx512F.ConvertToVector512Double(s.GetUpper());
@@ -687,25 +726,71 @@ internal static class LevelTable
         return sum;
     }
 
-    /// <summary>store_j = a_j · table[row_j] · <paramref name="scale"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Write(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table, float scale, Span<float> store)
+    private static void Write<TLookup>(ReadOnlySpan<byte> row, ReadOnlySpan<float> a, ReadOnlySpan<float> table, float scale, Registers r, Span<float> store)
+        where TLookup : ILookup
     {
+        Debug.Assert(table.Length is 32 or 64 or Size);
         int cols = row.Length, j = 0;
         ref byte mr = ref MemoryMarshal.GetReference(row);
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float sr = ref MemoryMarshal.GetReference(store);
-        var lo = Vector512.Create(table[..16]) * scale;
-        var hi = Vector512.Create(table[16..]) * scale;
         for (; j <= cols - 16; j += 16)
-            (Lookup(ref mr, j, lo, hi) * Vector512.LoadUnsafe(ref ar, (nuint)j)).StoreUnsafe(ref sr, (nuint)j);
+            (TLookup.Of(Index(ref mr, j), r) * Vector512.LoadUnsafe(ref ar, (nuint)j)).StoreUnsafe(ref sr, (nuint)j);
         for (; j < cols; j++) Unsafe.Add(ref sr, j) = table[Unsafe.Add(ref mr, j)] * scale * Unsafe.Add(ref ar, j);
     }
 
-    /// <summary>table[m_j … m_j+15]: 16 level bytes widened to indices, looked up in the two registers.</summary>
+    /// <summary>16 level bytes from <paramref name="m"/>[j] widened to indices.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Lookup(ref byte m, int j, Vector512<float> lo, Vector512<float> hi) =>
-        Avx512F.PermuteVar16x32x2(lo, Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref m, (nuint)j)).AsInt32(), hi);
+    private static Vector512<int> Index(ref byte m, int j) => Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref m, (nuint)j)).AsInt32();
+
+    /// <summary>A table of up to 128 floats in eight registers (those past the table's entries zero).</summary>
+    private readonly struct Registers
+    {
+        public readonly Vector512<float> R0, R1, R2, R3, R4, R5, R6, R7;
+
+        private Registers(ReadOnlySpan<Vector512<float>> r) => (R0, R1, R2, R3, R4, R5, R6, R7) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+
+        public static Registers Of(ReadOnlySpan<float> table, float scale)
+        {
+            Span<Vector512<float>> r = stackalloc Vector512<float>[8];
+            r.Clear();
+            for (int k = 0; 16 * (k + 1) <= table.Length && k < 8; k++) r[k] = Vector512.Create(table.Slice(16 * k, 16)) * scale;
+            return new Registers(r);
+        }
+    }
+
+    /// <summary>table[index] for 16 indices: one permute of a register pair covers 32 entries, index bits 5 and 6 choose the pair.</summary>
+    private interface ILookup
+    {
+        static abstract Vector512<float> Of(Vector512<int> index, in Registers r);
+    }
+
+    private readonly struct Lookup32 : ILookup
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Of(Vector512<int> index, in Registers r) => Avx512F.PermuteVar16x32x2(r.R0, index, r.R1);
+    }
+
+    private readonly struct Lookup64 : ILookup
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Of(Vector512<int> index, in Registers r) => Vector512.ConditionalSelect(
+            Vector512.Equals(index & Vector512.Create(32), Vector512<int>.Zero).AsSingle(),
+            Avx512F.PermuteVar16x32x2(r.R0, index, r.R1), Avx512F.PermuteVar16x32x2(r.R2, index, r.R3));
+    }
+
+    private readonly struct Lookup128 : ILookup
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Of(Vector512<int> index, in Registers r)
+        {
+            var below32 = Vector512.Equals(index & Vector512.Create(32), Vector512<int>.Zero).AsSingle();
+            var low = Vector512.ConditionalSelect(below32, Avx512F.PermuteVar16x32x2(r.R0, index, r.R1), Avx512F.PermuteVar16x32x2(r.R2, index, r.R3));
+            var high = Vector512.ConditionalSelect(below32, Avx512F.PermuteVar16x32x2(r.R4, index, r.R5), Avx512F.PermuteVar16x32x2(r.R6, index, r.R7));
+            return Vector512.ConditionalSelect(Vector512.Equals(index & Vector512.Create(64), Vector512<int>.Zero).AsSingle(), low, high);
+        }
+    }
 }
 
 /// <summary>
