@@ -1,3 +1,4 @@
+using HmmRnn.Host.Training;
 using static TorchSharp.torch;
 
 namespace HmmRnn.Host.Tasks.Hmm;
@@ -12,9 +13,9 @@ public static class GumbelSoftmax
     public static Tensor Hard(Tensor logits, double temperature, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
-        var u = rand(logits.shape, dtype: logits.dtype, device: logits.device, generator: generator).clamp_(1e-10, 1.0);
+        var u = rand(logits.shape, dtype: logits.dtype, device: logits.device, generator: generator).Clamp_(1e-10, 1.0);
         var gumbel = u.log_().neg_().log_().neg_();
-        var soft = ((logits + gumbel) / temperature).softmax(-1);
+        var soft = (logits + gumbel).Over(temperature).softmax(-1);
         var hard = nn.functional.one_hot(soft.argmax(-1), soft.shape[^1]).to(soft.dtype);
         return (hard - soft.detach() + soft).MoveToOuterDisposeScope();
     }

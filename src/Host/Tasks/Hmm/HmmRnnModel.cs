@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using HmmRnn.Core.Rnn;
+using HmmRnn.Host.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -80,7 +81,7 @@ public sealed class HmmRnnModel : nn.Module<Tensor, (Tensor Hidden, Tensor Logit
     private Tensor Noise(long count, int length, Generator? generator, double noiseScale)
     {
         var noise = randn([count, length, Input], device: readout.weight!.device, generator: generator);
-        return noiseScale != 1 ? noise.mul_(noiseScale) : noise;
+        return noiseScale != 1 ? noise.Times_(noiseScale) : noise;
     }
 
     /// <summary>The weights as an immutable value (copied to the CPU).</summary>

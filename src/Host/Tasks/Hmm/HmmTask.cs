@@ -166,19 +166,19 @@ public sealed class HmmTask : ITrainingTask
         if (config.PairWeight > 0 && pairTargets is not null)
         {
             for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count); lag++)
-                loss = loss + config.PairWeight * ChiSquare(PairFrequencies(sequences, lag), pairTargets.ByLag[lag - 1]);
+                loss = loss + ChiSquare(PairFrequencies(sequences, lag), pairTargets.ByLag[lag - 1]).Times(config.PairWeight);
             if (config.NGrams is int order)
                 for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
-                    loss = loss + config.PairWeight * Triangular(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]);
+                    loss = loss + Triangular(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]).Times(config.PairWeight);
             if (config.RunLengths is int runs && pairTargets.RunLengths is { } runTargets)
-                loss = loss + config.PairWeight * Triangular(RunLengthFrequencies(sequences, runs), runTargets.narrow(0, 0, runs));
+                loss = loss + Triangular(RunLengthFrequencies(sequences, runs), runTargets.narrow(0, 0, runs)).Times(config.PairWeight);
             if (config.StartPairs is int positions && pairTargets.ByPosition is { } byPosition)
-                loss = loss + config.PairWeight * ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions));
+                loss = loss + ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions)).Times(config.PairWeight);
         }
         // In float64: an exploding state of 1e20 squares past float32's 3e38 into +∞, and an infinite loss stalls the
         // optimiser for good (the clipped gradient is 0 or NaN), while the penalty's own gradient 2λh/N stays finite.
         // The sum is kept in float64 too, so the loss stays finite while any state is.
-        if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + config.ActivityWeight * hidden.to(ScalarType.Float64).square().mean();
+        if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + hidden.to(ScalarType.Float64).square().mean().Times(config.ActivityWeight);
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -189,10 +189,10 @@ public sealed class HmmTask : ITrainingTask
     /// along them blew linear2's recurrence up within 16 steps (loss NaN, seed 10).
     /// </summary>
     private static Tensor Triangular(Tensor generated, Tensor target) =>
-        (generated - target).square().div((generated + target).clamp_min(1e-12)).sum();
+        (generated - target).square().div((generated + target).ClampMin(1e-12)).sum();
 
     /// <summary>Σ (J − K)² / K over every entry, K floored at 1e-6 (a pair the data never shows is all but forbidden).</summary>
-    private static Tensor ChiSquare(Tensor generated, Tensor target) => (generated - target).square().div(target.clamp_min(1e-6)).sum();
+    private static Tensor ChiSquare(Tensor generated, Tensor target) => (generated - target).square().div(target.ClampMin(1e-6)).sum();
 
     /// <summary>
     /// The frequencies of n-grams P(o_t = i_1, …, o_t+n−1 = i_n) over a batch of one-hot (or soft) sequences [batch, T, V], pooled
@@ -223,7 +223,7 @@ public sealed class HmmTask : ITrainingTask
         if (maxLength < 1 || maxLength >= T) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"must be in [1, {T - 1}]");
         using var scope = NewDisposeScope();
         var windows = T - 1;
-        var run = (1 - sequences.narrow(1, 0, windows)) * sequences.narrow(1, 1, windows); // a run of a starts at t (t = 1 … T − 1)
+        var run = sequences.narrow(1, 0, windows).OneMinus() * sequences.narrow(1, 1, windows); // a run of a starts at t (t = 1 … T − 1)
         var byLength = new List<Tensor>(maxLength);
         for (int length = 1; ; length++)
         {
@@ -246,7 +246,7 @@ public sealed class HmmTask : ITrainingTask
         using var scope = NewDisposeScope();
         var before = sequences.narrow(1, 0, positions).permute(1, 2, 0); // [P, V, n]
         var after = sequences.narrow(1, 1, positions).permute(1, 0, 2);  // [P, n, V]
-        return (before.bmm(after) / n).MoveToOuterDisposeScope();
+        return before.bmm(after).Over(n).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -260,7 +260,7 @@ public sealed class HmmTask : ITrainingTask
         using var scope = NewDisposeScope();
         var before = sequences.narrow(1, 0, T - lag).reshape(-1, V);
         var after = sequences.narrow(1, lag, T - lag).reshape(-1, V);
-        return (before.t().matmul(after) / (n * (T - lag))).MoveToOuterDisposeScope();
+        return before.t().matmul(after).Over(n * (T - lag)).MoveToOuterDisposeScope();
     }
 
     private static ulong EpochSeed(long seed, int epoch) => Rng.FromSeed(seed).Substream(epoch + 2).NextUInt64().Value >> 1;

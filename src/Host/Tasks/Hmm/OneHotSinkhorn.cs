@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using HmmRnn.Analysis.Numerics;
+using HmmRnn.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -86,7 +87,7 @@ public static class OneHotSinkhorn
         if (py is null || qx is null) return tensor(value, dtype: x.dtype, device: x.device).MoveToOuterDisposeScope();
         Tensor gradient;
         using (no_grad())
-            gradient = qx.sub_(py).mul_(1.0 / n);
+            gradient = qx.sub_(py).Times_(1.0 / n);
         // As SinkhornLoss: value + ⟨x, ∇⟩ − ⟨x, ∇⟩ detached, the value unchanged and the gradient ∇.
         var linear = (x * gradient).sum();
         var result = tensor(value, dtype: x.dtype, device: x.device) + (linear - linear.detach());
