@@ -25,6 +25,10 @@ public class HeldScalarsTests
         var u = t.clone();
         Assert.Same(u, u.Times_(2));
         Assert.Equal(new[] { -4.0f, 0.5f, 1.0f, 8.0f }, Values(u));
+        var w = t.clone();
+        Assert.Same(w, w.ClampMin_(0.3));
+        Assert.Equal(new[] { 0.3f, 0.3f, 0.5f, 4.0f }, Values(w));
+        Assert.Equal(new[] { -1.5f, -1.5f, -1.5f }, Values(HeldScalars.Full(3, -1.5, ScalarType.Float32, CPU)));
         var v = t.clone();
         v.Clamp_(0, 1);
         Assert.Equal(new[] { 0.0f, 0.25f, 0.5f, 1.0f }, Values(v));

@@ -28,6 +28,20 @@ public static class HeldScalars
         return t.clamp_(lo, hi);
     }
 
+    /// <summary>max(t, min) in place.</summary>
+    public static Tensor ClampMin_(this Tensor t, double min)
+    {
+        using var s = min.ToScalar();
+        return t.clamp_min_(s);
+    }
+
+    /// <summary>A tensor of <paramref name="count"/> entries all <paramref name="value"/>.</summary>
+    public static Tensor Full(long count, double value, ScalarType dtype, Device device)
+    {
+        using var s = value.ToScalar();
+        return full(count, s, dtype: dtype, device: device);
+    }
+
     /// <summary>t · factor.</summary>
     public static Tensor Times(this Tensor t, double factor)
     {

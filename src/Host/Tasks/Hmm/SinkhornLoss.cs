@@ -1,3 +1,4 @@
+using HmmRnn.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,8 +48,8 @@ public static class SinkhornLoss
         using (no_grad())
         {
             Tensor xd = x.detach(), yd = y.detach();
-            var aLog = full(n, -Math.Log(n), dtype: x.dtype, device: x.device);
-            var bLog = full(m, -Math.Log(m), dtype: x.dtype, device: x.device);
+            var aLog = HeldScalars.Full(n, -Math.Log(n), x.dtype, x.device);
+            var bLog = HeldScalars.Full(m, -Math.Log(m), x.dtype, x.device);
             var both = cat([xd, yd]);
             var diameter = (both.amax(0) - both.amin(0)).norm().ToDouble();
             var eps = options.Epsilons(diameter);
@@ -60,20 +61,20 @@ public static class SinkhornLoss
             var fAa = w.Rows(eps[0], cxx, aLog); var gBb = w.Rows(eps[0], cyy, bLog);
             foreach (var e in eps)
             {
-                var ftBa = w.Rows(e, cxy, bLog + gAb / e);
-                var gtAb = w.Columns(e, cxy, aLog + fBa / e);
-                var ftAa = w.Rows(e, cxx, aLog + fAa / e);
-                var gtBb = w.Rows(e, cyy, bLog + gBb / e);
-                fBa = 0.5 * (fBa + ftBa); gAb = 0.5 * (gAb + gtAb);
-                fAa = 0.5 * (fAa + ftAa); gBb = 0.5 * (gBb + gtBb);
+                var ftBa = w.Rows(e, cxy, bLog + gAb.Over(e));
+                var gtAb = w.Columns(e, cxy, aLog + fBa.Over(e));
+                var ftAa = w.Rows(e, cxx, aLog + fAa.Over(e));
+                var gtBb = w.Rows(e, cyy, bLog + gBb.Over(e));
+                fBa = (fBa + ftBa).Times(0.5); gAb = (gAb + gtAb).Times(0.5);
+                fAa = (fAa + ftAa).Times(0.5); gBb = (gBb + gtBb).Times(0.5);
             }
             var last = eps[^1];
-            var f = w.Rows(last, cxy, bLog + gAb / last);
+            var f = w.Rows(last, cxy, bLog + gAb.Over(last));
             var py = w.LastWeights(n, m).matmul(yd);
-            var fa = w.Rows(last, cxx, aLog + fAa / last);
+            var fa = w.Rows(last, cxx, aLog + fAa.Over(last));
             var qx = w.LastWeights(n, n).matmul(xd);
-            var g = w.Columns(last, cxy, aLog + fBa / last);
-            var gb = w.Rows(last, cyy, bLog + gBb / last);
+            var g = w.Columns(last, cxy, aLog + fBa.Over(last));
+            var gb = w.Rows(last, cyy, bLog + gBb.Over(last));
             value = (aLog.exp() * (f - fa)).sum() + (bLog.exp() * (g - gb)).sum();
             gradient = (qx - py).mul_(aLog.exp().unsqueeze(1));
         }
@@ -85,9 +86,9 @@ public static class SinkhornLoss
     /// <summary>½‖x_i − y_j‖² = ½‖x_i‖² + ½‖y_j‖² − x_i·y_j, floored at 0 (rounding), one n×m allocation.</summary>
     private static Tensor Cost(Tensor x, Tensor y)
     {
-        var c = x.matmul(y.t()).mul_(-1);
-        c.add_(x.square().sum(1).mul_(0.5).unsqueeze(1)).add_(y.square().sum(1).mul_(0.5).unsqueeze(0));
-        return c.clamp_min_(0);
+        var c = x.matmul(y.t()).Times_(-1);
+        c.add_(x.square().sum(1).Times_(0.5).unsqueeze(1)).add_(y.square().sum(1).Times_(0.5).unsqueeze(0));
+        return c.ClampMin_(0);
     }
 
     /// <summary>
@@ -110,10 +111,10 @@ public static class SinkhornLoss
         private Tensor Reduce(double eps, Tensor c, Tensor h, long dim)
         {
             var z = work.narrow(0, 0, c.NumberOfElements).view(c.shape);
-            z.copy_(c).mul_(-1 / eps).add_(h);
+            z.copy_(c).Times_(-1 / eps).add_(h);
             var max = z.amax([dim], keepdim: true);
-            lastSum = z.sub_(max).clamp_min_(-60).exp_().sum(dim, keepdim: true);
-            return lastSum.log().add_(max).squeeze(dim).mul_(-eps);
+            lastSum = z.sub_(max).ClampMin_(-60).exp_().sum(dim, keepdim: true);
+            return lastSum.log().add_(max).squeeze(dim).Times_(-eps);
         }
     }
 }
