@@ -372,7 +372,7 @@ public class OneHotSinkhornTests
         }
         var table = new float[LevelTable.Entries(highest)];
         Assert.Equal(highest < 32 ? 32 : highest < 64 ? 64 : 128, table.Length);
-        LevelTable.Fill(table, highest, eps);
+        LevelTable.Fill(table, highest, LevelTable.Decay(eps));
         Assert.Equal(1f, table[highest]);
         Assert.Equal((float)Math.Exp(-1 / eps), table[highest - 1]);
         Assert.Equal(0f, table[highest + 1]);
@@ -388,7 +388,7 @@ public class OneHotSinkhornTests
             Assert.True(Math.Abs(weights[j] - direct) <= 1e-6 * direct + 1e-12, $"weight {j}: {weights[j]:R}, direct {direct:R}");
         }
         // A table underflows to 0 past e^−87, never to a subnormal.
-        LevelTable.Fill(table, highest, 0.04);
+        LevelTable.Fill(table, highest, LevelTable.Decay(0.04));
         Assert.Equal(0f, table[0]);
         Assert.Equal(0f, table[highest - 4]);
         Assert.True(table[highest - 3] > 1e-37f);

@@ -72,7 +72,7 @@ public sealed class HmmTask : ITrainingTask
     public Validation Validate()
     {
         double divergence;
-        ImmutableArray<int>[] emitted;
+        ImmutableArray<int>[]? emitted = null;
         using (var scope = NewDisposeScope())
         using (var _ = no_grad())
         using (var generator = new Generator(EpochSeed(config.Seed, -1), device))
@@ -80,12 +80,12 @@ public sealed class HmmTask : ITrainingTask
             var n = data.Validation.shape[0];
             var samples = model.Emit(n, data.Length, config.Temperature, generator);
             divergence = SinkhornLoss.Divergence(samples.reshape(n, -1), data.Validation, sinkhorn).ToDouble();
-            emitted = config.Selection == "loss" ? Evaluation.Symbols(samples) : [];
+            if (config.Selection == "loss") emitted = Evaluation.Symbols(samples);
         }
         // Where the transition error only reports (selection by the loss, the paper's), it is read from the sequences the loss
         // compared (min(split, batch) of them); where it selects, from as many fresh ones as the split holds.
-        var generated = config.Selection == "loss" ? emitted
-            : Evaluation.Generate(model, data.ValidationSample.Count, data.Length, config.Temperature, ValidationNoiseSeed(config.Seed), device);
+        var generated = emitted
+            ?? Evaluation.Generate(model, data.ValidationSample.Count, data.Length, config.Temperature, ValidationNoiseSeed(config.Seed), device);
         if (config.Selection != "faithful")
         {
             var transition = EmpiricalStatistics.TransitionSquaredError(

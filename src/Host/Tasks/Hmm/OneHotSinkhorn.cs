@@ -415,6 +415,7 @@ public static class OneHotSinkhorn
                 for (int j = 0; j < cols; j++) a[j] = hd[j] - top < -LevelTable.Cut ? 0f : (float)Math.Exp(hd[j] - top);
                 double resolvable = Resolvable;
                 int highestOfAll = rowMax.Max();
+                var decay = LevelTable.Decay(e);
                 Parallel.For(0, Blocks(rows), block =>
                 {
                     var (from, to) = BlockRange(block, rows);
@@ -425,7 +426,7 @@ public static class OneHotSinkhorn
                         var store = w is null ? default : w.AsSpan(i * cols, cols);
                         int highest = rowMax[i];
                         // z_ij = M_ij/ε + h'_j ≤ highest/ε (h' ≤ 0): the row's terms against that bound are a_j · e^((M_ij − highest)/ε).
-                        LevelTable.Fill(levels, highest, e);
+                        LevelTable.Fill(levels, highest, decay);
                         var sum = LevelTable.Sum(row, a, levels);
                         if (sum >= resolvable)
                         {
@@ -659,14 +660,25 @@ internal static class LevelTable
         return result;
     }
 
-    /// <summary>table[l] = e^((l − highest)/ε) for l ≤ highest (0 past −<see cref="Cut"/>), 0 above it (no such level in the row).</summary>
-    public static void Fill(Span<float> table, int highest, double eps)
+    /// <summary>
+    /// decay[d] = e^(−d/ε) for d = 0 … <see cref="Size"/> − 1 (0 past −<see cref="Cut"/>): every row's table is read from it, so a
+    /// pass computes <see cref="Size"/> exponentials instead of that many a row.
+    /// </summary>
+    public static float[] Decay(double eps)
     {
-        for (int l = 0; l < table.Length; l++)
+        var decay = new float[Size];
+        for (int d = 0; d < Size; d++)
         {
-            var u = (l - highest) / eps;
-            table[l] = l > highest || u < -Cut ? 0f : (float)Math.Exp(u);
+            var u = -d / eps;
+            decay[d] = u < -Cut ? 0f : (float)Math.Exp(u);
         }
+        return decay;
+    }
+
+    /// <summary>table[l] = e^((l − highest)/ε) = decay[highest − l] for l ≤ highest, 0 above it (no such level in the row).</summary>
+    public static void Fill(Span<float> table, int highest, ReadOnlySpan<float> decay)
+    {
+        for (int l = 0; l < table.Length; l++) table[l] = l > highest ? 0f : decay[highest - l];
     }
 
     /// <summary>The entries of a table for levels 0 … <paramref name="highest"/>: 32, 64 or 128 (one, two or four register pairs).</summary>
