@@ -271,7 +271,9 @@ public class DivergenceTests : TempFolderTest
         var (code, error) = Capture(async () => (await TrainCommands.Execute(folder, config, false, false, 0, CancellationToken.None)).Code);
         Assert.Equal(1, code);
         var failure = error.Split('\n').Single(l => l.StartsWith("training failed:", StringComparison.Ordinal));
-        Assert.Matches(@"^training failed: diverged at epoch 1: the training loss of step \d+ is (NaN|∞|-∞|Infinity|-Infinity); no best checkpoint was written, checkpoints/last.ckpt holds epoch 0; ", failure);
+        // lr: the first step's update overflows every later batch (skipped, OptimizerSteps.Take), and the validation of epoch 1
+        // sees the network first; identity: every step's loss is NaN, and the limit in a row (Tiny: 2) ends the run.
+        Assert.Matches(@"^training failed: diverged at epoch 1: the (training loss of step \d+ is (NaN|∞|-∞|Infinity|-Infinity) \(2 steps in a row not finite, none applied\)|validation (loss|score) is NaN); no best checkpoint was written, checkpoints/last.ckpt holds epoch 0; ", failure);
         Assert.DoesNotContain("finished after", error);
         var last = File.ReadAllLines(folder.PathOf(MetricsLog.EventsName))[^1];
         Assert.Contains("\"type\":\"TrainingFailed\"", last);
@@ -301,7 +303,49 @@ public class DivergenceTests : TempFolderTest
     }
 
     /// <summary>How <see cref="Wrapped"/> spoils a tiny HMM run.</summary>
-    public enum Mode { InfiniteScore, NaNWeights, NaNScore }
+    public enum Mode { InfiniteScore, NaNWeights, NaNScore, NaNLossOnce, NaNLossFrom }
+
+    // Catches: a run ended by one batch whose loss is not finite (linear2's 200-step rollouts overflowed float32 in one batch at
+    // seeds 1 and 10 and the whole training stopped), a skipped step left uncounted, and a skipped step's NaN mixed into the
+    // epoch's mean loss.
+    [Fact]
+    public void One_step_whose_loss_is_not_finite_is_skipped_and_counted_and_the_run_goes_on()
+    {
+        var config = new Wrapped(RunLockTests.Tiny(epochs: 3), Mode.NaNLossOnce, FromEpoch: 1);
+        var events = Trainer.Run(config, RunFolder.Create(Path.Combine(Root, "once"))).ToList();
+        Assert.Equal(3, events.OfType<TrainingFinished>().Single().EpochsCompleted);
+        var epochs = events.OfType<EpochCompleted>().ToArray();
+        Assert.Equal([0, 1, 0], epochs.Select(e => e.SkippedSteps));
+        Assert.All(epochs, e => Assert.True(double.IsFinite(e.TrainLoss), $"epoch {e.Epoch}: {e.TrainLoss}"));
+    }
+
+    // Catches: a network whose every batch overflows trained on for ever with nothing applied (the limit of steps in a row), and a
+    // count that does not run on across an epoch's end (Tiny has 2 steps an epoch, so the limit is 2).
+    [Fact]
+    public void Steps_whose_loss_is_not_finite_end_the_run_when_a_whole_limit_of_them_come_in_a_row()
+    {
+        Assert.Equal((1, 2, 10, 10), (Trainer.SkipLimit(1), Trainer.SkipLimit(2), Trainer.SkipLimit(20), Trainer.SkipLimit(10)));
+        var folder = RunFolder.Create(Path.Combine(Root, "from"));
+        var events = new List<TrainingEvent>();
+        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(new Wrapped(RunLockTests.Tiny(epochs: 4), Mode.NaNLossFrom, FromEpoch: 1), folder)) events.Add(x); });
+        Assert.Contains("diverged at epoch 2: the training loss of step 2 is NaN (2 steps in a row not finite, none applied)", e.Message);
+        Assert.Equal([1], events.OfType<EpochCompleted>().Select(x => x.Epoch));
+        AssertNoCheckpointIsNonFinite(folder);
+    }
+
+    // Catches: skipped steps the console does not mention (a run that skips would look like one that does not).
+    [Fact]
+    public void The_console_says_how_many_steps_an_epoch_skipped()
+    {
+        var output = new StringWriter();
+        var sink = new ConsoleProgress(output);
+        sink.OnNext(new TrainingStarted(TimeSpan.Zero, RunLockTests.Tiny(), 10, 0, 2, "cpu"));
+        sink.OnNext(new EpochCompleted(TimeSpan.FromSeconds(1), 1, 2.5, 3.5, true, 3.5, 1) { SkippedSteps = 1 });
+        sink.OnNext(new EpochCompleted(TimeSpan.FromSeconds(2), 2, 2.5, 3.5, false, 3.5, 1));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith("1 step skipped (loss not finite)", lines[1].TrimEnd());
+        Assert.DoesNotContain("skipped", lines[2]);
+    }
 
     // Catches: a best checkpoint chosen by a score of +∞ (or NaN): "best" must stay the epoch with the lowest finite score.
     [Fact]
@@ -364,6 +408,7 @@ public class DivergenceTests : TempFolderTest
             public int StepsPerEpoch => inner.StepsPerEpoch;
             public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(inner.BeginEpoch(_epoch = epoch), this);
             private bool Is(Mode mode) => how.Spoil == mode && _epoch >= how.FromEpoch;
+            private bool IsFirstSpoilt(Mode mode) => how.Spoil == mode && _epoch == how.FromEpoch;
 
             public Validation Validate()
             {
@@ -377,6 +422,8 @@ public class DivergenceTests : TempFolderTest
             {
                 public double Step(int step)
                 {
+                    // A step whose loss is not finite as OptimizerSteps.Take leaves it: nothing applied.
+                    if (task.Is(Mode.NaNLossFrom) || (task.IsFirstSpoilt(Mode.NaNLossOnce) && step == 0)) return double.NaN;
                     var loss = inner.Step(step);
                     if (task.Is(Mode.NaNWeights) && step == task.StepsPerEpoch - 1) // after the epoch's last step: no later loss shows it
                         using (torch.no_grad()) task.Model.parameters().First().fill_(double.NaN);

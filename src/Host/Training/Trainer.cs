@@ -74,6 +74,14 @@ public static class Trainer
         return meta;
     }
 
+    /// <summary>
+    /// How many steps in a row may have a loss that is not finite before the run is called diverged: 10, or one epoch's steps
+    /// when an epoch has fewer. Each such step changes nothing (<see cref="OptimizerSteps.Take"/>); a single overflowing batch
+    /// (linear2's 200-step rollouts at seeds 1 and 10, epochs 16 and 11, 2026-12-05) no longer ends a run, while a network
+    /// whose every batch overflows still stops within an epoch.
+    /// </summary>
+    public static int SkipLimit(int stepsPerEpoch) => Math.Clamp(stepsPerEpoch, 1, 10);
+
     /// <summary>The events of one run, produced as the caller enumerates.</summary>
     /// <param name="config">The run.</param>
     /// <param name="folder">Where checkpoints go.</param>
@@ -106,17 +114,27 @@ public static class Trainer
 
         bool cancelled = false;
         int epoch = startEpoch;
+        int skippedInARow = 0, skipLimit = SkipLimit(stepsPerEpoch);
         for (; epoch < config.Epochs && !cancelled; epoch++)
         {
             double lossSum = 0;
-            int steps = 0;
+            int steps = 0, skipped = 0;
             using (var current = task.BeginEpoch(epoch))
             {
                 for (int step = 0; step < stepsPerEpoch; step++)
                 {
                     if (cancellation.IsCancellationRequested) { cancelled = true; break; }
                     var loss = current.Step(step);
-                    if (!double.IsFinite(loss)) throw Diverged(epoch + 1, $"the training loss of step {step + 1} is {loss}");
+                    if (!double.IsFinite(loss))
+                    {
+                        // The task took no update (OptimizerSteps.Take): one overflowing batch is skipped, a run of them ends the run.
+                        skipped++;
+                        if (++skippedInARow >= skipLimit)
+                            throw Diverged(epoch + 1, $"the training loss of step {step + 1} is {loss}" +
+                                                      (skipLimit > 1 ? $" ({skippedInARow} steps in a row not finite, none applied)" : ""));
+                        continue;
+                    }
+                    skippedInARow = 0;
                     lossSum += loss;
                     steps++;
                     if ((step + 1) % config.LogEvery == 0 || step == stepsPerEpoch - 1)
@@ -132,8 +150,8 @@ public static class Trainer
             // A score of +∞ is a legitimate verdict on a bad network (e.g. 'faithful' on an unbounded one), but never the best.
             var isBest = double.IsFinite(validation.Score) && validation.Score < bestLoss;
             if (isBest) (bestLoss, bestEpoch) = (validation.Score, epoch + 1);
-            yield return new EpochCompleted(clock.Elapsed, epoch + 1, lossSum / steps, validation.Loss, isBest, bestLoss, bestEpoch,
-                Environment.WorkingSet) { Metrics = validation.Metrics, ValidationLossName = validation.LossName };
+            yield return new EpochCompleted(clock.Elapsed, epoch + 1, steps > 0 ? lossSum / steps : double.NaN, validation.Loss, isBest, bestLoss, bestEpoch,
+                Environment.WorkingSet) { Metrics = validation.Metrics, ValidationLossName = validation.LossName, SkippedSteps = skipped };
             if (isBest) yield return Save(BestCheckpoint, epoch + 1, validation.Score, true);
             if (checkpointEvery > 0 && (epoch + 1) % checkpointEvery == 0) yield return Save(EpochCheckpoint(epoch + 1), epoch + 1, validation.Score, false);
             yield return Save(LastCheckpoint, epoch + 1, validation.Score, false);

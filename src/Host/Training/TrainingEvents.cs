@@ -22,6 +22,12 @@ public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLos
 
     /// <summary>What <see cref="ValidationLoss"/> is (<see cref="Validation.LossName"/>).</summary>
     public string ValidationLossName { get; init; } = "loss";
+
+    /// <summary>
+    /// Steps of this epoch whose loss (or gradient) was not finite and that changed nothing (<see cref="OptimizerSteps.Take"/>);
+    /// <see cref="TrainLoss"/> is the mean over the other steps.
+    /// </summary>
+    public int SkippedSteps { get; init; }
 }
 
 /// <summary>A checkpoint file was written (atomically).</summary>

@@ -89,11 +89,7 @@ public sealed class FlipFlopTask : ITrainingTask
             using var scope = NewDisposeScope();
             var (x, z) = task.Tensors(Draw(c, c.Batch, BatchStream(c.Seed, epoch, step)));
             var loss = (task.model.call(x) - z).square().mean();
-            task.optimizer.zero_grad();
-            loss.backward();
-            nn.utils.clip_grad_norm_(task.model.parameters(), c.GradClip);
-            task.optimizer.step();
-            return loss.ToDouble();
+            return OptimizerSteps.Take(loss, task.optimizer, task.model.parameters(), c.GradClip);
         }
 
         public void Dispose() { }

@@ -137,11 +137,7 @@ public sealed class HmmTask : ITrainingTask
     {
         using var scope = NewDisposeScope();
         var loss = Loss(model, target, length, generator, sinkhorn, config, pairTargets, kernel);
-        optimizer.zero_grad();
-        loss.backward();
-        nn.utils.clip_grad_norm_(model.parameters(), config.EffectiveGradClip);
-        optimizer.step();
-        return loss.ToDouble();
+        return OptimizerSteps.Take(loss, optimizer, model.parameters(), config.EffectiveGradClip);
     }
 
     /// <summary>

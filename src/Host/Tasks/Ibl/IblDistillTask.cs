@@ -103,10 +103,7 @@ public sealed class IblDistillTask : ITrainingTask
                 crossEntropy.Add((task.teacher[t] * logq).sum(-1).mul(task.mask[t]).sum());
             }
             var loss = (task.entropy - stack(crossEntropy).sum()) / task.observed;
-            task.optimizer.zero_grad();
-            loss.backward();
-            task.optimizer.step();
-            return loss.ToDouble();
+            return OptimizerSteps.Take(loss, task.optimizer, task.student.parameters(), clip: null);
         }
 
         public void Dispose() { }

@@ -161,14 +161,11 @@ public sealed class IblTask : ITrainingTask
                 }
             }
             var loss = stack(terms).sum() / Math.Max(1, counted);
-            task.optimizer.zero_grad();
-            loss.backward();
-            if (c.GradClip is double clip) nn.utils.clip_grad_norm_(task.model.parameters(), clip);
-            task.optimizer.step();
+            var value = OptimizerSteps.Take(loss, task.optimizer, task.model.parameters(), c.GradClip);
             var next = h.detach().MoveToOuterDisposeScope();
             if (!ReferenceEquals(hidden, next)) hidden.Dispose();
             hidden = next;
-            return loss.ToDouble();
+            return value;
         }
 
         public void Dispose() => hidden.Dispose();
