@@ -298,4 +298,101 @@ public class FaithfulTrainingTests : TempFolderTest
         Assert.Throws<ValidationException>(() => (Config with { Rollout = T - 1 }).Validate());
         Assert.Throws<ValidationException>(() => (Config with { ActivityWeight = -1 }).Validate());
     }
+
+    /// <summary>Soft sequences [n, T, V] (each row a distribution), requiring a gradient.</summary>
+    private static Tensor SoftSequences(int n, int length, int symbols, long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        return nn.functional.softmax(randn([n, length, symbols], generator: generator, dtype: ScalarType.Float64), 2).detach().requires_grad_(true);
+    }
+
+    /// <summary>The gradient of Σ weights · f(x) with respect to x.</summary>
+    private static double[] GradientOf(Tensor x, Func<Tensor, Tensor> f, long seed)
+    {
+        x.grad?.zero_();
+        var y = f(x);
+        using var generator = new Generator((ulong)seed);
+        (y * randn(y.shape, generator: generator, dtype: y.dtype)).sum().backward();
+        return x.grad!.data<double>().ToArray();
+    }
+
+    [Fact]
+    public void Every_lag_at_once_is_each_lag_alone_in_value_and_gradient()
+    {
+        // The one-product form (windows padded with zeros past the end) against PairFrequencies lag by lag (itself checked by
+        // hand counts above), on soft sequences where every entry matters. Bugs caught: a window off by one step (lag k read as
+        // k − 1 or k + 1), the zero padding read as a symbol (pairs past the end counted), a lag normalised by T instead of T − k,
+        // the symbols' axes swapped (P(o_t+k = i, o_t = j)).
+        var x = SoftSequences(5, 9, 3, seed: 1);
+        var together = HmmTask.PairFrequenciesUpTo(x, 8).data<double>().ToArray();
+        var alone = Enumerable.Range(1, 8).SelectMany(k => HmmTask.PairFrequencies(x, k).data<double>().ToArray()).ToArray();
+        Assert.Equal(alone, together, (a, b) => Math.Abs(a - b) < 1e-12);
+        var g1 = GradientOf(x, s => HmmTask.PairFrequenciesUpTo(s, 8), seed: 2);
+        var g2 = GradientOf(x, s => stack(Enumerable.Range(1, 8).Select(k => HmmTask.PairFrequencies(s, k)).ToArray()), seed: 2);
+        Assert.True(g1.Any(v => Math.Abs(v) > 1e-3));
+        Assert.Equal(g2, g1, (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void NGram_frequencies_are_the_mean_outer_product_of_each_window_in_value_and_gradient(int n)
+    {
+        // Against the definition written out: for each window, the product of its n symbols' probabilities at every index
+        // i_1 … i_n (lexicographic), averaged over windows. Bugs caught: the two halves joined in the wrong order (index
+        // i_(h+1) … i_n · V^h + …), a half that starts one step off, the mean over the wrong count of windows.
+        const int batch = 4, length = 7, symbols = 3;
+        var x = SoftSequences(batch, length, symbols, seed: 3);
+        var p = x.detach().data<double>().ToArray();
+        int windows = length - n + 1, cells = (int)Math.Pow(symbols, n);
+        var expected = new double[cells];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < windows; t++)
+                for (int cell = 0; cell < cells; cell++)
+                {
+                    double product = 1;
+                    for (int k = n - 1, rest = cell; k >= 0; k--, rest /= symbols) product *= p[(b * length + t + k) * symbols + rest % symbols];
+                    expected[cell] += product / (batch * windows);
+                }
+        Assert.Equal(expected, HmmTask.NGramFrequencies(x, n).data<double>().ToArray(), (a, b) => Math.Abs(a - b) < 1e-12);
+        // The gradient of Σ_cell c_cell · F_cell, written out: ∂/∂p[b, t + j, v] = Σ_{cells with i_j = v} c_cell · Π_{k≠j} p / count.
+        var c = new double[cells];
+        using (var generator = new Generator(4)) c = randn([cells], generator: generator, dtype: ScalarType.Float64).data<double>().ToArray();
+        var grad = new double[p.Length];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < windows; t++)
+                for (int cell = 0; cell < cells; cell++)
+                {
+                    var index = new int[n];
+                    for (int k = n - 1, rest = cell; k >= 0; k--, rest /= symbols) index[k] = rest % symbols;
+                    for (int j = 0; j < n; j++)
+                    {
+                        double others = 1;
+                        for (int k = 0; k < n; k++) if (k != j) others *= p[(b * length + t + k) * symbols + index[k]];
+                        grad[(b * length + t + j) * symbols + index[j]] += c[cell] * others / (batch * windows);
+                    }
+                }
+        Assert.Equal(grad, GradientOf(x, s => HmmTask.NGramFrequencies(s, n), seed: 4), (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
+    [Fact]
+    public void The_mean_square_stays_finite_past_float32_and_its_gradient_is_2h_over_N()
+    {
+        // mean(h²) of float32 states: at 1e20 a float32 square is +∞, the scaled form gives 1e40 (float64). Bugs caught: the
+        // scale left in the gradient (2h/(N·s²)), the scale's square not put back, a scale below 1 for small states (dividing
+        // by ≈ 0), the square taken before the scaling.
+        var small = tensor(new float[] { 0.5f, -0.25f, 0f, 0.125f }).requires_grad_(true);
+        var value = HmmTask.MeanSquare(small);
+        Assert.Equal(ScalarType.Float64, value.dtype);
+        Assert.Equal((0.25 + 0.0625 + 0.015625) / 4, value.ToDouble(), 1e-12);
+        value.backward();
+        Assert.Equal(new[] { 0.25f, -0.125f, 0f, 0.0625f }, small.grad!.data<float>().ToArray());
+        var huge = tensor(new float[] { 1e20f, -3e20f, 2f }).requires_grad_(true);
+        var big = HmmTask.MeanSquare(huge);
+        Assert.Equal((1e40 + 9e40 + 4) / 3, big.ToDouble(), 1e34);
+        big.backward();
+        Assert.Equal(new[] { 2e20f / 3, -6e20f / 3, 4f / 3 }, huge.grad!.data<float>().ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
+    }
 }

@@ -161,8 +161,8 @@ public sealed class HmmTask : ITrainingTask
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn, kernel);
         if (config.PairWeight > 0 && pairTargets is not null)
         {
-            for (int lag = 1; lag <= Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count); lag++)
-                loss = loss + ChiSquare(PairFrequencies(sequences, lag), pairTargets.ByLag[lag - 1]).Times(config.PairWeight);
+            var lags = Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count);
+            loss = loss + ChiSquare(PairFrequenciesUpTo(sequences, lags), pairTargets.Lags.narrow(0, 0, lags)).Times(config.PairWeight);
             if (config.NGrams is int order)
                 for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
                     loss = loss + Triangular(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]).Times(config.PairWeight);
@@ -171,11 +171,22 @@ public sealed class HmmTask : ITrainingTask
             if (config.StartPairs is int positions && pairTargets.ByPosition is { } byPosition)
                 loss = loss + ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions)).Times(config.PairWeight);
         }
-        // In float64: an exploding state of 1e20 squares past float32's 3e38 into +∞, and an infinite loss stalls the
-        // optimiser for good (the clipped gradient is 0 or NaN), while the penalty's own gradient 2λh/N stays finite.
-        // The sum is kept in float64 too, so the loss stays finite while any state is.
-        if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + hidden.to(ScalarType.Float64).square().mean().Times(config.ActivityWeight);
+        if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + MeanSquare(hidden).Times(config.ActivityWeight);
         return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// mean(h²) as a float64 scalar that stays finite while every state is: an exploding state of 1e20 squares past float32's
+    /// 3e38 into +∞ (an infinite loss stalls the optimiser for good), so the states are divided by their largest |h| (at least 1,
+    /// held out of the gradient) before they are squared in float32, and the scale's square is put back in float64. The
+    /// gradient is 2h/N as for the plain mean. Squaring a float64 copy of the states gave the same value at ≈ 3× the time (the
+    /// copy is 8 bytes a state).
+    /// </summary>
+    internal static Tensor MeanSquare(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var scale = hidden.detach().abs().max().ClampMin(1);
+        return hidden.div(scale).square().mean().to(ScalarType.Float64).mul(scale.to(ScalarType.Float64).square()).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -200,10 +211,20 @@ public sealed class HmmTask : ITrainingTask
         if (n < 1 || n > T) throw new ArgumentOutOfRangeException(nameof(n), n, $"must be in [1, {T}]");
         using var scope = NewDisposeScope();
         var windows = T - n + 1;
-        var joint = sequences.narrow(1, 0, windows).reshape(-1, V);
-        for (int k = 1; k < n; k++)
-            joint = (joint.unsqueeze(2) * sequences.narrow(1, k, windows).reshape(-1, V).unsqueeze(1)).reshape(batch * windows, -1);
-        return joint.mean([0]).MoveToOuterDisposeScope();
+        if (n == 1) return sequences.reshape(-1, V).mean([0]).MoveToOuterDisposeScope();
+        // The outer products of the first ⌈n/2⌉ symbols and of the rest, window by window ([batch · windows, V^⌈n/2⌉] and
+        // [batch · windows, V^⌊n/2⌋]), joined by one matrix product that also sums over the windows: the full
+        // [batch · windows, V^n] product is never formed (a 4-gram's is 81 floats a window).
+        var head = (n + 1) / 2;
+        return Outer(0, head).t().matmul(Outer(head, n - head)).reshape(-1).Over(batch * windows).MoveToOuterDisposeScope();
+
+        Tensor Outer(int from, int count)
+        {
+            var product = sequences.narrow(1, from, windows).reshape(-1, V);
+            for (int k = 1; k < count; k++)
+                product = (product.unsqueeze(2) * sequences.narrow(1, from + k, windows).reshape(-1, V).unsqueeze(1)).reshape(batch * windows, -1);
+            return product;
+        }
     }
 
     /// <summary>
@@ -257,6 +278,22 @@ public sealed class HmmTask : ITrainingTask
         var before = sequences.narrow(1, 0, T - lag).reshape(-1, V);
         var after = sequences.narrow(1, lag, T - lag).reshape(-1, V);
         return before.t().matmul(after).Over(n * (T - lag)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// P(o_t = i, o_t+k = j) for every lag k = 1 … <paramref name="lags"/> at once, over a batch of one-hot (or soft) sequences
+    /// [n, T, V]: [lags, V, V], entry k − 1 equal to <see cref="PairFrequencies"/>(sequences, k). One matrix product against the
+    /// sequences' windows o_t+1 … o_t+lags (zero past the end) in place of one product, and two copies, per lag.
+    /// </summary>
+    internal static Tensor PairFrequenciesUpTo(Tensor sequences, int lags)
+    {
+        long n = sequences.shape[0], T = sequences.shape[1], V = sequences.shape[2];
+        if (lags < 1 || lags >= T) throw new ArgumentOutOfRangeException(nameof(lags), lags, $"must be in [1, {T - 1}]");
+        using var scope = NewDisposeScope();
+        var later = nn.functional.pad(sequences, [0, 0, 0, lags]).unfold(1, lags + 1, 1).narrow(3, 1, lags); // [n, T, V, lags]: o_t+k
+        var counts = sequences.reshape(n * T, V).t().matmul(later.reshape(n * T, V * lags)).reshape(V, V, lags).permute(2, 0, 1);
+        var pairs = tensor(Enumerable.Range(1, lags).Select(k => (float)(n * (T - k))).ToArray(), [lags, 1, 1], dtype: sequences.dtype, device: sequences.device);
+        return counts.div(pairs).MoveToOuterDisposeScope();
     }
 
     private static ulong EpochSeed(long seed, int epoch) => Rng.FromSeed(seed).Substream(epoch + 2).NextUInt64().Value >> 1;
@@ -366,6 +403,9 @@ internal sealed class TrainingData : IDisposable
 /// <param name="ByPosition">P(o_t = i, o_{t+1} = j) at each of the first positions alone, [positions, V, V]; null when not used.</param>
 internal sealed record PairTargets(IReadOnlyList<Tensor> ByLag, Tensor? ByPosition) : IDisposable
 {
+    /// <summary><see cref="ByLag"/> stacked, [lags, V, V] (the loss compares every lag at once).</summary>
+    public Tensor Lags { get; } = ByLag.Count > 0 ? stack(ByLag) : zeros(0);
+
     /// <summary>The n-gram frequencies for n = 3, 4, … (index n − 3), [V^n] each; empty when not used.</summary>
     public IReadOnlyList<Tensor> ByOrder { get; init; } = [];
 
@@ -375,6 +415,7 @@ internal sealed record PairTargets(IReadOnlyList<Tensor> ByLag, Tensor? ByPositi
     public void Dispose()
     {
         foreach (var t in ByLag) t.Dispose();
+        Lags.Dispose();
         foreach (var t in ByOrder) t.Dispose();
         ByPosition?.Dispose();
         RunLengths?.Dispose();
