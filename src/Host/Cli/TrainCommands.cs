@@ -32,7 +32,7 @@ internal static class TrainCommands
         var rollout = new Option<int?>("--rollout") { Description = "Steps the network runs in training (≥ T): the Sinkhorn loss sees the first T, the pair terms and the activity penalty all (overrides the preset; paper T)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (overrides the preset)." };
         var train = new Option<int?>("--train-sequences") { Description = "Training sequences (overrides the preset)." };
-        var identity = new Option<double?>("--recurrent-identity") { Description = "Added to W_hh's diagonal at initialisation (quick: 0.97 linear chains, 0.9 others; paper 0)." };
+        var identity = new Option<double?>("--recurrent-identity") { Description = "Added to W_hh's diagonal at initialisation (quick and paper: 0, the paper's init; identity inits made long runs by exploding activity, issue 24)." };
         var seed = new Option<long>("--seed") { Description = "Seed of data, weights and noise.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong("cpu", "cuda");
