@@ -124,7 +124,7 @@ public static class Trainer
                 for (int step = 0; step < stepsPerEpoch; step++)
                 {
                     if (cancellation.IsCancellationRequested) { cancelled = true; break; }
-                    var loss = current.Step(step);
+                    var loss = NoCollections.Run(() => current.Step(step));
                     if (!double.IsFinite(loss))
                     {
                         // The task took no update (OptimizerSteps.Take): one overflowing batch is skipped, a run of them ends the run.
@@ -144,7 +144,7 @@ public static class Trainer
             if (cancelled) break;
             // Before anything of this epoch is saved: a checkpoint never holds weights that are not finite.
             if (Checkpoint.NonFiniteParameter(task.Model) is { } parameter) throw Diverged(epoch + 1, $"the weights are not finite ({parameter})");
-            var validation = task.Validate();
+            var validation = NoCollections.Run(task.Validate);
             if (double.IsNaN(validation.Score) || double.IsNaN(validation.Loss))
                 throw Diverged(epoch + 1, $"the validation {(double.IsNaN(validation.Loss) ? "loss" : "score")} is NaN");
             // A score of +∞ is a legitimate verdict on a bad network (e.g. 'faithful' on an unbounded one), but never the best.
