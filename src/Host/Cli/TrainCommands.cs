@@ -12,7 +12,7 @@ internal static class TrainCommands
     public static Command Train()
     {
         var hmm = new Option<string>("--hmm") { Description = "Model to emulate: " + string.Join(", ", HmmCatalogue.Names), DefaultValueFactory = _ => "linear2" };
-        var preset = new Option<string>("--preset") { Description = "quick: about 3–5 minutes on a laptop CPU (|h| 50, d 100, batch 512, lr 3e-3 warmed up over 200 steps, 80 epochs (linear2: 60); the paper's init; beside the Sinkhorn loss χ² pair terms at lags 1…20 and at each of the first 10 positions and 3- and 4-gram terms (weight 10 each) over a rollout of 2T, and an activity penalty 0.01·mean(h²); the best checkpoint by every verdict on the validation split: faithful emulators); paper: SPEC A3 (|h| 150, d 100, batch 4096, 1000 epochs, the Sinkhorn loss alone)", DefaultValueFactory = _ => "quick" };
+        var preset = new Option<string>("--preset") { Description = "quick: about 3–5 minutes on a laptop CPU (|h| 50, d 100 (linear2: 10), batch 512, lr 3e-3 warmed up over 200 steps, 80 epochs (linear2: 60); the paper's init; beside the Sinkhorn loss χ² pair terms at lags 1…20 and at each of the first 10 positions and 3- and 4-gram terms (weight 10 each) over a rollout of 2T, and an activity penalty 0.01·mean(h²); the best checkpoint by every verdict on the validation split: faithful emulators); paper: SPEC A3 (|h| 150, d 100, batch 4096, 1000 epochs, the Sinkhorn loss alone)", DefaultValueFactory = _ => "quick" };
         preset.AcceptOnlyFromAmong([.. HmmTrainingConfig.Presets]);
         var hidden = new Option<int?>("--hidden") { Description = "|h|, hidden units (overrides the preset)." };
         var input = new Option<int?>("--input") { Description = "d, noise dimensions (overrides the preset)." };
