@@ -380,19 +380,24 @@ public class FaithfulTrainingTests : TempFolderTest
     [Fact]
     public void The_mean_square_stays_finite_past_float32_and_its_gradient_is_2h_over_N()
     {
-        // mean(h²) of float32 states: at 1e20 a float32 square is +∞, the scaled form gives 1e40 (float64). Bugs caught: the
-        // scale left in the gradient (2h/(N·s²)), the scale's square not put back, a scale below 1 for small states (dividing
-        // by ≈ 0), the square taken before the scaling.
+        // mean(h²) of float32 states: at 1e20 a float32 square is +∞; the penalty must give 1e40 (float64) and a finite gradient.
+        // Bugs caught: squares taken in float32 for exploding states (+∞), a gradient carried back through a float32 cast of a
+        // huge factor (+∞), the float64 path for small states giving another value.
         var small = tensor(new float[] { 0.5f, -0.25f, 0f, 0.125f }).requires_grad_(true);
         var value = HmmTask.MeanSquare(small);
         Assert.Equal(ScalarType.Float64, value.dtype);
         Assert.Equal((0.25 + 0.0625 + 0.015625) / 4, value.ToDouble(), 1e-12);
         value.backward();
         Assert.Equal(new[] { 0.25f, -0.125f, 0f, 0.0625f }, small.grad!.data<float>().ToArray());
-        var huge = tensor(new float[] { 1e20f, -3e20f, 2f }).requires_grad_(true);
-        var big = HmmTask.MeanSquare(huge);
-        Assert.Equal((1e40 + 9e40 + 4) / 3, big.ToDouble(), 1e34);
-        big.backward();
-        Assert.Equal(new[] { 2e20f / 3, -6e20f / 3, 4f / 3 }, huge.grad!.data<float>().ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
+        foreach (var scale in new[] { 1e20f, 1e30f })
+        {
+            // Weighted as the preset weighs it (0.01): the gradient 0.02h/N must stay finite (a float64 factor λ·s² carried back
+            // through a float32 cast does not: +∞ at s = 3e20).
+            var huge = tensor(new float[] { scale, -3 * scale, 2f }).requires_grad_(true);
+            var big = HmmTask.MeanSquare(huge).mul(0.01);
+            Assert.Equal(0.01 * (10.0 * scale * scale + 4) / 3, big.ToDouble(), 1e-6 * 0.01 * 10.0 * scale * scale);
+            big.backward();
+            Assert.Equal(new[] { 0.02f * scale / 3, -0.06f * scale / 3, 0.04f / 3 }, huge.grad!.data<float>().ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6 * Math.Abs(b));
+        }
     }
 }

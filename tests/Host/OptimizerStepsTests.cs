@@ -44,17 +44,19 @@ public class OptimizerStepsTests
         Assert.Equal(Weights(twin), Weights(model));
     }
 
-    // Catches: a finite loss whose gradient is not (√|w − w₀| at w = w₀: value 0, gradient NaN) applied anyway when a clip
-    // measures the gradient's norm.
-    [Fact]
-    public void A_finite_loss_whose_gradient_is_not_finite_is_skipped_under_a_clip()
+    // Catches: a finite loss whose gradient is not (√|w − w₀| at w = w₀: value 0, gradient NaN) applied anyway, with a clip or
+    // without one (the IBL distillation and an IBL run without a clip).
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(null)]
+    public void A_finite_loss_whose_gradient_is_not_finite_is_skipped(double? clip)
     {
         var (model, adam) = Fresh();
         var w = model.parameters().Single();
         var before = Weights(model);
         var loss = (w - w.detach()).abs().sqrt().sum();
         Assert.Equal(0, loss.ToDouble());
-        Assert.True(double.IsNaN(OptimizerSteps.Take(loss, adam, model.parameters(), 1.0)));
+        Assert.True(double.IsNaN(OptimizerSteps.Take(loss, adam, model.parameters(), clip)));
         Assert.Equal(before, Weights(model));
     }
 }

@@ -303,7 +303,7 @@ public class DivergenceTests : TempFolderTest
     }
 
     /// <summary>How <see cref="Wrapped"/> spoils a tiny HMM run.</summary>
-    public enum Mode { InfiniteScore, NaNWeights, NaNScore, NaNLossOnce, NaNLossFrom }
+    public enum Mode { InfiniteScore, NaNWeights, NaNScore, NaNLossOnce, NaNLossFrom, NaNLossAcross }
 
     // Catches: a run ended by one batch whose loss is not finite (linear2's 200-step rollouts overflowed float32 in one batch at
     // seeds 1 and 10 and the whole training stopped), a skipped step left uncounted, and a skipped step's NaN mixed into the
@@ -320,16 +320,19 @@ public class DivergenceTests : TempFolderTest
     }
 
     // Catches: a network whose every batch overflows trained on for ever with nothing applied (the limit of steps in a row), and a
-    // count that does not run on across an epoch's end (Tiny has 2 steps an epoch, so the limit is 2).
-    [Fact]
-    public void Steps_whose_loss_is_not_finite_end_the_run_when_a_whole_limit_of_them_come_in_a_row()
+    // count that restarts at each epoch's end (NaNLossAcross: the last step of epoch 2 and the first of epoch 3; Tiny has 2
+    // steps an epoch, so the limit is 2).
+    [Theory]
+    [InlineData(Mode.NaNLossFrom, "diverged at epoch 2: the training loss of step 2 is NaN (2 steps in a row not finite, none applied)", new[] { 1 })]
+    [InlineData(Mode.NaNLossAcross, "diverged at epoch 3: the training loss of step 1 is NaN (2 steps in a row not finite, none applied)", new[] { 1, 2 })]
+    public void Steps_whose_loss_is_not_finite_end_the_run_when_a_whole_limit_of_them_come_in_a_row(Mode mode, string message, int[] completed)
     {
         Assert.Equal((1, 2, 10, 10), (Trainer.SkipLimit(1), Trainer.SkipLimit(2), Trainer.SkipLimit(20), Trainer.SkipLimit(10)));
-        var folder = RunFolder.Create(Path.Combine(Root, "from"));
+        var folder = RunFolder.Create(Path.Combine(Root, mode.ToString()));
         var events = new List<TrainingEvent>();
-        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(new Wrapped(RunLockTests.Tiny(epochs: 4), Mode.NaNLossFrom, FromEpoch: 1), folder)) events.Add(x); });
-        Assert.Contains("diverged at epoch 2: the training loss of step 2 is NaN (2 steps in a row not finite, none applied)", e.Message);
-        Assert.Equal([1], events.OfType<EpochCompleted>().Select(x => x.Epoch));
+        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(new Wrapped(RunLockTests.Tiny(epochs: 4), mode, FromEpoch: 1), folder)) events.Add(x); });
+        Assert.Contains(message, e.Message);
+        Assert.Equal(completed, events.OfType<EpochCompleted>().Select(x => x.Epoch));
         AssertNoCheckpointIsNonFinite(folder);
     }
 
@@ -343,7 +346,7 @@ public class DivergenceTests : TempFolderTest
         sink.OnNext(new EpochCompleted(TimeSpan.FromSeconds(1), 1, 2.5, 3.5, true, 3.5, 1) { SkippedSteps = 1 });
         sink.OnNext(new EpochCompleted(TimeSpan.FromSeconds(2), 2, 2.5, 3.5, false, 3.5, 1));
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.EndsWith("1 step skipped (loss not finite)", lines[1].TrimEnd());
+        Assert.EndsWith("1 step skipped (loss or gradient not finite)", lines[1].TrimEnd());
         Assert.DoesNotContain("skipped", lines[2]);
     }
 
@@ -409,6 +412,7 @@ public class DivergenceTests : TempFolderTest
             public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(inner.BeginEpoch(_epoch = epoch), this);
             private bool Is(Mode mode) => how.Spoil == mode && _epoch >= how.FromEpoch;
             private bool IsFirstSpoilt(Mode mode) => how.Spoil == mode && _epoch == how.FromEpoch;
+            private bool IsSecondSpoilt(Mode mode) => how.Spoil == mode && _epoch == how.FromEpoch + 1;
 
             public Validation Validate()
             {
@@ -423,7 +427,9 @@ public class DivergenceTests : TempFolderTest
                 public double Step(int step)
                 {
                     // A step whose loss is not finite as OptimizerSteps.Take leaves it: nothing applied.
-                    if (task.Is(Mode.NaNLossFrom) || (task.IsFirstSpoilt(Mode.NaNLossOnce) && step == 0)) return double.NaN;
+                    if (task.Is(Mode.NaNLossFrom) || (task.IsFirstSpoilt(Mode.NaNLossOnce) && step == 0) ||
+                        (task.IsFirstSpoilt(Mode.NaNLossAcross) && step == task.StepsPerEpoch - 1) || (task.IsSecondSpoilt(Mode.NaNLossAcross) && step == 0))
+                        return double.NaN;
                     var loss = inner.Step(step);
                     if (task.Is(Mode.NaNWeights) && step == task.StepsPerEpoch - 1) // after the epoch's last step: no later loss shows it
                         using (torch.no_grad()) task.Model.parameters().First().fill_(double.NaN);

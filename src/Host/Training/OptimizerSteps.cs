@@ -14,8 +14,8 @@ public static class OptimizerSteps
 {
     /// <summary>
     /// Backpropagates <paramref name="loss"/> (a scalar) and updates <paramref name="parameters"/> with <paramref name="optimizer"/>,
-    /// the gradient's norm clipped to <paramref name="clip"/> first (null: no clip); returns the loss. Nothing is updated when
-    /// the loss is not finite, nor when the gradient's norm is not (the clip's norm; without a clip the loss alone is checked).
+    /// the gradient's norm clipped to <paramref name="clip"/> first (null: no clip); returns the loss, or NaN for a finite loss
+    /// whose gradient is not. Nothing is updated when the loss or the gradient's norm is not finite.
     /// </summary>
     public static double Take(Tensor loss, optim.Optimizer optimizer, IEnumerable<TorchSharp.Modules.Parameter> parameters, double? clip)
     {
@@ -26,7 +26,8 @@ public static class OptimizerSteps
         optimizer.zero_grad();
         if (!double.IsFinite(value)) return value;
         loss.backward();
-        if (clip is double c && !double.IsFinite(nn.utils.clip_grad_norm_(parameters, c)))
+        // Without a clip the norm is measured all the same (a clip at +∞ scales nothing): a NaN gradient must not reach the weights.
+        if (!double.IsFinite(nn.utils.clip_grad_norm_(parameters, clip ?? double.PositiveInfinity)))
         {
             optimizer.zero_grad();
             return double.NaN;

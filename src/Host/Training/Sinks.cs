@@ -36,7 +36,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
                 _out.WriteLine($"epoch {ep.Epoch,4}/{_epochs}  train {F(ep.TrainLoss)}  validation {F(ep.ValidationLoss)}{(ep.IsBest ? " *" : "  ")}  " +
                                string.Concat(ep.Metrics.Select(m => $"{m.Key} {F(m.Value)}  ")) +
                                $"{ep.Elapsed.TotalSeconds,7:F1} s  ({ep.Elapsed.TotalMilliseconds / Math.Max(1, (ep.Epoch - _startEpoch) * _stepsPerEpoch):F0} ms/step)" +
-                               (ep.SkippedSteps > 0 ? $"  {ep.SkippedSteps} step{(ep.SkippedSteps == 1 ? "" : "s")} skipped (loss not finite)" : ""));
+                               (ep.SkippedSteps > 0 ? $"  {ep.SkippedSteps} step{(ep.SkippedSteps == 1 ? "" : "s")} skipped (loss or gradient not finite)" : ""));
                 break;
             case TrainingFinished f:
                 _out.WriteLine($"{(f.Cancelled ? "cancelled" : "finished")} after {f.EpochsCompleted} epochs in {f.Elapsed.TotalSeconds:F1} s; " +

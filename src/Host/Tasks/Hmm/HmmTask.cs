@@ -162,7 +162,7 @@ public sealed class HmmTask : ITrainingTask
         if (config.PairWeight > 0 && pairTargets is not null)
         {
             var lags = Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count);
-            loss = loss + ChiSquare(PairFrequenciesUpTo(sequences, lags), pairTargets.Lags.narrow(0, 0, lags)).Times(config.PairWeight);
+            if (lags > 0) loss = loss + ChiSquare(PairFrequenciesUpTo(sequences, lags), pairTargets.Lags.narrow(0, 0, lags)).Times(config.PairWeight);
             if (config.NGrams is int order)
                 for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
                     loss = loss + Triangular(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]).Times(config.PairWeight);
@@ -176,18 +176,21 @@ public sealed class HmmTask : ITrainingTask
     }
 
     /// <summary>
-    /// mean(h²) as a float64 scalar that stays finite while every state is: an exploding state of 1e20 squares past float32's
-    /// 3e38 into +∞ (an infinite loss stalls the optimiser for good), so the states are divided by their largest |h| (at least 1,
-    /// held out of the gradient) before they are squared in float32, and the scale's square is put back in float64. The
-    /// gradient is 2h/N as for the plain mean. Squaring a float64 copy of the states gave the same value at ≈ 3× the time (the
-    /// copy is 8 bytes a state).
+    /// mean(h²) as a float64 scalar that stays finite, with a finite gradient 2h/N, while every state is: squares are taken in
+    /// float32 while the largest |h| is below 1e15 (a square of 1e20 is past float32's 3.4e38), in float64 beyond — an
+    /// exploding network, whose penalty must still pull it back (an infinite loss or gradient stalls the optimiser for good).
+    /// The float64 copy, 8 bytes a state, made the penalty ≈ 2× the time of the rest of a linear2 step's statistics.
     /// </summary>
     internal static Tensor MeanSquare(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        var scale = hidden.detach().abs().max().ClampMin(1);
-        return hidden.div(scale).square().mean().to(ScalarType.Float64).mul(scale.to(ScalarType.Float64).square()).MoveToOuterDisposeScope();
+        using var largest = hidden.detach().abs().max();
+        var squares = largest.ToDouble() < MeanSquareInFloat32Below ? hidden.square().mean() : hidden.to(ScalarType.Float64).square().mean();
+        return squares.to(ScalarType.Float64).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The largest |h| up to which <see cref="MeanSquare"/> squares in float32.</summary>
+    internal const double MeanSquareInFloat32Below = 1e15;
 
     /// <summary>
     /// The triangular discrimination Σ (J − K)² / (J + K) (0/0 taken as 0): twice the χ² where J ≈ K, but bounded (≤ 2) and

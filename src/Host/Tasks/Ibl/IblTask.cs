@@ -99,6 +99,10 @@ public sealed class IblTask : ITrainingTask
         private readonly Rng stream;
         private IblState[] sessions;
         private Tensor hidden;
+        /// <summary>The last step was skipped (its loss not finite): its carried state may be what overflowed, so the next step starts fresh sessions from h = 0.</summary>
+        private bool restart;
+        /// <summary>Restarted sessions draw from substreams of their own (the step's index plus this), never a step's.</summary>
+        private const long RestartStreams = 1L << 40;
 
         public Epoch(IblTask task, int epoch)
         {
@@ -118,10 +122,11 @@ public sealed class IblTask : ITrainingTask
         public double Step(int step)
         {
             var c = task.config;
-            if (c.Truncation == 0 && step > 0)
+            if ((c.Truncation == 0 && step > 0) || restart)
             {
                 hidden.Dispose();
-                (sessions, hidden) = Fresh(stream.Substream(step));
+                (sessions, hidden) = Fresh(stream.Substream(restart ? RestartStreams + step : step));
+                restart = false;
             }
             using var scope = NewDisposeScope();
             int B = c.Sessions;
@@ -162,6 +167,7 @@ public sealed class IblTask : ITrainingTask
             }
             var loss = stack(terms).sum() / Math.Max(1, counted);
             var value = OptimizerSteps.Take(loss, task.optimizer, task.model.parameters(), c.GradClip);
+            restart = !double.IsFinite(value);
             var next = h.detach().MoveToOuterDisposeScope();
             if (!ReferenceEquals(hidden, next)) hidden.Dispose();
             hidden = next;
