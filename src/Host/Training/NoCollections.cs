@@ -12,7 +12,9 @@ namespace HmmRnn.Host.Training;
 /// <c>add</c>, seed 11, 2026-12-05). With no collection while a step or a validation runs, nothing it allocates is finalized
 /// before it ends; the collections happen between steps, when no native call is in flight. When the work allocates more than
 /// the budget, the runtime collects and the region lapses (counted in <see cref="Lapsed"/>); the work goes on unprotected, as
-/// before.
+/// before. One region at a time per process (the runtime's rule): a call made while another thread holds one runs
+/// unprotected (counted in <see cref="Unavailable"/>); the trainer runs one training per process. <c>evaluate</c> and
+/// <c>analyze</c> run outside any region.
 /// </summary>
 public static class NoCollections
 {
