@@ -56,7 +56,7 @@ public class FaithfulTrainingTests : TempFolderTest
     {
         using var _ = no_grad();
         using var generator = new Generator(11);
-        return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(pairs, ByPosition(pairs))).ToDouble();
+        return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(stack(pairs), ByPosition(pairs))).ToDouble();
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public class FaithfulTrainingTests : TempFolderTest
         foreach (var (i, j, k) in new[] { (0, 1, 2), (1, 2, 2), (2, 2, 2), (2, 2, 1) }) expected[i * 9 + j * 3 + k] = 0.25f;
         Assert.Equal(expected, grams);
         // n = 2 is the pooled pair frequency of lag 1.
-        Assert.Equal(HmmTask.PairFrequencies(tensor(onehot, [2, 4, 3])).data<float>().ToArray(), HmmTask.NGramFrequencies(tensor(onehot, [2, 4, 3]), 2).data<float>().ToArray());
+        Assert.Equal(HmmTask.PairFrequenciesUpTo(tensor(onehot, [2, 4, 3]), 1).data<float>().ToArray(), HmmTask.NGramFrequencies(tensor(onehot, [2, 4, 3]), 2).data<float>().ToArray());
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public class FaithfulTrainingTests : TempFolderTest
         double LossWith(HmmTrainingConfig config)
         {
             using var generator = new Generator(11);
-            return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(pairs, null) { RunLengths = flat }).ToDouble();
+            return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(stack(pairs), null) { RunLengths = flat }).ToDouble();
         }
         var plain = LossWith(Config with { PairWeight = 2, PairLags = 1 });
         var withRuns = LossWith(Config with { PairWeight = 2, PairLags = 1, RunLengths = lengths });
@@ -203,7 +203,7 @@ public class FaithfulTrainingTests : TempFolderTest
         double LossWith(HmmTrainingConfig config)
         {
             using var generator = new Generator(11);
-            return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(pairs, null) { ByOrder = [uniform] }).ToDouble();
+            return HmmTask.Loss(model, target, T, generator, SinkhornOptions.Paper, config, new PairTargets(stack(pairs), null) { ByOrder = [uniform] }).ToDouble();
         }
         var plain = LossWith(Config with { PairWeight = 2, PairLags = 1 });
         var grams = LossWith(Config with { PairWeight = 2, PairLags = 1, NGrams = 3 });
@@ -319,16 +319,18 @@ public class FaithfulTrainingTests : TempFolderTest
     [Fact]
     public void Every_lag_at_once_is_each_lag_alone_in_value_and_gradient()
     {
-        // The one-product form (windows padded with zeros past the end) against PairFrequencies lag by lag (itself checked by
-        // hand counts above), on soft sequences where every entry matters. Bugs caught: a window off by one step (lag k read as
-        // k − 1 or k + 1), the zero padding read as a symbol (pairs past the end counted), a lag normalised by T instead of T − k,
-        // the symbols' axes swapped (P(o_t+k = i, o_t = j)).
+        // The one-product form (windows padded with zeros past the end) against the definition lag by lag — the mean outer
+        // product of the outputs k steps apart over the n·(T − k) pairs — on soft sequences where every entry matters. Bugs
+        // caught: a window off by one step (lag k read as k − 1 or k + 1), the zero padding read as a symbol (pairs past the end
+        // counted), a lag normalised by T instead of T − k, the symbols' axes swapped (P(o_t+k = i, o_t = j)).
         var x = SoftSequences(5, 9, 3, seed: 1);
         var together = HmmTask.PairFrequenciesUpTo(x, 8).data<double>().ToArray();
-        var alone = Enumerable.Range(1, 8).SelectMany(k => HmmTask.PairFrequencies(x, k).data<double>().ToArray()).ToArray();
+        static Tensor Lag(Tensor s, int k) =>
+            s.narrow(1, 0, 9 - k).reshape(-1, 3).t().matmul(s.narrow(1, k, 9 - k).reshape(-1, 3)).div(5.0 * (9 - k));
+        var alone = Enumerable.Range(1, 8).SelectMany(k => Lag(x, k).data<double>().ToArray()).ToArray();
         Assert.Equal(alone, together, (a, b) => Math.Abs(a - b) < 1e-12);
         var g1 = GradientOf(x, s => HmmTask.PairFrequenciesUpTo(s, 8), seed: 2);
-        var g2 = GradientOf(x, s => stack(Enumerable.Range(1, 8).Select(k => HmmTask.PairFrequencies(s, k)).ToArray()), seed: 2);
+        var g2 = GradientOf(x, s => stack(Enumerable.Range(1, 8).Select(k => Lag(s, k)).ToArray()), seed: 2);
         Assert.True(g1.Any(v => Math.Abs(v) > 1e-3));
         Assert.Equal(g2, g1, (a, b) => Math.Abs(a - b) < 1e-12);
     }

@@ -243,7 +243,7 @@ internal static class BenchCommands
                     using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.9);
                     using var target = TorchSharp.torch.nn.functional.one_hot(TorchSharp.torch.randint(0, 3, [b, T], device: dev), 3)
                         .to(TorchSharp.torch.ScalarType.Float32).reshape(b, -1);
-                    using var pairTargets = new Tasks.Hmm.PairTargets([Tasks.Hmm.HmmTask.PairFrequencies(target.reshape(b, T, 3))], null);
+                    using var pairTargets = new Tasks.Hmm.PairTargets(Tasks.Hmm.HmmTask.PairFrequenciesUpTo(target.reshape(b, T, 3), 1), null);
                     var times = new List<double>();
                     var pieces = new List<double[]>();
                     double loss = 0;

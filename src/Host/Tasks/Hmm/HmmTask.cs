@@ -161,7 +161,7 @@ public sealed class HmmTask : ITrainingTask
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn, kernel);
         if (config.PairWeight > 0 && pairTargets is not null)
         {
-            var lags = Math.Min(config.EffectivePairLags, pairTargets.ByLag.Count);
+            var lags = Math.Min(config.EffectivePairLags, (int)pairTargets.Lags.shape[0]);
             if (lags > 0) loss = loss + ChiSquare(PairFrequenciesUpTo(sequences, lags), pairTargets.Lags.narrow(0, 0, lags)).Times(config.PairWeight);
             if (config.NGrams is int order)
                 for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
@@ -270,23 +270,11 @@ public sealed class HmmTask : ITrainingTask
     }
 
     /// <summary>
-    /// P(o_t = i, o_{t+lag} = j) over a batch of one-hot (or soft) sequences [n, T, V]: the mean outer product of outputs
-    /// <paramref name="lag"/> steps apart, [V, V]. Differentiable through the straight-through outputs.
-    /// </summary>
-    internal static Tensor PairFrequencies(Tensor sequences, int lag = 1)
-    {
-        long n = sequences.shape[0], T = sequences.shape[1], V = sequences.shape[2];
-        if (lag < 1 || lag >= T) throw new ArgumentOutOfRangeException(nameof(lag), lag, $"must be in [1, {T - 1}]");
-        using var scope = NewDisposeScope();
-        var before = sequences.narrow(1, 0, T - lag).reshape(-1, V);
-        var after = sequences.narrow(1, lag, T - lag).reshape(-1, V);
-        return before.t().matmul(after).Over(n * (T - lag)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
     /// P(o_t = i, o_t+k = j) for every lag k = 1 … <paramref name="lags"/> at once, over a batch of one-hot (or soft) sequences
-    /// [n, T, V]: [lags, V, V], entry k − 1 equal to <see cref="PairFrequencies"/>(sequences, k). One matrix product against the
-    /// sequences' windows o_t+1 … o_t+lags (zero past the end) in place of one product, and two copies, per lag.
+    /// [n, T, V]: [lags, V, V], entry k − 1 the mean outer product of outputs k steps apart, over the n·(T − k) pairs.
+    /// Differentiable through the straight-through outputs. One matrix product against the sequences' windows o_t+1 … o_t+lags
+    /// (zero past the end) in place of one product, and two copies, per lag. The pair terms' targets and the generated
+    /// frequencies both come from here.
     /// </summary>
     internal static Tensor PairFrequenciesUpTo(Tensor sequences, int lags)
     {
@@ -340,7 +328,7 @@ internal sealed class TrainingData : IDisposable
         using (no_grad())
         {
             var sequences = train.reshape(train.shape[0], length, Symbols);
-            TrainPairs = new PairTargets([.. Enumerable.Range(1, pairLags).Select(lag => HmmTask.PairFrequencies(sequences, lag))],
+            TrainPairs = new PairTargets(HmmTask.PairFrequenciesUpTo(sequences, pairLags),
                 startPairs is int s ? HmmTask.PairFrequenciesByPosition(sequences, s) : null)
             {
                 ByOrder = [.. Enumerable.Range(3, Math.Max(0, (nGrams ?? 2) - 2)).Select(n => HmmTask.NGramFrequencies(sequences, n))],
@@ -402,13 +390,11 @@ internal sealed class TrainingData : IDisposable
 }
 
 /// <summary>The targets of the pair terms, from the training split.</summary>
-/// <param name="ByLag">P(o_t = i, o_{t+k} = j) pooled over positions, for k = 1 … (index k − 1), [V, V] each.</param>
+/// <param name="Lags">P(o_t = i, o_{t+k} = j) pooled over positions, for k = 1 … (index k − 1), [lags, V, V]
+/// (<see cref="HmmTask.PairFrequenciesUpTo"/>).</param>
 /// <param name="ByPosition">P(o_t = i, o_{t+1} = j) at each of the first positions alone, [positions, V, V]; null when not used.</param>
-internal sealed record PairTargets(IReadOnlyList<Tensor> ByLag, Tensor? ByPosition) : IDisposable
+internal sealed record PairTargets(Tensor Lags, Tensor? ByPosition) : IDisposable
 {
-    /// <summary><see cref="ByLag"/> stacked, [lags, V, V] (the loss compares every lag at once).</summary>
-    public Tensor Lags { get; } = ByLag.Count > 0 ? stack(ByLag) : zeros(0);
-
     /// <summary>The n-gram frequencies for n = 3, 4, … (index n − 3), [V^n] each; empty when not used.</summary>
     public IReadOnlyList<Tensor> ByOrder { get; init; } = [];
 
@@ -417,7 +403,6 @@ internal sealed record PairTargets(IReadOnlyList<Tensor> ByLag, Tensor? ByPositi
 
     public void Dispose()
     {
-        foreach (var t in ByLag) t.Dispose();
         Lags.Dispose();
         foreach (var t in ByOrder) t.Dispose();
         ByPosition?.Dispose();
