@@ -302,8 +302,19 @@ public class DivergenceTests : TempFolderTest
         AssertNoCheckpointIsNonFinite(folder);
     }
 
+    /// <summary>An optimiser's state as bytes, written at a learning rate of 1 (a rollback halves the rate, not the moments); the rate is put back.</summary>
+    private static byte[] OptimiserBytes(TorchSharp.Modules.OptimizerHelper optimizer)
+    {
+        var rate = optimizer.ParamGroups.First().LearningRate;
+        OptimizerSteps.SetLearningRate(optimizer, 1);
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(writer);
+        OptimizerSteps.SetLearningRate(optimizer, rate);
+        return stream.ToArray();
+    }
+
     /// <summary>How <see cref="Wrapped"/> spoils a tiny HMM run.</summary>
-    public enum Mode { InfiniteScore, NaNWeights, NaNScore, NaNLossOnce, NaNLossFrom, NaNLossAcross }
+    public enum Mode { InfiniteScore, NaNWeights, NaNScore, NaNLossOnce, NaNLossFrom, NaNLossAcross, NaNLossAtFullRate }
 
     // Catches: a run ended by one batch whose loss is not finite (linear2's 200-step rollouts overflowed float32 in one batch at
     // seeds 1 and 10 and the whole training stopped), a skipped step left uncounted, and a skipped step's NaN mixed into the
@@ -319,21 +330,85 @@ public class DivergenceTests : TempFolderTest
         Assert.All(epochs, e => Assert.True(double.IsFinite(e.TrainLoss), $"epoch {e.Epoch}: {e.TrainLoss}"));
     }
 
-    // Catches: a network whose every batch overflows trained on for ever with nothing applied (the limit of steps in a row), and a
-    // count that restarts at each epoch's end (NaNLossAcross: the last step of epoch 2 and the first of epoch 3; Tiny has 2
-    // steps an epoch, so the limit is 2).
+    // Catches: a network whose every batch overflows trained on for ever with nothing applied (the limit of steps in a row, then
+    // MaxRollbacks rollbacks), rollbacks that do not count (a run that rolls back for ever), and a run without a best checkpoint that
+    // rolls back to nothing. Tiny has 2 steps an epoch, so the limit is 2.
     [Theory]
-    [InlineData(Mode.NaNLossFrom, "diverged at epoch 2: the training loss of step 2 is NaN (2 steps in a row not finite, none applied)", new[] { 1 })]
-    [InlineData(Mode.NaNLossAcross, "diverged at epoch 3: the training loss of step 1 is NaN (2 steps in a row not finite, none applied)", new[] { 1, 2 })]
-    public void Steps_whose_loss_is_not_finite_end_the_run_when_a_whole_limit_of_them_come_in_a_row(Mode mode, string message, int[] completed)
+    [InlineData(1, "diverged at epoch 5: the training loss of step 2 is NaN (2 steps in a row not finite, none applied), after 3 rollbacks to the best checkpoint", new[] { 1, 2, 3, 4 })]
+    [InlineData(0, "diverged at epoch 1: the training loss of step 2 is NaN (2 steps in a row not finite, none applied); no best checkpoint", new int[0])]
+    public void Steps_whose_loss_is_not_finite_end_the_run_when_a_whole_limit_of_them_come_in_a_row_after_the_last_rollback(int from, string message, int[] completed)
     {
         Assert.Equal((1, 2, 10, 10), (Trainer.SkipLimit(1), Trainer.SkipLimit(2), Trainer.SkipLimit(20), Trainer.SkipLimit(10)));
-        var folder = RunFolder.Create(Path.Combine(Root, mode.ToString()));
+        var folder = RunFolder.Create(Path.Combine(Root, $"from{from}"));
         var events = new List<TrainingEvent>();
-        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(new Wrapped(RunLockTests.Tiny(epochs: 4), mode, FromEpoch: 1), folder)) events.Add(x); });
+        var config = new Wrapped(RunLockTests.Tiny(epochs: 8) with { Selection = "transition" }, Mode.NaNLossFrom, FromEpoch: from);
+        var e = Assert.Throws<TrainingDivergedException>(() => { foreach (var x in Trainer.Run(config, folder)) events.Add(x); });
         Assert.Contains(message, e.Message);
         Assert.Equal(completed, events.OfType<EpochCompleted>().Select(x => x.Epoch));
+        Assert.Equal([.. completed.Skip(1).Select((epoch, i) => (epoch, 1, Math.Pow(0.5, i + 1), i + 1))],
+            events.OfType<RolledBack>().Select(r => (r.Epoch, r.ToEpoch, r.LearningRateScale, r.Count)));
         AssertNoCheckpointIsNonFinite(folder);
+    }
+
+    // Catches: a limit of non-finite steps that straddles an epoch's end left uncounted (the count restarting at each epoch): the
+    // last step of epoch 2 and the first of epoch 3 make the limit, and the run rolls back there.
+    [Fact]
+    public void Non_finite_steps_in_a_row_count_across_an_epochs_end()
+    {
+        var config = new Wrapped(RunLockTests.Tiny(epochs: 4) with { Selection = "transition" }, Mode.NaNLossAcross, FromEpoch: 1);
+        var events = Trainer.Run(config, RunFolder.Create(Path.Combine(Root, "across"))).ToList();
+        var rolled = Assert.Single(events.OfType<RolledBack>());
+        Assert.Equal((3, 1), (rolled.Epoch, rolled.Step));
+        Assert.Equal(4, events.OfType<TrainingFinished>().Single().EpochsCompleted);
+    }
+
+    // Catches: a rollback that keeps the overflowing weights (the run could never recover), one that does not reload the optimiser,
+    // a learning rate not halved (or halved but not used by the task's warm-up), and a resume after a rollback that forgets it
+    // (the resumed run would train at the full rate: not the uninterrupted run).
+    [Fact]
+    public void A_run_of_non_finite_steps_rolls_back_to_the_best_checkpoint_at_half_the_learning_rate_and_a_resume_keeps_it()
+    {
+        var tiny = RunLockTests.Tiny(epochs: 5) with { Selection = "transition" };
+        var folder = RunFolder.Create(Path.Combine(Root, "rollback"));
+        var trace = new List<(int Epoch, int Step, double Scale, double Rate)>();
+        var config = new Wrapped(tiny, Mode.NaNLossAtFullRate, FromEpoch: 2) { Trace = trace };
+        HmmRnn.Core.Rnn.ReluRnnWeights? atRollback = null;
+        byte[]? optimiserAtRollback = null;
+        var events = new List<TrainingEvent>();
+        foreach (var e in Trainer.Run(config, folder))
+        {
+            events.Add(e);
+            if (e is not RolledBack) continue;
+            atRollback = config.Last!.Snapshot();
+            optimiserAtRollback = OptimiserBytes(config.LastTask!.Optimizer);
+        }
+        var rolled = Assert.Single(events.OfType<RolledBack>());
+        Assert.Equal((3, 2, 0.5, 1), (rolled.Epoch, rolled.Step, rolled.LearningRateScale, rolled.Count));
+        var best = events.OfType<EpochCompleted>().Where(x => x.Epoch < 3).Last(x => x.IsBest).Epoch;
+        Assert.Equal(best, rolled.ToEpoch);
+        using (var model = new HmmRnnModel(8, 3, 3))
+        {
+            using var adam = torch.optim.Adam(model.parameters(), beta1: tiny.Beta1, beta2: tiny.Beta2);
+            Checkpoint.Load(folder.PathOf(Trainer.BestCheckpoint), model, adam); // best is not replaced by epoch 3: its weights are best's
+            Assert.Equal(model.Snapshot(), atRollback);
+            Assert.Equal(OptimiserBytes(adam), optimiserAtRollback); // Adam's moments and step count too
+        }
+        // Every step after the rollback ran at half of the schedule's rate (warm-up included).
+        Assert.All(trace.Where(t => t.Epoch >= 3), t => Assert.Equal(0.5, t.Scale));
+        Assert.All(trace, t => Assert.Equal(tiny.LearningRateAt(t.Epoch, (long)t.Epoch * 2 + t.Step) * t.Scale, t.Rate, 12));
+        var meta = Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint));
+        Assert.Equal((5, 0.5, 1), (meta.Epoch, meta.LearningRateScale, meta.Rollbacks));
+
+        // Stopped after epoch 3 and resumed: the same weights as the uninterrupted run.
+        var parted = RunFolder.Create(Path.Combine(Root, "rollback-resumed"));
+        _ = Trainer.Run(new Wrapped(tiny with { Epochs = 3 }, Mode.NaNLossAtFullRate, FromEpoch: 2), parted).ToList();
+        var resumed = new Wrapped(tiny, Mode.NaNLossAtFullRate, FromEpoch: 2);
+        Assert.Empty(Trainer.Run(resumed, parted, resume: true).OfType<RolledBack>());
+        using var whole = new HmmRnnModel(8, 3, 3);
+        using var split = new HmmRnnModel(8, 3, 3);
+        Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), whole, null);
+        Checkpoint.Load(parted.PathOf(Trainer.LastCheckpoint), split, null);
+        Assert.Equal(whole.Snapshot(), split.Snapshot());
     }
 
     // Catches: skipped steps the console does not mention (a run that skips would look like one that does not).
@@ -392,6 +467,16 @@ public class DivergenceTests : TempFolderTest
     /// </summary>
     private sealed record Wrapped(HmmTrainingConfig Inner, Mode Spoil, int FromEpoch) : ITaskConfig
     {
+        /// <summary>Where each step's epoch, learning-rate scale and the optimiser's rate after it are written (null: nowhere).</summary>
+        public List<(int Epoch, int Step, double Scale, double Rate)>? Trace { get; init; }
+
+        /// <summary>The model of the last task created.</summary>
+        public HmmRnnModel? Last => (HmmRnnModel?)last?.Model;
+
+        /// <summary>The last task created.</summary>
+        public ITrainingTask? LastTask => last;
+        private ITrainingTask? last;
+
         public string Task => Inner.Task;
         public long Seed => Inner.Seed;
         public int Epochs => Inner.Epochs;
@@ -401,7 +486,7 @@ public class DivergenceTests : TempFolderTest
         public string TaskMetric => Inner.TaskMetric;
         public string Hash() => Inner.Hash();
         public void Check() => Inner.Check();
-        public ITrainingTask Create(torch.Device device) => new Spoilt(Inner.Create(device), this);
+        public ITrainingTask Create(torch.Device device) => last = new Spoilt(Inner.Create(device), this);
 
         private sealed class Spoilt(ITrainingTask inner, Wrapped how) : ITrainingTask
         {
@@ -409,6 +494,8 @@ public class DivergenceTests : TempFolderTest
             public nn.Module Model => inner.Model;
             public TorchSharp.Modules.OptimizerHelper Optimizer => inner.Optimizer;
             public int StepsPerEpoch => inner.StepsPerEpoch;
+            public double LearningRateScale { get => inner.LearningRateScale; set => inner.LearningRateScale = value; }
+            public Wrapped How => how;
             public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(inner.BeginEpoch(_epoch = epoch), this);
             private bool Is(Mode mode) => how.Spoil == mode && _epoch >= how.FromEpoch;
             private bool IsFirstSpoilt(Mode mode) => how.Spoil == mode && _epoch == how.FromEpoch;
@@ -428,9 +515,11 @@ public class DivergenceTests : TempFolderTest
                 {
                     // A step whose loss is not finite as OptimizerSteps.Take leaves it: nothing applied.
                     if (task.Is(Mode.NaNLossFrom) || (task.IsFirstSpoilt(Mode.NaNLossOnce) && step == 0) ||
-                        (task.IsFirstSpoilt(Mode.NaNLossAcross) && step == task.StepsPerEpoch - 1) || (task.IsSecondSpoilt(Mode.NaNLossAcross) && step == 0))
+                        (task.IsFirstSpoilt(Mode.NaNLossAcross) && step == task.StepsPerEpoch - 1) || (task.IsSecondSpoilt(Mode.NaNLossAcross) && step == 0) ||
+                        (task.Is(Mode.NaNLossAtFullRate) && task.LearningRateScale == 1))
                         return double.NaN;
                     var loss = inner.Step(step);
+                    task.How.Trace?.Add((task._epoch, step, task.LearningRateScale, task.Optimizer.ParamGroups.First().LearningRate));
                     if (task.Is(Mode.NaNWeights) && step == task.StepsPerEpoch - 1) // after the epoch's last step: no later loss shows it
                         using (torch.no_grad()) task.Model.parameters().First().fill_(double.NaN);
                     return loss;

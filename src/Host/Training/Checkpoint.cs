@@ -17,6 +17,12 @@ public sealed record CheckpointMeta(int Epoch, string ConfigHash, long Seed, int
 {
     /// <summary>The task (its configuration's discriminator); null in checkpoints written before tasks had names (<see cref="RunConfig.Untagged"/>).</summary>
     public string? Task { get; init; }
+
+    /// <summary>The factor on the task's learning rates when this was written (<see cref="ITrainingTask.LearningRateScale"/>): 1, halved by each rollback.</summary>
+    public double LearningRateScale { get; init; } = 1;
+
+    /// <summary>How many times the run had rolled back to its best checkpoint (<see cref="Trainer.MaxRollbacks"/>) when this was written.</summary>
+    public int Rollbacks { get; init; }
 }
 
 /// <summary>

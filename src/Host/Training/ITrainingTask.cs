@@ -61,6 +61,11 @@ public interface ITrainingTask : IDisposable
     /// <summary>Optimiser steps in one epoch.</summary>
     int StepsPerEpoch { get; }
     /// <summary>
+    /// A factor on every learning rate the task sets (its schedule's, warm-up included), in force from the next step: 1 until the
+    /// loop rolls back to the best checkpoint after a run of non-finite steps and halves it (<see cref="Trainer.MaxRollbacks"/>).
+    /// </summary>
+    double LearningRateScale { get; set; }
+    /// <summary>
     /// Prepares epoch <paramref name="epoch"/> (from 0). Everything it draws must follow from the seed and
     /// the epoch alone, so that a run resumed at an epoch boundary repeats the uninterrupted one.
     /// </summary>

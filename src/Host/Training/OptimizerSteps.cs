@@ -35,4 +35,11 @@ public static class OptimizerSteps
         optimizer.step();
         return value;
     }
+
+    /// <summary>Sets every parameter group's learning rate to <paramref name="rate"/>.</summary>
+    public static void SetLearningRate(TorchSharp.Modules.OptimizerHelper optimizer, double rate)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+    }
 }

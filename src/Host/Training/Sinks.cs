@@ -38,6 +38,11 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
                                $"{ep.Elapsed.TotalSeconds,7:F1} s  ({ep.Elapsed.TotalMilliseconds / Math.Max(1, (ep.Epoch - _startEpoch) * _stepsPerEpoch):F0} ms/step)" +
                                (ep.SkippedSteps > 0 ? $"  {ep.SkippedSteps} step{(ep.SkippedSteps == 1 ? "" : "s")} skipped (loss or gradient not finite)" : ""));
                 break;
+            case RolledBack r:
+                if (!Console.IsErrorRedirected) _out.Write('\r');
+                _out.WriteLine($"epoch {r.Epoch,4}/{_epochs}  {r.Reason}: back to epoch {r.ToEpoch}'s weights and optimiser (the best checkpoint), " +
+                               $"learning rate × {r.LearningRateScale.ToString("G4", CultureInfo.InvariantCulture)} (rollback {r.Count} of {Trainer.MaxRollbacks})");
+                break;
             case TrainingFinished f:
                 _out.WriteLine($"{(f.Cancelled ? "cancelled" : "finished")} after {f.EpochsCompleted} epochs in {f.Elapsed.TotalSeconds:F1} s; " +
                                $"best validation score {F(f.BestScore)} at epoch {f.BestEpoch}");

@@ -82,6 +82,19 @@ public static class Trainer
     /// </summary>
     public static int SkipLimit(int stepsPerEpoch) => Math.Clamp(stepsPerEpoch, 1, 10);
 
+    /// <summary>
+    /// How many times a run may roll back before a run of non-finite steps ends it: each time the skip limit
+    /// (<see cref="SkipLimit"/>) is reached the loop reloads the best checkpoint (weights and optimiser) and halves the learning
+    /// rate (<see cref="ITrainingTask.LearningRateScale"/>), so the third rollback leaves the schedule's rate × 1/8.
+    /// </summary>
+    /// <remarks>
+    /// Why: linear2's quick-preset training (seeds 1 and 2, 2026-12-05) reached weights at which every batch's 200-step rollout
+    /// overflowed float32 (epochs 20 and 21); a skipped step changes nothing, so such a run can never recover on its own, and the
+    /// weights of the epoch before were already expanding (peak-norm ratio 1.4·10⁶). The best checkpoint is the last network the
+    /// validation found sound.
+    /// </remarks>
+    public const int MaxRollbacks = 3;
+
     /// <summary>The events of one run, produced as the caller enumerates.</summary>
     /// <param name="config">The run.</param>
     /// <param name="folder">Where checkpoints go.</param>
@@ -100,12 +113,13 @@ public static class Trainer
 
         using var task = config.Create(device);
         var hash = config.Hash();
-        int startEpoch = 0, bestEpoch = 0;
+        int startEpoch = 0, bestEpoch = 0, rollbacks = 0;
         double bestLoss = double.PositiveInfinity;
         if (resume && ResumePoint(config, folder) is { } meta)
         {
             Checkpoint.Load(folder.PathOf(LastCheckpoint), task.Model, task.Optimizer);
-            (startEpoch, bestEpoch, bestLoss) = (meta.Epoch, meta.BestEpoch, meta.BestValidationLoss);
+            (startEpoch, bestEpoch, bestLoss, rollbacks) = (meta.Epoch, meta.BestEpoch, meta.BestValidationLoss, meta.Rollbacks);
+            task.LearningRateScale = meta.LearningRateScale;
         }
         int stepsPerEpoch = task.StepsPerEpoch;
         yield return new TrainingStarted(clock.Elapsed, config, task.Model.parameters().Sum(p => p.numel()), startEpoch, stepsPerEpoch, device.ToString());
@@ -127,12 +141,20 @@ public static class Trainer
                     var loss = NoCollections.Run(() => current.Step(step));
                     if (!double.IsFinite(loss))
                     {
-                        // The task took no update (OptimizerSteps.Take): one overflowing batch is skipped, a run of them ends the run.
+                        // The task took no update (OptimizerSteps.Take): one overflowing batch is skipped; a run of them sends the
+                        // run back to its best checkpoint at half the learning rate, or ends it after MaxRollbacks of those.
                         skipped++;
-                        if (++skippedInARow >= skipLimit)
-                            throw Diverged(epoch + 1, $"the training loss of step {step + 1} is {loss}" +
-                                                      (skipLimit > 1 ? $" ({skippedInARow} steps in a row not finite, none applied)" : ""));
-                        continue;
+                        if (++skippedInARow < skipLimit) continue;
+                        var what = $"the training loss of step {step + 1} is {loss}" +
+                                   (skipLimit > 1 ? $" ({skippedInARow} steps in a row not finite, none applied)" : "");
+                        if (rollbacks >= MaxRollbacks || bestEpoch == 0)
+                            throw Diverged(epoch + 1, what + (rollbacks > 0 ? $", after {rollbacks} rollback{(rollbacks == 1 ? "" : "s")} to the best checkpoint" : ""));
+                        Checkpoint.Load(folder.PathOf(BestCheckpoint), task.Model, task.Optimizer);
+                        task.LearningRateScale /= 2;
+                        rollbacks++;
+                        skippedInARow = 0;
+                        yield return new RolledBack(clock.Elapsed, epoch + 1, step + 1, what, bestEpoch, task.LearningRateScale, rollbacks);
+                        break; // the rest of this epoch's batches are left; the next epoch starts from the best weights
                     }
                     skippedInARow = 0;
                     lossSum += loss;
@@ -164,7 +186,7 @@ public static class Trainer
         {
             var meta = new CheckpointMeta(completed, hash, config.Seed, bestEpoch, bestLoss, validation,
                 typeof(Trainer).Assembly.GetName().Version?.ToString() ?? "?", typeof(torch).Assembly.GetName().Version?.ToString() ?? "?",
-                __version__, DateTimeOffset.UtcNow) { Task = config.Task };
+                __version__, DateTimeOffset.UtcNow) { Task = config.Task, LearningRateScale = task.LearningRateScale, Rollbacks = rollbacks };
             return new CheckpointSaved(clock.Elapsed, completed, Checkpoint.Save(folder, name, meta, task.Model, task.Optimizer), best);
         }
     }

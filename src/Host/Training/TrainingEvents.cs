@@ -30,6 +30,14 @@ public sealed record EpochCompleted(TimeSpan Elapsed, int Epoch, double TrainLos
     public int SkippedSteps { get; init; }
 }
 
+/// <summary>
+/// A run of steps whose loss was not finite (<see cref="Trainer.SkipLimit"/> in a row) sent the run back to its best checkpoint:
+/// in epoch <paramref name="Epoch"/> at step <paramref name="Step"/> (<paramref name="Reason"/>) the weights and the optimiser of
+/// epoch <paramref name="ToEpoch"/> were reloaded and the learning rate now runs at <paramref name="LearningRateScale"/> × the
+/// schedule's; rollback number <paramref name="Count"/> of <see cref="Trainer.MaxRollbacks"/>. The rest of the epoch's batches are left.
+/// </summary>
+public sealed record RolledBack(TimeSpan Elapsed, int Epoch, int Step, string Reason, int ToEpoch, double LearningRateScale, int Count) : TrainingEvent(Elapsed);
+
 /// <summary>A checkpoint file was written (atomically).</summary>
 public sealed record CheckpointSaved(TimeSpan Elapsed, int Epoch, string Path, bool IsBest) : TrainingEvent(Elapsed);
 

@@ -46,6 +46,15 @@ public sealed class FlipFlopTask : ITrainingTask
     /// <inheritdoc />
     public int StepsPerEpoch => config.StepsPerEpoch;
 
+    /// <inheritdoc />
+    public double LearningRateScale
+    {
+        get => learningRateScale;
+        set => OptimizerSteps.SetLearningRate(optimizer, config.LearningRate * (learningRateScale = value));
+    }
+
+    private double learningRateScale = 1;
+
     /// <summary>The validation sequences' stream: fixed for a seed, apart from every training batch.</summary>
     public static Rng ValidationStream(long seed) => Rng.FromSeed(seed).Substream(3);
 

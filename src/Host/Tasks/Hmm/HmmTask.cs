@@ -54,11 +54,23 @@ public sealed class HmmTask : ITrainingTask
     /// <inheritdoc />
     public ITrainingEpoch BeginEpoch(int epoch)
     {
-        var lr = config.LearningRateAt(epoch);
-        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        OptimizerSteps.SetLearningRate(optimizer, config.LearningRateAt(epoch) * learningRateScale);
         currentEpoch = epoch;
         return new Epoch(this, epoch);
     }
+
+    /// <inheritdoc />
+    public double LearningRateScale
+    {
+        get => learningRateScale;
+        set
+        {
+            learningRateScale = value;
+            OptimizerSteps.SetLearningRate(optimizer, config.LearningRateAt(currentEpoch) * value);
+        }
+    }
+
+    private double learningRateScale = 1;
 
     /// <summary>
     /// The Sinkhorn divergence between the validation set (up to one batch) and as many generated sequences, on fixed
@@ -310,7 +322,7 @@ public sealed class HmmTask : ITrainingTask
             var batch = order.AsSpan(step * c.Batch, Math.Min(c.Batch, task.data.TrainCount - step * c.Batch)).ToArray();
             var target = task.data.Train.index_select(0, tensor(batch, device: task.data.Train.device));
             if (c.WarmupSteps is not null)
-                foreach (var group in task.optimizer.ParamGroups) group.LearningRate = c.LearningRateAt(epoch, (long)epoch * task.StepsPerEpoch + step);
+                OptimizerSteps.SetLearningRate(task.optimizer, c.LearningRateAt(epoch, (long)epoch * task.StepsPerEpoch + step) * task.learningRateScale);
             return HmmTask.Step(task.model, task.optimizer, target, task.data.Length, generator, task.sinkhorn, c, task.data.TrainPairs);
         }
 

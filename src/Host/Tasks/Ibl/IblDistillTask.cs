@@ -74,6 +74,15 @@ public sealed class IblDistillTask : ITrainingTask
     public int StepsPerEpoch => config.StepsPerEpoch;
 
     /// <inheritdoc />
+    public double LearningRateScale
+    {
+        get => learningRateScale;
+        set => OptimizerSteps.SetLearningRate(optimizer, config.LearningRate * (learningRateScale = value));
+    }
+
+    private double learningRateScale = 1;
+
+    /// <inheritdoc />
     public ITrainingEpoch BeginEpoch(int epoch) => new Epoch(this);
 
     /// <inheritdoc />
