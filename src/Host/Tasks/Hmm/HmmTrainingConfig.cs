@@ -182,7 +182,7 @@ public sealed record HmmTrainingConfig : ITaskConfig
         var length = custom?.SequenceLength ?? (HmmCatalogue.Names.Contains(hmm, StringComparer.OrdinalIgnoreCase) ? HmmCatalogue.Named(hmm).SequenceLength : 30);
         return paper with
         {
-            PresetName = "quick", Hidden = 50, Input = length > 50 ? QuickInputLong : QuickInput, Batch = 512, LearningRate = 3e-3,
+            PresetName = "quick", Hidden = 50, Input = QuickInput, Batch = 512, LearningRate = 3e-3,
             Selection = "faithful", Epochs = length > 50 ? 60 : 80, TrainSequences = 10_000, ValidationSequences = 10_000, TestSequences = 10_000,
             RecurrentIdentity = 0, PairWeight = QuickPairWeight, PairLags = Math.Max(1, Math.Min(QuickPairLags, length - 1)),
             ActivityWeight = QuickActivityWeight, Rollout = 2 * length, StartPairs = Math.Max(1, Math.Min(QuickStartPairs, length - 1)),
@@ -194,7 +194,7 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// The quick preset (issue 24: faithful emulators; tuned on seed 10 of fully3, linear2, linear3 and cyclic4, judged on seeds
     /// 0–2, docs/hmm-training.md): the paper's initialisation (no identity term: with W_hh + 0.97·I linear2's 200-step rollouts
     /// overflowed float32; the identity-init networks of the earlier preset made long runs by exploding activity), the paper's
-    /// noise dimension (d = 100, <see cref="QuickInput"/>; 10 for linear2's 100-step sequences, <see cref="QuickInputLong"/>); beside the
+    /// noise dimension (d = 100, <see cref="QuickInput"/>); beside the
     /// Sinkhorn loss, χ² pair terms at lags 1 … 20 and at each of the first 10 positions, and 3- and 4-gram terms (weight 10
     /// each), over a rollout of 2T; an activity penalty 0.01 · mean(h²); the learning rate warmed up over 200 steps; the best
     /// checkpoint by every verdict on the validation split. 80 epochs of 30–40-step sequences, 60 of linear2's 100-step ones.
@@ -209,16 +209,12 @@ public sealed record HmmTrainingConfig : ITaskConfig
     /// initialisation U(−1/√|h|, 1/√|h|) each unit's noise input has variance d / (3|h|): 0.07 at d = 10, 0.67 at d = 100. At
     /// d = 10 cyclic4's networks made the middle symbol's runs too dispersed at every seed (dwell 12–17% short); at d = 100,
     /// tuning seeds 10 and 11: dwell 10.0% and 7.2% (seed 11 faithful), d = 30 14.6% and 14.3%; fully3 seed 10 faithful (dwell
-    /// 3.5%, lag error 0.004). docs/hmm-training.md.
+    /// 3.5%, lag error 0.004). linear2 drew d = 10 until its training could roll back (<see cref="Trainer.MaxRollbacks"/>): at
+    /// d = 100 every batch of its 200-step rollouts overflowed within 8–10 epochs; with rollbacks, tuning seeds 10–12 trained
+    /// through, all bounded (peak 15–35 × the median, against 53–120 × at d = 10) with dwell times 10–14% short (25–29% at
+    /// d = 10). docs/hmm-training.md.
     /// </summary>
     public const int QuickInput = 100;
-
-    /// <summary>
-    /// The quick preset's noise dimension for sequences longer than 50 steps (linear2, T = 100): 10. At d = 100 linear2's
-    /// 200-step (and 140-step) rollouts overflowed float32 within 8–10 epochs at tuning seeds 10 and 11, every batch of them
-    /// (three runs, none past epoch 10, skipping non-finite steps included); at d = 10 two of three seeds trained through.
-    /// </summary>
-    public const int QuickInputLong = 10;
 
     /// <summary>The quick preset's pair lags (the lag verdict's range; fewer for sequences of 20 steps or less).</summary>
     public const int QuickPairLags = 20;
