@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
+using HmmRnn.Analysis.HmmEmulation;
 using HmmRnn.Analysis.Numerics;
 using HmmRnn.Core;
 using HmmRnn.Core.Rnn;
@@ -507,6 +508,13 @@ public class TrainingTests : TempFolderTest
         Assert.Equal(2, json.RootElement.GetProperty("resonanceAcrossTraining").GetArrayLength());
         var shares = json.RootElement.GetProperty("residency").GetProperty("shares").EnumerateArray().Sum(x => x.GetDouble());
         Assert.Equal(1.0, shares, 9);
+        // The paper's claims, every one decided when every analysis ran, and analysis.md's table says the same.
+        // Catches: claims scored on a partial report, or a table that disagrees with the JSON.
+        var claims = json.RootElement.GetProperty("claims").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+        Assert.Equal(ClaimVerdicts.Names.Select(n => n.Key).Order(), claims.Keys.Order());
+        var table = File.ReadAllText(folder.PathOf("analysis.md"));
+        foreach (var (key, _, name) in ClaimVerdicts.Names)
+            Assert.Contains($"| {name} | {(claims[key] == 1 ? "yes" : "no")} |", table);
 
         // --only: just the named analyses; the others are null in analysis.json and absent from analysis.md.
         (code, error) = CliRunner.Run(Cli.AnalyzeCommand.Create(), folder.Path, "--steps", "400", "--only", "orbit,fixed-points");
@@ -519,6 +527,10 @@ public class TrainingTests : TempFolderTest
         var md = File.ReadAllText(folder.PathOf("analysis.md"));
         Assert.Contains("### Emission against orbit phase", md);
         Assert.DoesNotContain("### Stochastic resonance", md);
+        // A claim whose analysis did not run is left undecided ("—"), never "no".
+        Assert.False(only.RootElement.GetProperty("claims").TryGetProperty("claimResonance", out _));
+        Assert.Contains("| stochastic resonance at the trained noise | — |", md);
+        Assert.True(only.RootElement.GetProperty("claims").TryGetProperty("claimCollapse", out _));
     }
 
     [Fact]

@@ -84,9 +84,10 @@ public static class HmmAnalysisOutput
 
         progress?.Invoke("figures");
         Plot(folder, config, report, curve, across);
+        var claims = Claims.Score(report, curve);
         folder.WriteJson("analysis.json", new
         {
-            hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance,
+            hmm = config.Hmm, checkpoint, epoch, seed, options, resonanceOptions = resonance, claims = claims.ToMetrics(),
             resonance = curve, resonanceAcrossTraining = curve is null ? null : across,
             pca = new { report.Pca.Variances, explained = report.Pca.ExplainedFraction.Take(10), report.Steps },
             run = new { report.Steps, report.EpisodeLength, report.DivergedAt },
@@ -101,8 +102,24 @@ public static class HmmAnalysisOutput
             beliefDecoding = belief,
         });
         BeliefFigure(folder, belief);
-        folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed) + BeliefMarkdown(belief));
+        folder.WriteText("analysis.md", Markdown(config, report, curve, across, checkpoint, epoch, seed) + ClaimsMarkdown(claims) + BeliefMarkdown(belief));
         return (report, curve);
+    }
+
+    /// <summary>
+    /// The claims of the 2025 abstract judged on this network (<see cref="Claims.Score"/>, the atlas's verdicts): a table of held,
+    /// not held, or not decided (an analysis not run).
+    /// </summary>
+    private static string ClaimsMarkdown(ClaimVerdicts claims)
+    {
+        var held = claims.ToMetrics();
+        var sb = new StringBuilder();
+        sb.AppendLine("### The paper's claims on this network").AppendLine();
+        sb.AppendLine("Judged as the atlas judges them (docs/reverse-engineering.md); \"—\": the analysis behind it was not run.").AppendLine();
+        sb.AppendLine("| claim | holds |").AppendLine("|---|---|");
+        foreach (var (key, _, name) in ClaimVerdicts.Names)
+            sb.AppendLine($"| {name} | {(held.TryGetValue(key, out var v) ? (v == 1 ? "yes" : "no") : "—")} |");
+        return sb.AppendLine().ToString();
     }
 
     /// <summary>Sequences behind the belief decoding (half to fit, half to score) and the substream of the analysis seed they use.</summary>
