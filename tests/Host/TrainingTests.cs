@@ -557,6 +557,77 @@ public class TrainingTests : TempFolderTest
         Assert.Throws<ValidationException>(() => (Tiny() with { PairWeight = -1 }).Validate());
     }
 
+    // The transition term against the hand-counted matrices of issue 24's example sequences. Rows from 0 1 1 2 / 2 2 0 0:
+    // from 0 → (½, ½, 0), from 1 → (0, ½, ½), from 2 → (½, 0, ½); from 0 0 0 1 / 1 2 2 2: (⅔, ⅓, 0), (0, 0, 1), (0, 0, 1).
+    // Squared error: (1/36 + 1/36) + (¼ + ¼) + (¼ + ¼) = 19/18. Catches: unnormalised rows (the χ² cells), rows normalised
+    // over the wrong axis (columns), and a row without mass counted other than as zeros.
+    [Fact]
+    public void The_transition_term_is_the_squared_error_of_the_row_normalised_pairs()
+    {
+        static Tensor Pairs(int[][] sequences)
+        {
+            var onehot = new float[sequences.Length * sequences[0].Length * 3];
+            for (int b = 0; b < sequences.Length; b++)
+                for (int t = 0; t < sequences[b].Length; t++) onehot[(b * sequences[b].Length + t) * 3 + sequences[b][t]] = 1;
+            return HmmTask.PairFrequenciesUpTo(tensor(onehot, [sequences.Length, sequences[0].Length, 3]), 1)[0];
+        }
+        using var generated = Pairs([[0, 1, 1, 2], [2, 2, 0, 0]]);
+        using var target = Pairs([[0, 0, 0, 1], [1, 2, 2, 2]]);
+        Assert.Equal(19.0 / 18, HmmTask.TransitionSquaredError(generated, target).ToDouble(), 6);
+        // Symbol 1 never followed by anything in the generated pairs: its row is zeros, 1 away from the target's (0, 0, 1).
+        using var noOnes = Pairs([[0, 0, 2, 2], [2, 0, 0, 0]]); // rows: 0 → (¾, 0, ¼), 1 → none, 2 → (½, 0, ½)
+        var expected = (Math.Pow(0.75 - 2.0 / 3, 2) + Math.Pow(1.0 / 3, 2) + Math.Pow(0.25, 2)) + 1 + (0.25 + 0.25);
+        Assert.Equal(expected, HmmTask.TransitionSquaredError(noOnes, target).ToDouble(), 6);
+    }
+
+    // The term in the training loss: with weight w the loss is the same batch's loss without it plus w times the squared error
+    // of the rollout's transition matrix (counted here from the rollout's symbols, drawn again from the same noise) against the
+    // target's. Catches: the term left out of the loss, taken on other pairs than the rollout's lag-1 ones, or unweighted.
+    [Fact]
+    public void The_transition_term_adds_its_weight_times_the_rollouts_transition_error()
+    {
+        var config = Tiny(epochs: 1) with { PairWeight = 0 };
+        using var model = new HmmRnnModel(config.Hidden, config.Input, 3);
+        const int n = 64, length = 30;
+        using var targetSequences = model.Emit(n, length, config.Temperature, new Generator(1));
+        using var target = targetSequences.reshape(n, -1);
+        using var pairTargets = new PairTargets(HmmTask.PairFrequenciesUpTo(targetSequences, 1), null);
+        var sinkhorn = new SinkhornOptions(config.Blur, config.Scaling);
+        double Loss(HmmTrainingConfig c)
+        {
+            using var generator = new Generator(7);
+            using var loss = HmmTask.Loss(model, target, length, generator, sinkhorn, c, pairTargets);
+            return loss.ToDouble();
+        }
+        var without = Loss(config);
+        var with = Loss(config with { TransitionWeight = 5 });
+        Tensor rollout;
+        using (var generator = new Generator(7)) rollout = model.EmitWithStates(n, length, config.Temperature, generator).Outputs;
+        static double[,] Rows(Tensor onehot)
+        {
+            var symbols = onehot.argmax(-1).data<long>().ToArray();
+            var (batch, steps) = ((int)onehot.shape[0], (int)onehot.shape[1]);
+            var counts = new double[3, 3];
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t + 1 < steps; t++) counts[symbols[b * steps + t], symbols[b * steps + t + 1]]++;
+            for (int i = 0; i < 3; i++)
+            {
+                var total = counts[i, 0] + counts[i, 1] + counts[i, 2];
+                for (int j = 0; j < 3; j++) counts[i, j] = total > 0 ? counts[i, j] / total : 0;
+            }
+            return counts;
+        }
+        var (mine, theirs) = (Rows(rollout), Rows(targetSequences));
+        double error = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) error += Math.Pow(mine[i, j] - theirs[i, j], 2);
+        rollout.Dispose();
+        Assert.True(error > 0);
+        Assert.Equal(without + 5 * error, with, 4);
+        Assert.Throws<ValidationException>(() => (Tiny() with { TransitionWeight = -1 }).Validate());
+        Assert.DoesNotContain("transitionWeight", System.Text.Json.JsonSerializer.Serialize(Tiny(), RunFolder.Json)); // off: old hashes stand
+    }
+
     [Fact]
     public void Analyze_refuses_what_is_not_a_trained_HMM_run_in_one_line()
     {

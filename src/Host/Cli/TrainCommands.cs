@@ -27,6 +27,7 @@ internal static class TrainCommands
         var startPairs = new Option<int?>("--start-pairs") { Description = "The one-step pair term is also taken at each of the first N positions alone, against the training split's pairs there (overrides the preset): a network run from h = 0 must not flicker while it settles." };
         var ngrams = new Option<int?>("--ngrams") { Description = "Also χ² terms over n-gram frequencies for n = 3 … N against the training split's (overrides the preset): they tell a one-step flicker from a two-step one." };
         var runLengths = new Option<int?>("--run-lengths") { Description = "Also a term over run lengths 1 … N: how often a run of each symbol starts and lasts at least L steps, against the training split's (overrides the preset; pair weight)." };
+        var transition = new Option<double?>("--transition-weight") { Description = "Also a term on the one-step transition matrix itself, Σ (P̂(j|i) − P(j|i))² between the rollout's and the training split's row-normalised pairs, with this weight (overrides the preset): unlike the χ² pair term it weighs a rare symbol's row like any other, as the paper's success measure does." };
         var warmup = new Option<int?>("--warmup-steps") { Description = "The learning rate rises linearly to --lr over the first N optimiser steps (overrides the preset)." };
         var activity = new Option<double?>("--activity-weight") { Description = "Weight of the activity penalty mean(h²) over the training rollout (overrides the preset; paper 0)." };
         var rollout = new Option<int?>("--rollout") { Description = "Steps the network runs in training (≥ T): the Sinkhorn loss sees the first T, the pair terms and the activity penalty all (overrides the preset; paper T)." };
@@ -43,13 +44,13 @@ internal static class TrainCommands
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard scalars to <out>/tensorboard." };
         var cmd = new Command("train", "Train an RNN to emit an HMM's sequences (Sinkhorn divergence, Gumbel-softmax outputs); then evaluate it.")
         {
-            hmm, preset, hidden, input, batch, lr, halfLife, decayFrom, selection, pairs, pairLags, startPairs, ngrams, runLengths, warmup, activity, rollout, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
+            hmm, preset, hidden, input, batch, lr, halfLife, decayFrom, selection, pairs, pairLags, startPairs, ngrams, runLengths, transition, warmup, activity, rollout, epochs, train, identity, seed, device, output, resume, evaluate, tensorboard, every,
         };
         cmd.SetAction(async (r, token) =>
         {
             var aliases = new Dictionary<string, Option>
             {
-                ["LearningRate"] = lr, ["LearningRateHalfLife"] = halfLife, ["LearningRateDecayFrom"] = decayFrom, ["PairWeight"] = pairs, ["NGrams"] = ngrams, ["RunLengths"] = runLengths, ["TrainSequences"] = train, ["Hmm"] = hmm,
+                ["LearningRate"] = lr, ["LearningRateHalfLife"] = halfLife, ["LearningRateDecayFrom"] = decayFrom, ["PairWeight"] = pairs, ["NGrams"] = ngrams, ["RunLengths"] = runLengths, ["TransitionWeight"] = transition, ["TrainSequences"] = train, ["Hmm"] = hmm,
             };
             // The catalogue's own check, as data (the configuration would report an unknown model only through the catalogue's message).
             if (HmmCatalogue.Problem(r.GetValue(hmm)) is { } unknown) return Cli.Refuse(unknown with { Field = "Hmm" }, cmd.Options, aliases);
@@ -62,7 +63,7 @@ internal static class TrainCommands
                     Hidden = r.GetValue(hidden) ?? c.Hidden, Input = r.GetValue(input) ?? c.Input, Batch = r.GetValue(batch) ?? c.Batch,
                     LearningRate = r.GetValue(lr) ?? c.LearningRate, Epochs = r.GetValue(epochs) ?? c.Epochs,
                     LearningRateHalfLife = r.GetValue(halfLife) ?? c.LearningRateHalfLife, LearningRateDecayFrom = r.GetValue(decayFrom) ?? c.LearningRateDecayFrom, Selection = r.GetValue(selection) ?? c.Selection,
-                    PairWeight = r.GetValue(pairs) ?? c.PairWeight, PairLags = r.GetValue(pairLags) ?? c.PairLags, StartPairs = r.GetValue(startPairs) ?? c.StartPairs, NGrams = r.GetValue(ngrams) ?? c.NGrams, RunLengths = r.GetValue(runLengths) ?? c.RunLengths, WarmupSteps = r.GetValue(warmup) ?? c.WarmupSteps,
+                    PairWeight = r.GetValue(pairs) ?? c.PairWeight, PairLags = r.GetValue(pairLags) ?? c.PairLags, StartPairs = r.GetValue(startPairs) ?? c.StartPairs, NGrams = r.GetValue(ngrams) ?? c.NGrams, RunLengths = r.GetValue(runLengths) ?? c.RunLengths, TransitionWeight = r.GetValue(transition) ?? c.TransitionWeight, WarmupSteps = r.GetValue(warmup) ?? c.WarmupSteps,
                     ActivityWeight = r.GetValue(activity) ?? c.ActivityWeight, Rollout = r.GetValue(rollout) ?? c.Rollout,
                     TrainSequences = r.GetValue(train) ?? c.TrainSequences, RecurrentIdentity = r.GetValue(identity) ?? c.RecurrentIdentity,
                     Seed = r.GetValue(seed), Device = r.GetValue(device)!,

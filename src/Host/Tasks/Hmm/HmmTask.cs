@@ -160,7 +160,8 @@ public sealed class HmmTask : ITrainingTask
     /// penalty adds ActivityWeight · mean(h²) over the rollout; with <see cref="HmmTrainingConfig.StartPairs"/> = S, the one-step
     /// term is also taken at each position t &lt; S alone, PairWeight · Σ_t χ²(J_t, K_t) against the training split's pairs at t;
     /// with <see cref="HmmTrainingConfig.NGrams"/> = N, PairWeight · Σ (J − K)² / (J + K) over the n-gram frequencies, n = 3 … N;
-    /// with <see cref="HmmTrainingConfig.RunLengths"/> = L, the same over the run-length frequencies (<see cref="RunLengthFrequencies"/>).
+    /// with <see cref="HmmTrainingConfig.RunLengths"/> = L, the same over the run-length frequencies (<see cref="RunLengthFrequencies"/>);
+    /// with <see cref="HmmTrainingConfig.TransitionWeight"/> = w, w · the squared error of the lag-1 transition matrices (<see cref="TransitionSquaredError"/>).
     /// </summary>
     internal static Tensor Loss(HmmRnnModel model, Tensor target, int length, Generator? generator, SinkhornOptions sinkhorn,
         HmmTrainingConfig config, PairTargets? pairTargets, SinkhornKernel kernel = SinkhornKernel.Auto)
@@ -171,10 +172,11 @@ public sealed class HmmTask : ITrainingTask
         var (hidden, sequences) = model.EmitWithStates(n, rollout, config.Temperature, generator);
         var outputs = (rollout == length ? sequences : sequences.narrow(1, 0, length)).reshape(n, -1);
         var loss = SinkhornLoss.Divergence(outputs, target, sinkhorn, kernel);
+        Tensor? pairs = null;
         if (config.PairWeight > 0 && pairTargets is not null)
         {
             var lags = Math.Min(config.EffectivePairLags, (int)pairTargets.Lags.shape[0]);
-            if (lags > 0) loss = loss + ChiSquare(PairFrequenciesUpTo(sequences, lags), pairTargets.Lags.narrow(0, 0, lags)).Times(config.PairWeight);
+            if (lags > 0) loss = loss + ChiSquare(pairs = PairFrequenciesUpTo(sequences, lags), pairTargets.Lags.narrow(0, 0, lags)).Times(config.PairWeight);
             if (config.NGrams is int order)
                 for (int grams = 3; grams <= Math.Min(order, 2 + pairTargets.ByOrder.Count); grams++)
                     loss = loss + Triangular(NGramFrequencies(sequences, grams), pairTargets.ByOrder[grams - 3]).Times(config.PairWeight);
@@ -183,6 +185,8 @@ public sealed class HmmTask : ITrainingTask
             if (config.StartPairs is int positions && pairTargets.ByPosition is { } byPosition)
                 loss = loss + ChiSquare(PairFrequenciesByPosition(sequences, positions), byPosition.narrow(0, 0, positions)).Times(config.PairWeight);
         }
+        if (config.TransitionWeight is double weight && weight > 0 && pairTargets is not null)
+            loss = loss + TransitionSquaredError((pairs ?? PairFrequenciesUpTo(sequences, 1))[0], pairTargets.Lags[0]).Times(weight);
         if (config.ActivityWeight > 0) loss = loss.to(ScalarType.Float64) + MeanSquare(hidden).Times(config.ActivityWeight);
         return loss.MoveToOuterDisposeScope();
     }
@@ -212,6 +216,18 @@ public sealed class HmmTask : ITrainingTask
     /// </summary>
     private static Tensor Triangular(Tensor generated, Tensor target) =>
         (generated - target).square().div((generated + target).ClampMin(1e-12)).sum();
+
+    /// <summary>
+    /// Σ_ij (J_ij / Σ_k J_ik − K_ij / Σ_k K_ik)²: the squared error between the transition matrices that two lag-1 pair-frequency
+    /// matrices [V, V] imply (rows normalised; a row with no mass, floored at 1e-12, counts as zeros). The paper's success
+    /// measure on generated against training pairs, differentiable in <paramref name="generated"/>.
+    /// </summary>
+    internal static Tensor TransitionSquaredError(Tensor generated, Tensor target)
+    {
+        using var scope = NewDisposeScope();
+        static Tensor Rows(Tensor pairs) => pairs / pairs.sum(1, keepdim: true).ClampMin(1e-12);
+        return (Rows(generated) - Rows(target)).square().sum().MoveToOuterDisposeScope();
+    }
 
     /// <summary>Σ (J − K)² / K over every entry, K floored at 1e-6 (a pair the data never shows is all but forbidden).</summary>
     private static Tensor ChiSquare(Tensor generated, Tensor target) => (generated - target).square().div(target.ClampMin(1e-6)).sum();
