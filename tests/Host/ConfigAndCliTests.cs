@@ -59,11 +59,12 @@ public class ConfigAndCliTests : TempFolderTest
         // selection — for every model; the paper preset none of them. Bug caught: a lever left on in the paper's recipe.
         var quick = HmmTrainingConfig.Preset("quick", hmm);
         Assert.Equal((0.0, 20, 2 * length, "faithful"), (quick.RecurrentIdentity, quick.EffectivePairLags, quick.EffectiveRollout, quick.Selection));
-        Assert.True(quick.ActivityWeight > 0 && quick.PairWeight > 0);
+        Assert.True(quick.ActivityWeight > 0 && quick.PairWeight > 0 && quick.TransitionWeight > 0);
         Assert.Equal(100, quick.Input); // the paper's d, linear2's too since its training rolls back on overflow
         var paper = HmmTrainingConfig.Preset("paper", hmm);
         Assert.Equal((0.0, 1, length, "loss", 0.0, 0.0), (paper.RecurrentIdentity, paper.EffectivePairLags, paper.EffectiveRollout, paper.Selection,
             paper.ActivityWeight, paper.PairWeight));
+        Assert.Null(paper.TransitionWeight);
         // Custom matrices of 8 steps: the lags stop at 7, below the sequence length.
         var custom = new CustomHmm([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], [[1.0, 0], [0, 1.0]], 8);
         var c = HmmTrainingConfig.Preset("quick", "mine", custom).Validate();
