@@ -24,7 +24,7 @@ public class FaithfulTrainingTests : TempFolderTest
 
     private static HmmTrainingConfig Config => HmmTrainingConfig.Preset("quick", "linear3") with
     {
-        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, ActivityWeight = 0, Rollout = Rollout, StartPairs = null, NGrams = null, RunLengths = null, WarmupSteps = null,
+        Hidden = 8, Input = 3, Batch = N, TrainSequences = N, ValidationSequences = N, TestSequences = 0, PairWeight = 0, ActivityWeight = 0, Rollout = Rollout, StartPairs = null, NGrams = null, RunLengths = null, WarmupSteps = null, TransitionWeight = null,
     };
 
     /// <summary>Fixed one-hot targets [N, T·V] and three lag targets that are valid joint distributions but not the network's.</summary>
