@@ -350,6 +350,33 @@ public class DivergenceTests : TempFolderTest
         AssertNoCheckpointIsNonFinite(folder);
     }
 
+    // Catches: a task that ignores the loop's learning-rate scale (a rollback would then retry at the same rate), or applies it in
+    // the setter only, so that its own schedule overwrites it at the next step (the HMM task's warm-up sets the rate every step).
+    [Fact]
+    public void Every_task_trains_at_the_loops_learning_rate_scale()
+    {
+        ITaskConfig[] configs =
+        [
+            RunLockTests.Tiny(epochs: 1),
+            HmmRnn.Host.Tasks.Ibl.IblTrainingConfig.Preset("quick") with
+            {
+                Hidden = 8, Sessions = 4, Truncation = 20, StepsPerEpoch = 1, Epochs = 1, ValidationSessions = 1, ValidationTrials = 20, Seed = 3,
+            },
+            HmmRnn.Host.Tasks.FlipFlop.FlipFlopConfig.Preset("quick") with { Hidden = 8, SequenceLength = 20, Batch = 8, StepsPerEpoch = 1, Epochs = 1, ValidationSequences = 8, Seed = 1 },
+        ];
+        foreach (var config in configs)
+        {
+            double RateAfterAStep(double scale)
+            {
+                using var task = config.Create(CPU);
+                task.LearningRateScale = scale;
+                using (var epoch = task.BeginEpoch(0)) epoch.Step(0);
+                return task.Optimizer.ParamGroups.First().LearningRate;
+            }
+            Assert.Equal(0.25, RateAfterAStep(0.25) / RateAfterAStep(1), 12);
+        }
+    }
+
     // Catches: a limit of non-finite steps that straddles an epoch's end left uncounted (the count restarting at each epoch): the
     // last step of epoch 2 and the first of epoch 3 make the limit, and the run rolls back there.
     [Fact]
