@@ -230,7 +230,7 @@ internal static class BenchCommands
                 Hidden = r.GetValue(hidden), Input = r.GetValue(input), Batch = b, PairWeight = r.GetValue(pairs),
             };
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch {TorchSharp.torch.__version__}) {r.GetValue(device)} batch={b} hidden={config.Hidden} input={config.Input} threads={TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores"));
+                $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version} (libtorch {TorchSharp.torch.__version__}) {r.GetValue(device)} batch={b} hidden={config.Hidden} input={config.Input} threads={TorchSharp.torch.get_num_threads()}, {Environment.ProcessorCount} cores, {Training.MklVendorCheck.Summary()}"));
             var table = new Table().AddColumns("T", "kernel", "median ms/step", "min ms/step", "last loss");
             if (parts) table.AddColumns("forward ms", "loss ms", "backward ms", "clip + Adam ms");
             void Sync() { if (dev.type == TorchSharp.DeviceType.CUDA) TorchSharp.torch.cuda.synchronize(); }
@@ -321,6 +321,7 @@ internal static class BenchCommands
             if (bounds.Refusal(r) is int refused) return refused;
             int n = r.GetValue(count);
             var chosen = r.GetValue(kernels)!.Select(ParseKernel).ToArray();
+            Console.WriteLine(Training.MklVendorCheck.Summary());
             var table = new Table().AddColumns("n", "T", "D", "kernel", "threads", "median ms (fwd+bwd)", "min ms", "max ms", "value", "value rel. diff", "gradient rel. diff");
             foreach (var T in r.GetValue(length)!)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using HmmRnn.Host.Training;
 using static TorchSharp.torch;
 
 namespace HmmRnn.Host.Cli;
@@ -17,6 +18,7 @@ internal static class DoctorCommand
             {
                 var t = ones(3, 3);
                 Console.WriteLine($"TorchSharp loaded: libtorch {__version__}, CPU threads {get_num_threads()}");
+                Console.WriteLine($"Matrix products: {MklVendorCheck.Summary()}, kernel family {MklVendorCheck.KernelFamily()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "n/a (no MKL)"}");
                 Console.WriteLine($"CUDA available: {cuda.is_available()}" + (cuda.is_available() ? $" ({cuda.device_count()} device(s))" : ""));
                 var w = randn(3, 3, requires_grad: true);
                 var loss = (t.matmul(w)).pow(2).sum();
