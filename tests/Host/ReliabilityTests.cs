@@ -462,6 +462,31 @@ public class DivergenceTests : TempFolderTest
         Assert.DoesNotContain(events.OfType<CheckpointSaved>(), c => c.IsBest);
     }
 
+    // Catches: a checkpoint that does not record the run's matrix kernels, or a resume on other kernels (another
+    // HMMRNN_MKL_AVX512, another node of a cluster) that goes on silently although it cannot be bit for bit.
+    [Fact]
+    public void A_resume_on_other_matrix_kernels_says_so_and_one_on_the_same_does_not()
+    {
+        var folder = RunFolder.Create(Path.Combine(Root, "kernels"));
+        var config = RunLockTests.Tiny(epochs: 1);
+        RunConfig.Write(folder, config);
+        _ = Trainer.Run(config, folder).ToList();
+        var here = MklVendorCheck.Kernels(DeviceType.CPU);
+        Assert.Equal(here, Checkpoint.ReadMeta(folder.PathOf(Trainer.LastCheckpoint)).MatrixKernels);
+        Assert.Null(Trainer.Run(RunLockTests.Tiny(epochs: 2), folder, resume: true).OfType<TrainingStarted>().Single().Warning);
+
+        using (var model = new HmmRnnModel(8, 3, 3))
+        {
+            using var optimizer = torch.optim.Adam(model.parameters());
+            var meta = Checkpoint.Load(folder.PathOf(Trainer.LastCheckpoint), model, optimizer);
+            Checkpoint.Save(folder, Trainer.LastCheckpoint, meta with { MatrixKernels = "elsewhere" }, model, optimizer);
+        }
+        var warning = Trainer.Run(RunLockTests.Tiny(epochs: 3), folder, resume: true).OfType<TrainingStarted>().Single().Warning;
+        Assert.NotNull(warning);
+        Assert.Contains("'elsewhere'", warning);
+        Assert.Contains($"'{here}'", warning);
+    }
+
     // Catches: evaluate / analyze / export that read a NaN network and print numbers of it without a word.
     [Theory]
     [InlineData("evaluate")]

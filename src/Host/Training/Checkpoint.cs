@@ -23,6 +23,9 @@ public sealed record CheckpointMeta(int Epoch, string ConfigHash, long Seed, int
 
     /// <summary>How many times the run had rolled back to its best checkpoint (<see cref="Trainer.MaxRollbacks"/>) when this was written.</summary>
     public int Rollbacks { get; init; }
+
+    /// <summary>The matrix kernels the run used (<see cref="MklVendorCheck.Kernels"/>); null in checkpoints written before they were recorded.</summary>
+    public string? MatrixKernels { get; init; }
 }
 
 /// <summary>

@@ -50,6 +50,13 @@ public static class MklVendorCheck
     }
 
     /// <summary>
+    /// The matrix kernels a run on <paramref name="device"/> uses, as checkpoints record them: "cuda", "mkl-avx512" where
+    /// <see cref="Apply"/> set MKL's vendor test in this process, else "default" (libtorch's own choice).
+    /// </summary>
+    public static string Kernels(TorchSharp.DeviceType device) =>
+        device == TorchSharp.DeviceType.CUDA ? "cuda" : Current is { Applied: true } ? "mkl-avx512" : "default";
+
+    /// <summary>
     /// Why this machine and setting need nothing done, or null: an AMD x64 processor with AVX-512 under Linux, and
     /// <see cref="Variable"/> not 0. Pure: the facts are arguments.
     /// </summary>

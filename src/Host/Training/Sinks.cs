@@ -27,6 +27,7 @@ public sealed class ConsoleProgress : IObserver<TrainingEvent>
                 (_epochs, _stepsPerEpoch, _startEpoch) = (s.Config.Epochs, s.StepsPerEpoch, s.StartEpoch);
                 _out.WriteLine($"training {s.Config.Describe()}; {s.Parameters:N0} parameters, {s.StepsPerEpoch} steps/epoch, device {s.Device}" +
                                (s.StartEpoch > 0 ? $", resuming after epoch {s.StartEpoch}" : ""));
+                if (s.Warning is { } warning) _out.WriteLine("warning: " + warning);
                 break;
             case BatchCompleted b when !Console.IsErrorRedirected:
                 _out.Write($"\r  epoch {b.Epoch}/{_epochs} step {b.Step} loss {F(b.Loss)}   ");

@@ -115,14 +115,19 @@ public static class Trainer
         var hash = config.Hash();
         int startEpoch = 0, bestEpoch = 0, rollbacks = 0;
         double bestLoss = double.PositiveInfinity;
+        var kernels = MklVendorCheck.Kernels(device.type);
+        string? warning = null;
         if (resume && ResumePoint(config, folder) is { } meta)
         {
             Checkpoint.Load(folder.PathOf(LastCheckpoint), task.Model, task.Optimizer);
             (startEpoch, bestEpoch, bestLoss, rollbacks) = (meta.Epoch, meta.BestEpoch, meta.BestValidationLoss, meta.Rollbacks);
             task.LearningRateScale = meta.LearningRateScale;
+            if (meta.MatrixKernels is { } before && before != kernels)
+                warning = $"the run so far used matrix kernels '{before}', this process '{kernels}': it goes on, but not bit for bit as an " +
+                          $"uninterrupted run would ({MklVendorCheck.Variable} chooses on the CPU)";
         }
         int stepsPerEpoch = task.StepsPerEpoch;
-        yield return new TrainingStarted(clock.Elapsed, config, task.Model.parameters().Sum(p => p.numel()), startEpoch, stepsPerEpoch, device.ToString());
+        yield return new TrainingStarted(clock.Elapsed, config, task.Model.parameters().Sum(p => p.numel()), startEpoch, stepsPerEpoch, device.ToString()) { Warning = warning };
         if (startEpoch == 0)
             yield return Save(LastCheckpoint, 0, double.NaN, false);
 
@@ -186,7 +191,7 @@ public static class Trainer
         {
             var meta = new CheckpointMeta(completed, hash, config.Seed, bestEpoch, bestLoss, validation,
                 typeof(Trainer).Assembly.GetName().Version?.ToString() ?? "?", typeof(torch).Assembly.GetName().Version?.ToString() ?? "?",
-                __version__, DateTimeOffset.UtcNow) { Task = config.Task, LearningRateScale = task.LearningRateScale, Rollbacks = rollbacks };
+                __version__, DateTimeOffset.UtcNow) { Task = config.Task, LearningRateScale = task.LearningRateScale, Rollbacks = rollbacks, MatrixKernels = kernels };
             return new CheckpointSaved(clock.Elapsed, completed, Checkpoint.Save(folder, name, meta, task.Model, task.Optimizer), best);
         }
     }

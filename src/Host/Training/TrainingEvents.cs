@@ -4,7 +4,11 @@ namespace HmmRnn.Host.Training;
 public abstract record TrainingEvent(TimeSpan Elapsed);
 
 /// <summary>The run began (or resumed at <paramref name="StartEpoch"/>).</summary>
-public sealed record TrainingStarted(TimeSpan Elapsed, ITaskConfig Config, long Parameters, int StartEpoch, int StepsPerEpoch, string Device) : TrainingEvent(Elapsed);
+public sealed record TrainingStarted(TimeSpan Elapsed, ITaskConfig Config, long Parameters, int StartEpoch, int StepsPerEpoch, string Device) : TrainingEvent(Elapsed)
+{
+    /// <summary>What the user should know before the run goes on (a resume on other matrix kernels), or null.</summary>
+    public string? Warning { get; init; }
+}
 
 /// <summary>A logged training step (every <see cref="ITaskConfig.LogEvery"/> steps).</summary>
 public sealed record BatchCompleted(TimeSpan Elapsed, int Epoch, int Step, double Loss) : TrainingEvent(Elapsed);
