@@ -5,10 +5,6 @@ using Spectre.Console;
 // Before the first tensor: large CPU tensors on transparent huge pages (HugePages explains; 1.6× a paper-preset step).
 HugePages.Request();
 
-// Before the first matrix product: MKL's AVX-512 kernels on AMD processors that have them (MklVendorCheck explains;
-// 1.5× a paper-preset step). Help and version need no libtorch.
-if (!args.Any(a => a is "-h" or "--help" or "-?" or "--version")) MklVendorCheck.Apply();
-
 // Redirected output (logs, CI, Slurm) has no terminal width: use a readable one.
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 140;
 

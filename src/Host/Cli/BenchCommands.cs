@@ -321,6 +321,7 @@ internal static class BenchCommands
             if (bounds.Refusal(r) is int refused) return refused;
             int n = r.GetValue(count);
             var chosen = r.GetValue(kernels)!.Select(ParseKernel).ToArray();
+            Training.MklVendorCheck.Apply(); // no device to select: before the first product, as a selection would
             Console.WriteLine(Training.MklVendorCheck.Summary());
             var table = new Table().AddColumns("n", "T", "D", "kernel", "threads", "median ms (fwd+bwd)", "min ms", "max ms", "value", "value rel. diff", "gradient rel. diff");
             foreach (var T in r.GetValue(length)!)

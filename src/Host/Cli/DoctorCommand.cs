@@ -16,6 +16,7 @@ internal static class DoctorCommand
             Console.WriteLine($"OS: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}), .NET {Environment.Version}");
             try
             {
+                MklVendorCheck.Apply(); // before the first product, as every device selection does
                 var t = ones(3, 3);
                 Console.WriteLine($"TorchSharp loaded: libtorch {__version__}, CPU threads {get_num_threads()}");
                 Console.WriteLine($"Matrix products: {MklVendorCheck.Summary()}, kernel family {MklVendorCheck.KernelFamily()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "n/a (no MKL)"}");

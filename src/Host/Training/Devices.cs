@@ -24,6 +24,10 @@ public static class Devices
 
     /// <summary>The torch device of <paramref name="device"/>.</summary>
     /// <exception cref="ValidationException">an unknown name, or CUDA where it is not available (<see cref="Problem"/>).</exception>
-    public static Device Select(string device) =>
-        Problem(device) is { } problem ? throw new ValidationException(problem) : device == "cuda" ? CUDA : CPU;
+    /// <remarks>Before the device's first use, MKL is let run its AVX-512 kernels on AMD processors (<see cref="MklVendorCheck.Apply"/>).</remarks>
+    public static Device Select(string device)
+    {
+        MklVendorCheck.Apply();
+        return Problem(device) is { } problem ? throw new ValidationException(problem) : device == "cuda" ? CUDA : CPU;
+    }
 }

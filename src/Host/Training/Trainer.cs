@@ -124,7 +124,8 @@ public static class Trainer
             task.LearningRateScale = meta.LearningRateScale;
             if (meta.MatrixKernels is { } before && before != kernels)
                 warning = $"the run so far used matrix kernels '{before}', this process '{kernels}': it goes on, but not bit for bit as an " +
-                          $"uninterrupted run would ({MklVendorCheck.Variable} chooses on the CPU)";
+                          "uninterrupted run would" + (before.StartsWith("mkl-", StringComparison.Ordinal) && kernels.StartsWith("mkl-", StringComparison.Ordinal)
+                              ? $" (on one machine, {MklVendorCheck.Variable} chooses)" : "");
         }
         int stepsPerEpoch = task.StepsPerEpoch;
         yield return new TrainingStarted(clock.Elapsed, config, task.Model.parameters().Sum(p => p.numel()), startEpoch, stepsPerEpoch, device.ToString()) { Warning = warning };
