@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace HmmRnn.Host.Tests;
 
 /// <summary>
-/// The test process sets MKL's vendor caches as the command line does (Program.cs), before any test's first matrix
+/// The test process sets MKL's vendor caches as a device selection does (Devices.Select), before any test's first matrix
 /// product: the tests then run the kernels users run.
 /// </summary>
 internal static class MklSetup
